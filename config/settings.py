@@ -1,0 +1,113 @@
+"""Settings: built once at start (``Settings()``) and passed into constructors.
+
+Environment variables use the prefix ``SWITCHBOARD_`` and ``__`` for nesting, e.g.
+``SWITCHBOARD_AMI__HOST`` or ``SWITCHBOARD_DIALER__DIAL_TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent
+_DEV_KEY_PREFIX = "dev-insecure-"
+
+
+class AmiServer(BaseModel):
+    """One Asterisk server's AMI login. ``name`` prefixes its call ids."""
+
+    name: str = "default"
+    host: str
+    port: int = 5038
+    username: str = "switchboard"
+    secret: SecretStr = SecretStr("")
+
+
+class AmiSettings(BaseModel):
+    host: str | None = None
+    port: int = 5038
+    username: str = "switchboard"
+    secret: SecretStr = SecretStr("")
+    name: str = "default"
+    servers: list[AmiServer] = Field(default_factory=list)  # extra servers, as JSON
+    ping_interval: float = 5.0
+    dead_after: float = 12.0  # no bytes for this long: the connection is dead
+    reconnect_max_backoff: float = 5.0
+    lease_seconds: float = 10.0
+    queues: list[str] = Field(default_factory=lambda: ["collections", "customer_service"])
+
+    def all_servers(self) -> list[AmiServer]:
+        main = [AmiServer(name=self.name, host=self.host, port=self.port,
+                          username=self.username, secret=self.secret)] if self.host else []
+        return main + list(self.servers)
+
+
+class DialerSettings(BaseModel):
+    dial_template: str = "PJSIP/{national}@trunk"
+    preview_seconds: float = 5.0
+    preview_mode: Literal["auto", "click"] = "auto"
+    callback_grace_minutes: int = 10
+    approval_minutes: int = 30
+    approval_timeout_seconds: int = 300
+    originate_timeout_seconds: int = 30
+    tick_seconds: float = 1.0
+
+
+class TwilioSettings(BaseModel):
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    caller_id: str = ""
+    api_base: str | None = None  # tests point the REST client at a local server
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SWITCHBOARD_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./switchboard.db"
+    redis_url: str | None = None
+    secret_key: SecretStr = Field(default_factory=lambda: SecretStr(_DEV_KEY_PREFIX + secrets.token_hex(16)))
+    token_ttl_hours: int = 12
+    default_region: str = "KE"
+    timezone: str = "Africa/Nairobi"
+    currency: str = "KES"
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    config_dir: Path = CONFIG_DIR / "defaults"
+    attachments_dir: Path = Path("./data/attachments")
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    compliance_pack: str = "kenya"
+    wrapup_seconds: int = 60
+    service_level_seconds: int = 20
+    worker_id: str = Field(default_factory=lambda: "w-" + secrets.token_hex(4))
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    dialer: DialerSettings = Field(default_factory=DialerSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_real_key(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.env == "production" and (key.startswith(_DEV_KEY_PREFIX) or len(key) < 32):
+            raise ValueError("SWITCHBOARD_SECRET_KEY must be set to a random key of 32+ chars in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,30 @@
+"""The carrier port: the one small interface behind which Asterisk (AMI) and Twilio sit.
+
+A carrier turns its protocol into :mod:`domain.events.calls` events on the bus (events in), and
+performs these actions (commands out). Nothing outside ``cti/`` knows which carrier is behind it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.events.commands import DialRequested
+
+
+class Carrier(Protocol):
+    """Implemented by ``cti.asterisk`` and ``cti.twilio``.
+
+    ``dial`` raises CarrierUnavailable when nothing was sent (safe to retry), CarrierRejected when
+    the carrier refused, and DialOutcomeUnknown when the request went out but no answer came back
+    (never re-send: reconcile from the call's events by ``request.call_id``).
+    """
+
+    name: str
+
+    async def dial(self, request: DialRequested) -> None: ...
+
+    async def queue_add(self, queue: str, device: str, member_name: str) -> None: ...
+
+    async def queue_remove(self, queue: str, device: str) -> None: ...
+
+    async def queue_pause(self, queue: str | None, device: str, paused: bool, reason: str | None) -> None: ...
