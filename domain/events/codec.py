@@ -7,7 +7,6 @@ import enum
 import types
 import typing
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from domain.errors import ProtocolViolation
@@ -20,7 +19,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
+        return [_encode(v) for v in list(value)]
     if isinstance(value, dict):
         return {k: _encode(v) for k, v in value.items()}
     return value
@@ -32,9 +31,14 @@ def encode_event(event: Event) -> dict[str, Any]:
     return {"type": event.type_name, "data": data}
 
 
-@cache
+_HINTS: dict[str, dict[str, Any]] = {}
+
+
 def _hints(cls: type[Event]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    hints = _HINTS.get(cls.type_name)
+    if hints is None:
+        hints = _HINTS[cls.type_name] = typing.get_type_hints(cls)
+    return hints
 
 
 def _decode(hint: Any, value: Any) -> Any:
@@ -45,8 +49,8 @@ def _decode(hint: Any, value: Any) -> Any:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         return _decode(args[0], value) if len(args) == 1 else value
     if origin is tuple:
-        args = typing.get_args(hint)
-        inner = args[0] if args else Any
+        targs = typing.get_args(hint)
+        inner = targs[0] if targs else Any
         return tuple(_decode(inner, v) for v in value)
     if hint is datetime:
         return datetime.fromisoformat(value)
