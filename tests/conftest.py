@@ -1,0 +1,3 @@
+"""Shared pytest plugins. Feature fixtures live in tests/support/ and feature folders."""
+
+pytest_plugins = ["tests.support.databases"]

@@ -1,0 +1,91 @@
+"""Database fixtures: every store/API test runs on SQLite (WAL, a file) and on PostgreSQL.
+
+PostgreSQL gets one throw-away database per test session (``sb_test_<hex>``) and its tables are
+truncated between tests. Set ``SWITCHBOARD_TEST_BACKENDS=sqlite`` to run SQLite only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from store.db import Database, make_engine
+from store.models import Base
+
+PG_ADMIN_URL = os.environ.get("SWITCHBOARD_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _backends() -> list[str]:
+    wanted = os.environ.get("SWITCHBOARD_TEST_BACKENDS", "sqlite,postgres")
+    return [b.strip() for b in wanted.split(",") if b.strip()]
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped at the end)."""
+    name = f"sb_test_{secrets.token_hex(4)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _create_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+_pg_schema_ready: set[str] = set()
+
+
+@pytest.fixture(params=[pytest.param(b, marks=[pytest.mark.postgres] if b == "postgres" else [])
+                        for b in _backends()])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database with the schema, on each backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'switchboard.db'}"
+    url: str = request.getfixturevalue("pg_database_url")
+    return url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A :class:`Database` on an empty schema (created, or truncated for PostgreSQL)."""
+    engine = make_engine(database_url)
+    if database_url.startswith("postgresql"):
+        if database_url not in _pg_schema_ready:
+            await _create_schema(engine)
+            _pg_schema_ready.add(database_url)
+        else:
+            await _truncate_all(engine)
+    else:
+        await _create_schema(engine)
+    db = Database(engine)
+    try:
+        yield db
+    finally:
+        await db.dispose()
