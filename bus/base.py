@@ -8,6 +8,12 @@ per-worker consumer uses a per-worker group name.
 ``Outbox``: ordered, numbered messages for sockets (``agent:<username>``, ``supervisors``). Every
 reader sees every message (fan-out), ``seq`` rises by one per stream, and a reader can resume
 after any ``seq`` it saw, so a pop survives a reconnect.
+
+``Lease``: a named, expiring lock so that exactly one worker holds each AMI connection.
+
+Implementations: :mod:`bus.memory`, :mod:`bus.outbox`, :mod:`bus.lease` (in-process) and
+:mod:`bus.redis_streams`, :mod:`bus.redis_outbox`, :mod:`bus.lease` (Redis); built by
+:func:`bus.factory.build_bus`.
 """
 
 from __future__ import annotations
@@ -16,10 +22,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from domain.errors import StoreUnavailable
 from domain.events import Event
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Awaitable[None]]
+
+
+class BusUnavailable(StoreUnavailable):
+    """Redis (bus, outbox or lease) cannot be reached; converted from redis exceptions."""
+
+    error_id = "bus-unavailable"
+
+
+def default_group(handler: Callable[..., Awaitable[None]]) -> str:
+    """The group a handler gets when none is given: its module-qualified name."""
+    func = getattr(handler, "__func__", handler)
+    module = getattr(func, "__module__", None) or "?"
+    qualname = getattr(func, "__qualname__", None) or repr(func)
+    return f"{module}.{qualname}"
 
 
 class EventBus(Protocol):
@@ -48,7 +69,28 @@ class Outbox(Protocol):
     async def append(self, stream: str, type: str, data: dict[str, Any]) -> int:
         """Append and return the new message's seq (1, 2, 3 ... per stream)."""
 
-    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:
-        """Messages with seq > after_seq, waiting up to ``timeout`` s for the first one."""
+    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:  # noqa: ASYNC109
+        """Messages with seq > after_seq, waiting up to ``timeout`` s for the first one.
+
+        Returns at once when there are any (all retained ones, oldest first), else waits; ``[]``
+        after the timeout. Only the last ``retention`` messages per stream are kept: a reader
+        asking for an older seq gets what remains (its first seq is then > after_seq + 1, a gap
+        the caller can see). If ``after_seq`` is beyond the stream's last seq (the stream was
+        reset, e.g. the in-process outbox restarted or the Redis keys expired), it reads from
+        the start, so seq visibly goes back down.
+        """
 
     async def last_seq(self, stream: str) -> int: ...
+
+
+class Lease(Protocol):
+    async def try_acquire(self, name: str, holder: str, ttl: float) -> bool:
+        """Take the lease for ``ttl`` s if it is free or already ours (then it is extended)."""
+
+    async def renew(self, name: str, holder: str, ttl: float) -> bool:
+        """Extend to ``ttl`` s from now, only if ``holder`` still holds it."""
+
+    async def release(self, name: str, holder: str) -> bool:
+        """Give it up, only if ``holder`` holds it; True if it was released."""
+
+    async def holder(self, name: str) -> str | None: ...
