@@ -29,9 +29,11 @@ from store.models.people import (
     Role,
     User,
 )
+from store.models.presence import AgentPresence
 from store.models.work import Attachment, AuditEntry, FollowUpTask, Interaction
 
 __all__ = [
+    "AgentPresence",
     "ApprovalStatus", "Attachment", "AttemptState", "AuditEntry", "Base", "CallRecord", "CallTask",
     "Campaign", "CampaignAgent", "Contact", "Customer", "CustomerPhone", "DialApproval", "DialAttempt",
     "FollowUpTask", "Installment", "Interaction", "Loan", "ProductSerial", "PromiseStatus",
