@@ -1,0 +1,115 @@
+"""The in-process outbox, and the waiter registry both outboxes use to wake blocked readers.
+
+A stream (``agent:amina``, ``supervisors``) is a numbered log: ``append`` gives each message the
+next seq (1, 2, 3 ...), the last ``retention`` messages are kept, and every reader sees every
+message. ``read(stream, after_seq, timeout)`` returns the retained messages with seq > after_seq,
+waiting up to ``timeout`` s for the first one. See :class:`bus.base.Outbox` for the edge cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from bus.base import OutboxMessage
+
+
+class Waiters:
+    """Per-stream wake-up events. Register *before* reading, so no append slips between."""
+
+    def __init__(self) -> None:
+        self._by_stream: dict[str, set[asyncio.Event]] = {}
+
+    def register(self, stream: str) -> asyncio.Event:
+        event = asyncio.Event()
+        self._by_stream.setdefault(stream, set()).add(event)
+        return event
+
+    def unregister(self, stream: str, event: asyncio.Event) -> None:
+        events = self._by_stream.get(stream)
+        if events is not None:
+            events.discard(event)
+            if not events:
+                del self._by_stream[stream]
+
+    def wake(self, stream: str) -> None:
+        for event in self._by_stream.get(stream, ()):
+            event.set()
+
+    def wake_all(self) -> None:
+        for events in self._by_stream.values():
+            for event in events:
+                event.set()
+
+    def streams(self) -> list[str]:
+        return list(self._by_stream)
+
+
+async def wait_event(event: asyncio.Event, seconds: float) -> bool:
+    """True if ``event`` was set within ``seconds``."""
+    if seconds <= 0:
+        return event.is_set()
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return event.is_set()
+    return True
+
+
+@dataclass
+class _Stream:
+    messages: deque[OutboxMessage]
+    last_seq: int = 0
+
+
+class MemoryOutbox:
+    def __init__(self, *, retention: int = 1000) -> None:
+        if retention < 1:
+            raise ValueError("retention must be at least 1")
+        self._retention = retention
+        self._streams: dict[str, _Stream] = {}
+        self._waiters = Waiters()
+
+    def _stream(self, stream: str) -> _Stream:
+        found = self._streams.get(stream)
+        if found is None:
+            found = self._streams[stream] = _Stream(deque(maxlen=self._retention))
+        return found
+
+    async def append(self, stream: str, type: str, data: dict[str, Any]) -> int:
+        s = self._stream(stream)
+        s.last_seq += 1
+        s.messages.append(OutboxMessage(s.last_seq, type, data))
+        self._waiters.wake(stream)
+        return s.last_seq
+
+    async def last_seq(self, stream: str) -> int:
+        found = self._streams.get(stream)
+        return found.last_seq if found else 0
+
+    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:  # noqa: ASYNC109
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            wake = self._waiters.register(stream)
+            try:
+                found = self._read_now(stream, after_seq)
+                if found:
+                    return found
+                if not await wait_event(wake, deadline - loop.time()):
+                    return []
+            finally:
+                self._waiters.unregister(stream, wake)
+
+    def _read_now(self, stream: str, after_seq: int) -> list[OutboxMessage]:
+        s = self._streams.get(stream)
+        if s is None or not s.messages:
+            return []
+        if after_seq > s.last_seq:
+            after_seq = 0
+        first = s.messages[0].seq
+        start = max(0, after_seq + 1 - first)
+        return [s.messages[i] for i in range(start, len(s.messages))]

@@ -1,0 +1,162 @@
+"""The outbox in Redis: one stream per outbox stream, entry id ``<seq>-0``, shared by all workers.
+
+Keys (``{...}`` is a cluster hash tag, so both keys of a stream live together)::
+
+    <prefix>ob:{agent:amina}        the messages (XADD MAXLEN retention; fields t=type, d=JSON)
+    <prefix>ob:{agent:amina}:seq    the last seq (INCR)
+    <prefix>ob:notify               pub/sub channel: the name of the stream that grew
+
+``append`` is one Lua script (INCR, XADD with the explicit id, PEXPIRE, PUBLISH), so seqs are
+gapless and in id order under any concurrency. ``read`` is XRANGE from ``<after_seq + 1>-0``; a
+reader with nothing to read waits on a local event woken by one pub/sub listener per process
+(not one blocking Redis connection per socket). Both keys expire ``ttl_seconds`` after the last
+append (an idle agent's stream disappears; seq then restarts at 1, see ``Outbox.read``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bus.base import BusUnavailable, OutboxMessage
+from bus.outbox import Waiters, wait_event
+from bus.supervisor import TaskSupervisor
+
+log = logging.getLogger(__name__)
+
+_APPEND = """
+local seq = redis.call('INCR', KEYS[2])
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #top > 0 then
+  local last = tonumber(string.match(top[1][1], '^(%d+)'))
+  if seq <= last then
+    seq = last + 1
+    redis.call('SET', KEYS[2], seq)
+  end
+end
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], seq .. '-0', 't', ARGV[2], 'd', ARGV[3])
+if tonumber(ARGV[4]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return seq
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisOutbox:
+    def __init__(
+        self,
+        redis: Redis,
+        supervisor: TaskSupervisor,
+        *,
+        prefix: str = "sb:",
+        retention: int = 1000,
+        ttl_seconds: float = 7 * 86400,
+    ) -> None:
+        if retention < 1:
+            raise ValueError("retention must be at least 1")
+        self._redis = redis
+        self._supervisor = supervisor
+        self._prefix = prefix
+        self._retention = retention
+        self._ttl_ms = int(ttl_seconds * 1000)
+        self._channel = f"{prefix}ob:notify"
+        self._append = redis.register_script(_APPEND)
+        self._waiters = Waiters()
+        self._listener: asyncio.Task[None] | None = None
+
+    def _key(self, stream: str) -> str:
+        return f"{self._prefix}ob:{{{stream}}}"
+
+    async def append(self, stream: str, type: str, data: dict[str, Any]) -> int:
+        key = self._key(stream)
+        args: list[str | int] = [self._retention, type, json.dumps(data, separators=(",", ":")), self._ttl_ms,
+                self._channel, stream]
+        try:
+            seq = await self._append(keys=[key, key + ":seq"], args=args)
+        except RedisError as exc:
+            raise BusUnavailable(f"outbox append to {stream!r} failed: {exc}") from exc
+        return int(seq)
+
+    async def last_seq(self, stream: str) -> int:
+        try:
+            value = await self._redis.get(self._key(stream) + ":seq")
+        except RedisError as exc:
+            raise BusUnavailable(f"outbox last_seq of {stream!r} failed: {exc}") from exc
+        return int(value) if value is not None else 0
+
+    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:  # noqa: ASYNC109
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            wake = self._waiters.register(stream)
+            try:
+                found = await self._read_now(stream, after_seq)
+                if found:
+                    return found
+                self._ensure_listener()
+                if not await wait_event(wake, deadline - loop.time()):
+                    return []
+            finally:
+                self._waiters.unregister(stream, wake)
+
+    async def close(self) -> None:
+        """Stop the pub/sub listener (readers still blocked then wait out their timeout)."""
+        if self._listener is not None:
+            await self._supervisor.cancel(self._listener.get_name())
+            self._listener = None
+
+    async def _read_now(self, stream: str, after_seq: int) -> list[OutboxMessage]:
+        key = self._key(stream)
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(key + ":seq")
+                pipe.xrange(key, f"{max(after_seq, 0) + 1}-0", "+", count=self._retention)
+                last, entries = await pipe.execute()
+            if last is not None and after_seq > int(last):  # the stream was reset
+                entries = await self._redis.xrange(key, "-", "+", count=self._retention)
+        except RedisError as exc:
+            raise BusUnavailable(f"outbox read of {stream!r} failed: {exc}") from exc
+        return [self._message(entry_id, fields) for entry_id, fields in entries or ()]
+
+    @staticmethod
+    def _message(entry_id: Any, fields: dict[Any, Any]) -> OutboxMessage:
+        values = {_text(k): _text(v) for k, v in fields.items()}
+        return OutboxMessage(int(_text(entry_id).split("-", 1)[0]), values["t"], json.loads(values["d"]))
+
+    def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.done():
+            name = f"bus.outbox.listener:{id(self):x}"
+            self._listener = self._supervisor.spawn(name, self._listen)
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self._channel)
+                self._waiters.wake_all()  # anything appended before we listened gets re-read
+                delay = 0.1
+                while True:
+                    msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if msg is not None and msg.get("type") == "message":
+                        self._waiters.wake(_text(msg["data"]))
+            except (RedisError, OSError) as exc:
+                log.warning("outbox listener lost Redis (%r); retrying in %.1f s", exc, delay)
+                self._waiters.wake_all()
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+            finally:
+                with contextlib.suppress(RedisError, OSError, TimeoutError):
+                    await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
