@@ -76,6 +76,7 @@ class AgentRinging(CallEvent, type_name="call.agent_ringing"):
     caller_number: str
     dialed_number: str
     direction: Direction
+    ivr: tuple[str, ...] = ()  # the caller's IVR choices so far, "menu:digit"
 
 
 @dataclass(frozen=True, kw_only=True)
