@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Final
+from typing import Final, TypeVar, overload
 
 from domain.errors import ProtocolViolation
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 BANNER_PREFIX: Final = b"Asterisk Call Manager/"
 DEFAULT_MAX_MESSAGE_BYTES: Final = 16 * 1024 * 1024
 _EXCERPT = 80
+_T = TypeVar("_T")
 
 
 class AmiMessage(Mapping[str, str]):
@@ -82,7 +83,14 @@ class AmiMessage(Mapping[str, str]):
                 raise KeyError(key)
         return value
 
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str, /) -> str: ...
+    @overload
+    def get(self, key: str, default: _T, /) -> str | _T: ...
+
+    def get(self, key: str, default: object = None, /) -> object:
         value = self._first.get(key)
         if value is None:
             value = self._fold(key)
