@@ -1,0 +1,124 @@
+"""The screen-pop: when an agent's phone rings, that agent alone gets ``call.ringing``.
+
+The pop carries the caller's matches (customers whose number it is, and the customers a guarantor,
+relationship officer or alternative contact with that number belongs to), each with a short
+summary, so the agent sees who is calling before answering. Matched records are opened to the
+agent for the call and its wrap-up (call-scoped access).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from agent_ui.live.presence import agent_stream
+from bus.base import EventBus, Outbox
+from domain.events import AgentConnected, AgentRinging, CallEnded, utcnow
+from domain.phone import to_e164
+from store.call_log import CallLog
+from store.db import Database
+from store.presence import PresenceRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PopMatch:
+    customer_id: int
+    name: str
+    relation: str  # customer, guarantor, alternative_contact, relationship_officer
+    summary: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "name": self.name, "relation": self.relation,
+                "summary": self.summary}
+
+
+class CallerLookup(Protocol):
+    """Finds who a number belongs to and opens those records to the ringing agent."""
+
+    async def matches(self, e164: str) -> Sequence[PopMatch]: ...
+
+    async def grant(
+        self, agent_id: int, customer_ids: Sequence[int], call_id: str, until: datetime
+    ) -> None: ...
+
+
+class PopService:
+    def __init__(self, database: Database, outbox: Outbox, lookup: CallerLookup, call_log: CallLog, *,
+                 region: str, grant_minutes: int = 30) -> None:
+        self._db = database
+        self._outbox = outbox
+        self._lookup = lookup
+        self._call_log = call_log
+        self._region = region
+        self._grant = timedelta(minutes=grant_minutes)
+        self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(AgentRinging, self.on_ringing, group="pop")
+        bus.subscribe(AgentConnected, self.on_connected, group="pop")
+        bus.subscribe(CallEnded, self.on_ended, group="pop")
+
+    def _first_time(self, *key: str) -> bool:
+        k = (key[0], key[1], key[2] if len(key) > 2 else "")
+        if k in self._seen:
+            return False
+        self._seen[k] = None
+        while len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+        return True
+
+    async def on_ringing(self, ev: AgentRinging) -> None:
+        if not self._first_time("ring", ev.call_id, ev.device):
+            return
+        async with self._db.session() as session:
+            user = await PresenceRepository(session).user_by_device(ev.device)
+        if user is None:
+            log.warning("pop: no agent has device %s (call %s)", ev.device, ev.call_id)
+            return
+        e164 = to_e164(ev.caller_number, self._region) if ev.caller_number else None
+        matches = list(await self._lookup.matches(e164)) if e164 else []
+        if matches:
+            await self._lookup.grant(user.id, [m.customer_id for m in matches], ev.call_id,
+                                     utcnow() + self._grant)
+        await self._outbox.append(agent_stream(user.username), "call.ringing", {
+            "call_id": ev.call_id,
+            "direction": ev.direction.value,
+            "caller_number": e164 or ev.caller_number,
+            "dialed_number": to_e164(ev.dialed_number, self._region) or ev.dialed_number,
+            "queue": ev.queue,
+            "ivr": list(ev.ivr),
+            "matches": [m.to_json() for m in matches],
+            "device": ev.device,
+            "carrier": ev.carrier,
+            "rang_at": ev.at.isoformat(),
+        })
+        if matches:
+            await self._call_log.link_customer(ev.call_id, matches[0].customer_id)
+
+    async def on_connected(self, ev: AgentConnected) -> None:
+        if not self._first_time("answer", ev.call_id, ev.device):
+            return
+        async with self._db.session() as session:
+            user = await PresenceRepository(session).user_by_device(ev.device)
+        if user is not None:
+            await self._outbox.append(agent_stream(user.username), "call.answered", {
+                "call_id": ev.call_id, "device": ev.device, "queue": ev.queue,
+                "hold_seconds": ev.hold_seconds, "answered_at": ev.at.isoformat(),
+            })
+
+    async def on_ended(self, ev: CallEnded) -> None:
+        if not self._first_time("end", ev.call_id, ""):
+            return
+        async with self._db.session() as session:
+            users = await PresenceRepository(session).on_call(ev.call_id)
+        for user in users:
+            await self._outbox.append(agent_stream(user.username), "call.ended", {
+                "call_id": ev.call_id, "cause": ev.cause.value, "cause_code": ev.cause_code,
+                "talk_seconds": ev.talk_seconds, "ended_at": ev.at.isoformat(),
+            })
