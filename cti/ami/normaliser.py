@@ -165,6 +165,7 @@ def ringing(
             caller_number=call.caller_number,
             dialed_number=call.dialed_number,
             direction=call.direction,
+            ivr=tuple(f"{menu}:{digit}" for menu, digit in call.ivr),
         )
     ]
 
