@@ -1,0 +1,469 @@
+"""The ACD for Twilio, as pure logic: Twilio has no queue that picks agents, so Switchboard does.
+
+:class:`TwilioAcd` holds the agents (device, username, queues, paused, what they are doing, idle
+since) and the calls (waiting FIFO per queue, offered to an agent, connected). Every method takes
+``now`` and returns a :class:`Step`: the decision for the TwiML answer (offer an agent, enqueue,
+hang up), the waiting callers to connect through the Calls API, and the events to publish
+(``AgentStateChanged``, ``CallQueued``, ``CallAbandoned``). No I/O, no clock, no randomness.
+
+Agent states are the domain's (ready / paused / ringing / on call / wrap-up / logged out), derived
+as on Asterisk: a call in progress shows over a pause, which applies to the next call.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.errors import AgentNotAvailable
+from domain.events import AgentState, AgentStateChanged, CallAbandoned, CallQueued, Direction, Event
+
+CARRIER = "twilio"
+
+
+class Activity(enum.StrEnum):
+    IDLE = "idle"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+
+
+class Phase(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERING = "offering"
+    CONNECTED = "connected"
+    FINISHED = "finished"  # the agent's leg ended; the caller's leg may still be up
+
+
+class DialStatus(enum.StrEnum):
+    """How a ``<Dial>`` to an agent ended (Twilio's DialCallStatus)."""
+
+    ANSWERED = "answered"
+    COMPLETED = "completed"
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass
+class AcdAgent:
+    device: str
+    username: str
+    queues: set[str] = field(default_factory=set)
+    paused: bool = False
+    reason: str | None = None
+    activity: Activity = Activity.IDLE
+    activity_since: datetime | None = None
+    idle_since: datetime | None = None
+    call_id: str | None = None
+
+    @property
+    def state(self) -> AgentState:
+        if self.activity is Activity.RINGING:
+            return AgentState.RINGING
+        if self.activity is Activity.ON_CALL:
+            return AgentState.ON_CALL
+        if self.activity is Activity.WRAP_UP:
+            return AgentState.WRAP_UP
+        if not self.queues:
+            return AgentState.LOGGED_OUT
+        return AgentState.PAUSED if self.paused else AgentState.READY
+
+
+@dataclass
+class AcdCall:
+    call_id: str
+    call_sid: str
+    queue: str
+    caller_number: str
+    dialed_number: str
+    arrived_at: datetime
+    direction: Direction = Direction.INBOUND
+    phase: Phase = Phase.WAITING
+    agent: str | None = None  # device offered or connected
+    tried: set[str] = field(default_factory=set)
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    device: str
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallRef:
+    call_id: str
+    call_sid: str
+    queue: str
+    caller_number: str
+    dialed_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Ring ``agent`` for ``call`` (answer the webhook with a ``<Dial>`` to the agent's device)."""
+
+    call: CallRef
+    agent: AgentRef
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """No agent: the caller waits in ``<Enqueue>`` at ``position`` (1 = next)."""
+
+    call: CallRef
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """A waiting caller now goes to ``agent`` (redirect the caller's leg through the Calls API)."""
+
+    call: CallRef
+    agent: AgentRef
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    call_id: str
+    abandoned: bool
+    talk_seconds: int | None
+    agent: AgentRef | None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    decision: Offer | Enqueue | Hangup | None = None
+    connects: tuple[Connect, ...] = ()
+    events: tuple[Event, ...] = ()
+    ended: Ended | None = None
+
+
+class TwilioAcd:
+    """Longest-idle ready agent first; callers FIFO per queue; an unanswered offer moves on."""
+
+    def __init__(self, *, wrapup_seconds: int = 0, autopause_on_no_answer: bool = False) -> None:
+        self.wrapup_seconds = wrapup_seconds
+        self.autopause_on_no_answer = autopause_on_no_answer
+        self._agents: dict[str, AcdAgent] = {}
+        self._calls: dict[str, AcdCall] = {}
+
+    # ---- introspection -------------------------------------------------------------------
+    def agent(self, device: str) -> AcdAgent | None:
+        return self._agents.get(device)
+
+    def agents(self) -> list[AcdAgent]:
+        return list(self._agents.values())
+
+    def call(self, call_id: str) -> AcdCall | None:
+        return self._calls.get(call_id)
+
+    def waiting(self, queue: str) -> list[str]:
+        """call_ids waiting in ``queue``, longest-waiting first."""
+        calls = [c for c in self._calls.values() if c.queue == queue and c.phase is Phase.WAITING]
+        return [c.call_id for c in sorted(calls, key=lambda c: (c.arrived_at, c.call_id))]
+
+    def position(self, call_id: str) -> int | None:
+        call = self._calls.get(call_id)
+        if call is None or call.phase is not Phase.WAITING:
+            return None
+        return self.waiting(call.queue).index(call_id) + 1
+
+    # ---- agents ----------------------------------------------------------------------------
+    def queue_add(self, queue: str, device: str, username: str, now: datetime) -> Step:
+        agent = self._agents.get(device)
+        if agent is None:
+            agent = self._agents[device] = AcdAgent(device=device, username=username, idle_since=now)
+        with _Changes(self, now, agent) as changes:
+            if not agent.queues:
+                agent.idle_since = now
+            agent.username = username
+            agent.queues.add(queue)
+        return changes.step(connects=self._dispatch(changes, now))
+
+    def queue_remove(self, queue: str, device: str, now: datetime) -> Step:
+        agent = self._agents.get(device)
+        if agent is None:
+            return Step()
+        with _Changes(self, now, agent) as changes:
+            agent.queues.discard(queue)
+        return changes.step()
+
+    def pause(self, device: str, reason: str | None, now: datetime) -> Step:
+        agent = self._agents.get(device)
+        if agent is None:
+            return Step()
+        with _Changes(self, now, agent) as changes:
+            agent.paused, agent.reason = True, reason
+        return changes.step()
+
+    def on_agent_ready(self, device: str, now: datetime) -> Step:
+        """Unpause / end wrap-up: the agent takes the longest-waiting caller of their queues, if any."""
+        agent = self._agents.get(device)
+        if agent is None:
+            return Step()
+        with _Changes(self, now, agent) as changes:
+            if agent.paused or agent.activity is Activity.WRAP_UP:
+                agent.idle_since = now
+            agent.paused, agent.reason = False, None
+            if agent.activity is Activity.WRAP_UP:
+                self._set_activity(agent, Activity.IDLE, now)
+        for call in self._calls.values():
+            call.tried.discard(device)  # pressing ready again makes them eligible again
+        return changes.step(connects=self._dispatch(changes, now))
+
+    def expire_wrap_ups(self, now: datetime) -> Step:
+        """Agents whose wrap-up time ran out become ready (or stay paused) and may take a caller."""
+        changes = _Changes(self, now)
+        for agent in self._agents.values():
+            since = agent.activity_since
+            expired = since is not None and (now - since).total_seconds() >= self.wrapup_seconds
+            if agent.activity is Activity.WRAP_UP and expired:
+                changes.track(agent)
+                self._set_activity(agent, Activity.IDLE, now)
+                agent.idle_since = now
+        changes.flush()
+        return changes.step(connects=self._dispatch(changes, now))
+
+    # ---- calls -----------------------------------------------------------------------------
+    def on_incoming(
+        self, call_id: str, call_sid: str, queue: str, caller_number: str, dialed_number: str,
+        now: datetime,
+    ) -> Step:
+        """A new inbound call: offer it to the longest-idle ready agent of ``queue``, or enqueue it."""
+        existing = self._calls.get(call_id)
+        if existing is not None:  # a repeated webhook: answer the same way, change nothing
+            if existing.phase is Phase.OFFERING and existing.agent:
+                return Step(decision=Offer(_call_ref(existing), self._ref(existing.agent)))
+            if existing.phase is Phase.WAITING:
+                return Step(decision=Enqueue(_call_ref(existing), self.position(call_id) or 1))
+            return Step(decision=Hangup(call_id))
+        call = AcdCall(call_id, call_sid, queue, caller_number, dialed_number, arrived_at=now)
+        self._calls[call_id] = call
+        return self._offer_or_enqueue(call, now, _Changes(self, now))
+
+    def on_dial_result(self, call_id: str, device: str, status: DialStatus, now: datetime) -> Step:
+        """The ``<Dial>`` to ``device`` ended: answered, or try the next agent, or enqueue."""
+        call = self._calls.get(call_id)
+        if call is None or call.agent != device:
+            return Step(decision=Hangup(call_id))
+        if status is DialStatus.ANSWERED:
+            return self.on_answered(call_id, device, now)
+        agent = self._agents.get(device)
+        changes = _Changes(self, now)
+        if status is DialStatus.COMPLETED:
+            if call.answered_at is None:
+                call.answered_at = now
+            call.phase = Phase.FINISHED
+            if agent is not None and agent.call_id == call_id:
+                changes.track(agent)
+                self._finish_agent(agent, now)
+            changes.flush()
+            return changes.step(decision=Hangup(call_id), connects=self._dispatch(changes, now))
+        if agent is not None and agent.call_id == call_id:
+            changes.track(agent)
+            self._release_agent(agent, now, no_answer=status is not DialStatus.CANCELED)
+        call.tried.add(device)
+        call.agent = None
+        if status is DialStatus.CANCELED:  # the caller went away while the agent rang
+            call.phase = Phase.FINISHED
+            changes.flush()
+            return changes.step(decision=Hangup(call_id))
+        return self._offer_or_enqueue(call, now, changes)
+
+    def on_answered(self, call_id: str, device: str, now: datetime) -> Step:
+        call = self._calls.get(call_id)
+        agent = self._agents.get(device)
+        if call is None or call.phase in (Phase.CONNECTED, Phase.FINISHED) or call.agent != device:
+            return Step()
+        call.phase, call.answered_at = Phase.CONNECTED, now
+        changes = _Changes(self, now)
+        if agent is not None:
+            changes.track(agent)
+            self._set_activity(agent, Activity.ON_CALL, now)
+        changes.flush()
+        return changes.step()
+
+    def on_outbound(
+        self, call_id: str, device: str, username: str, customer_number: str, caller_id: str,
+        now: datetime,
+    ) -> Step:
+        """We are ringing ``device`` first for an outbound call; AgentNotAvailable if it is busy."""
+        agent = self._agents.get(device)
+        if agent is None:
+            agent = self._agents[device] = AcdAgent(device=device, username=username, idle_since=now)
+        if agent.activity in (Activity.RINGING, Activity.ON_CALL):
+            raise AgentNotAvailable(f"{device} is on a call", {"device": device, "call_id": agent.call_id})
+        call = AcdCall(call_id, "", "", caller_id, customer_number, arrived_at=now,
+                       direction=Direction.OUTBOUND, phase=Phase.OFFERING, agent=device)
+        self._calls[call_id] = call
+        with _Changes(self, now, agent) as changes:
+            agent.call_id = call_id
+            self._set_activity(agent, Activity.RINGING, now)
+        return changes.step()
+
+    def on_call_ended(self, call_id: str, now: datetime) -> Step:
+        """The call is over (caller's leg, or our outbound agent leg, completed)."""
+        call = self._calls.pop(call_id, None)
+        if call is None:
+            return Step()
+        changes = _Changes(self, now)
+        agent = self._agents.get(call.agent) if call.agent else None
+        events: list[Event] = []
+        abandoned = call.direction is Direction.INBOUND and call.answered_at is None
+        if abandoned:
+            position = self._position_before_removal(call)
+            events.append(CallAbandoned(
+                at=now, call_id=call_id, carrier=CARRIER, queue=call.queue, position=position,
+                hold_seconds=int((now - call.arrived_at).total_seconds()),
+            ))
+        if agent is not None and agent.call_id == call_id:
+            changes.track(agent)
+            if call.answered_at is None:
+                self._release_agent(agent, now, no_answer=False)
+            else:
+                self._finish_agent(agent, now)
+        talk = int((now - call.answered_at).total_seconds()) if call.answered_at else None
+        ended = Ended(call_id, abandoned, talk, self._ref(agent.device) if agent else None)
+        changes.flush()
+        connects = self._dispatch(changes, now)
+        return Step(connects=tuple(connects), events=(*events, *changes.events), ended=ended)
+
+    def connect_failed(self, call_id: str, now: datetime, *, call_gone: bool) -> Step:
+        """The Calls API could not redirect the caller to the agent offered by a :class:`Connect`."""
+        if call_gone:
+            return self.on_call_ended(call_id, now)
+        call = self._calls.get(call_id)
+        if call is None or call.agent is None:
+            return Step()
+        return self.on_dial_result(call_id, call.agent, DialStatus.FAILED, now)
+
+    # ---- internals -------------------------------------------------------------------------
+    def _ref(self, device: str) -> AgentRef:
+        agent = self._agents.get(device)
+        return AgentRef(device, agent.username if agent else device)
+
+    def _set_activity(self, agent: AcdAgent, activity: Activity, now: datetime) -> None:
+        agent.activity, agent.activity_since = activity, now
+        if activity is Activity.IDLE:
+            agent.call_id = None
+
+    def _release_agent(self, agent: AcdAgent, now: datetime, *, no_answer: bool) -> None:
+        """An offer ended unanswered: back to ready at the back of the line (or auto-paused)."""
+        self._set_activity(agent, Activity.IDLE, now)
+        if no_answer:
+            agent.idle_since = now
+            if self.autopause_on_no_answer:
+                agent.paused, agent.reason = True, "no-answer"
+
+    def _finish_agent(self, agent: AcdAgent, now: datetime) -> None:
+        if self.wrapup_seconds > 0:
+            self._set_activity(agent, Activity.WRAP_UP, now)
+            agent.call_id = None
+        else:
+            self._set_activity(agent, Activity.IDLE, now)
+            agent.idle_since = now
+
+    def _candidates(self, queue: str, exclude: Iterable[str]) -> list[AcdAgent]:
+        excluded = set(exclude)
+        ready = [a for a in self._agents.values()
+                 if queue in a.queues and a.state is AgentState.READY and a.device not in excluded]
+        return sorted(ready, key=lambda a: (a.idle_since or datetime.min, a.device))
+
+    def _offer_or_enqueue(self, call: AcdCall, now: datetime, changes: _Changes) -> Step:
+        candidates = self._candidates(call.queue, call.tried)
+        if candidates:
+            agent = candidates[0]
+            changes.track(agent)
+            self._ring(call, agent, now)
+            changes.flush()
+            return changes.step(decision=Offer(_call_ref(call), self._ref(agent.device)))
+        call.phase, call.agent = Phase.WAITING, None
+        position = self.position(call.call_id) or 1
+        changes.flush()
+        queued = CallQueued(at=now, call_id=call.call_id, carrier=CARRIER, queue=call.queue,
+                            position=position, caller_number=call.caller_number)
+        return changes.step(decision=Enqueue(_call_ref(call), position), extra=(queued,))
+
+    def _ring(self, call: AcdCall, agent: AcdAgent, now: datetime) -> None:
+        call.phase, call.agent = Phase.OFFERING, agent.device
+        agent.call_id = call.call_id
+        self._set_activity(agent, Activity.RINGING, now)
+
+    def _dispatch(self, changes: _Changes, now: datetime) -> list[Connect]:
+        """Give waiting callers (longest-waiting first) to ready agents (longest-idle first)."""
+        connects: list[Connect] = []
+        waiting = sorted((c for c in self._calls.values() if c.phase is Phase.WAITING),
+                         key=lambda c: (c.arrived_at, c.call_id))
+        for call in waiting:
+            candidates = self._candidates(call.queue, call.tried)
+            if not candidates:
+                continue
+            agent = candidates[0]
+            changes.track(agent)
+            self._ring(call, agent, now)
+            connects.append(Connect(_call_ref(call), self._ref(agent.device)))
+        changes.flush()
+        return connects
+
+    def _position_before_removal(self, call: AcdCall) -> int | None:
+        if call.phase is not Phase.WAITING:
+            return None
+        ahead = [c for c in self._calls.values()
+                 if c.queue == call.queue and c.phase is Phase.WAITING
+                 and (c.arrived_at, c.call_id) < (call.arrived_at, call.call_id)]
+        return len(ahead) + 1
+
+
+def _call_ref(call: AcdCall) -> CallRef:
+    return CallRef(call.call_id, call.call_sid, call.queue, call.caller_number, call.dialed_number)
+
+
+class _Changes:
+    """Collects AgentStateChanged events: remember an agent's state, emit one event if it changed."""
+
+    def __init__(self, acd: TwilioAcd, now: datetime, agent: AcdAgent | None = None) -> None:
+        self._acd = acd
+        self._now = now
+        self._before: dict[str, tuple[AgentState, str | None]] = {}
+        self.events: list[Event] = []
+        if agent is not None:
+            self.track(agent)
+
+    def track(self, agent: AcdAgent) -> None:
+        self._before.setdefault(agent.device, (agent.state, agent.reason))
+
+    def __enter__(self) -> _Changes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        for device, (state, reason) in self._before.items():
+            agent = self._acd.agent(device)
+            if agent is None or (agent.state, agent.reason) == (state, reason):
+                continue
+            self.events.append(AgentStateChanged(
+                at=self._now, device=device, state=agent.state,
+                reason=agent.reason if agent.state is AgentState.PAUSED else None,
+                queue=min(agent.queues) if agent.queues else None, carrier=CARRIER,
+            ))
+        self._before.clear()
+
+    def step(
+        self, *, decision: Offer | Enqueue | Hangup | None = None, connects: Iterable[Connect] = (),
+        extra: tuple[Event, ...] = (),
+    ) -> Step:
+        self.flush()
+        return Step(decision=decision, connects=tuple(connects), events=(*self.events, *extra))
+

@@ -1,0 +1,131 @@
+"""Every TwiML answer we give Twilio, built with ``twilio.twiml.voice_response`` (never by pasting).
+
+Agent devices come from the agent's ``extension``: a Twilio Client identity ``client:amina`` is
+dialled as ``<Client>amina</Client>``, an E.164 number ``+2547...`` as ``<Number>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from domain.errors import InvalidInput
+
+# Twilio's own default hold music (documented in the <Enqueue waitUrl> docs).
+DEFAULT_HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+STATUS_EVENTS = "initiated ringing answered completed"
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_CLIENT = re.compile(r"^client:([A-Za-z0-9_.@-]{1,121})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A dialable agent device: ``kind`` is "client" or "number"."""
+
+    kind: str
+    target: str
+
+    @property
+    def address(self) -> str:
+        return f"client:{self.target}" if self.kind == "client" else self.target
+
+
+def parse_device(device: str) -> Device:
+    """``client:amina`` or ``+254712345678``; InvalidInput for anything Twilio cannot dial."""
+    text = device.strip()
+    match = _CLIENT.match(text)
+    if match:
+        return Device("client", match.group(1))
+    if _E164.match(text):
+        return Device("number", text)
+    raise InvalidInput(
+        f"{device!r} is not a Twilio device", {"extension": "use client:<identity> or an E.164 number"}
+    )
+
+
+def is_twilio_device(device: str) -> bool:
+    try:
+        parse_device(device)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _add_device(dial: Dial, device: Device, status_url: str) -> None:
+    if device.kind == "client":
+        dial.client(
+            device.target, status_callback=status_url, status_callback_event=STATUS_EVENTS,
+            status_callback_method="POST",
+        )
+    else:
+        dial.number(
+            device.target, status_callback=status_url, status_callback_event=STATUS_EVENTS,
+            status_callback_method="POST",
+        )
+
+
+def dial_agent(
+    device: str, *, action_url: str, status_url: str, timeout: int, caller_id: str | None = None
+) -> str:
+    """Ring one agent's device; ``action_url`` hears how the dial ended, ``status_url`` its progress."""
+    response = VoiceResponse()
+    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id or None)
+    _add_device(dial, parse_device(device), status_url)
+    return str(response.to_xml())
+
+
+def dial_customer(
+    customer_number: str, *, caller_id: str, action_url: str, status_url: str, timeout: int
+) -> str:
+    """Outbound, agent-first: the agent answered their leg; now dial the customer with our caller ID."""
+    response = VoiceResponse()
+    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id)
+    dial.number(
+        customer_number, status_callback=status_url, status_callback_event=STATUS_EVENTS,
+        status_callback_method="POST",
+    )
+    return str(response.to_xml())
+
+
+def enqueue(queue: str, *, wait_url: str) -> str:
+    """Park the caller in Twilio queue ``queue``; ``wait_url`` plays hold music and the position."""
+    response = VoiceResponse()
+    response.enqueue(queue, wait_url=wait_url, wait_url_method="POST")
+    return str(response.to_xml())
+
+
+def wait_music(position: int | None, hold_music_url: str = DEFAULT_HOLD_MUSIC) -> str:
+    """The ``waitUrl`` answer: announce the position (when known), then play hold music."""
+    response = VoiceResponse()
+    if position is not None and position > 0:
+        response.say(f"You are number {position} in the queue.")
+    response.play(hold_music_url)
+    return str(response.to_xml())
+
+
+def dial_queue(queue: str, *, action_url: str | None = None) -> str:
+    """Connect the requesting leg (an agent) to the caller at the front of Twilio queue ``queue``."""
+    response = VoiceResponse()
+    dial = response.dial(action=action_url, method="POST" if action_url else None)
+    dial.queue(queue)
+    return str(response.to_xml())
+
+
+def hangup() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response.to_xml())
+
+
+def reject(reason: str = "busy") -> str:
+    """Refuse the call without answering it (``busy`` or ``rejected``)."""
+    response = VoiceResponse()
+    response.reject(reason=reason)
+    return str(response.to_xml())
+
+
+def empty() -> str:
+    """An answer with no verbs (for status callbacks, which need none)."""
+    return str(VoiceResponse().to_xml())
