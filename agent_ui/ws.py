@@ -1,0 +1,134 @@
+"""The agent WebSocket: ``GET /ws?token=TOKEN[&stream=agent|wallboard][&after_seq=N]``.
+
+Server -> client: ``{"seq": int, "type": str, "data": {...}}``, seq rising by one per stream
+(``agent:<username>`` for an agent's desktop, ``supervisors`` for the wallboard). A client that
+reconnects sends ``{"type": "resume", "after_seq": N}`` (or passes ``after_seq``) and receives what
+it missed. Client -> server messages that are not JSON objects of a known type get an ``error``
+message (``seq`` is the last delivered seq, so it never disturbs resumption); the socket stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from agent_ui.live.presence import SUPERVISORS, agent_stream
+from bus.base import Outbox
+
+log = logging.getLogger(__name__)
+READ_WAIT_SECONDS = 20.0
+MAX_CLIENT_MESSAGE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class SocketUser:
+    username: str
+    role: str
+
+
+Authenticate = Callable[[str], Awaitable[SocketUser | None]]
+
+
+class _Session:
+    def __init__(self, ws: WebSocket, outbox: Outbox, stream: str, after_seq: int) -> None:
+        self.ws, self.outbox, self.stream, self.last = ws, outbox, stream, after_seq
+        self.resumed = asyncio.Event()
+
+    async def send_loop(self) -> None:
+        while True:
+            read = asyncio.ensure_future(self.outbox.read(self.stream, self.last, READ_WAIT_SECONDS))
+            resumed = asyncio.ensure_future(self.resumed.wait())
+            try:
+                await asyncio.wait({read, resumed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                resumed.cancel()
+                if not read.done():
+                    read.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await read
+            if self.resumed.is_set():
+                self.resumed.clear()
+                continue  # re-read from the resumed seq
+            for message in read.result():
+                if message.seq <= self.last:
+                    continue
+                await self.ws.send_text(json.dumps(message.to_json_dict()))
+                self.last = message.seq
+
+    async def error(self, message: str) -> None:
+        body = {"seq": self.last, "type": "error",
+                "data": {"error_id": "protocol-violation", "message": message}}
+        await self.ws.send_text(json.dumps(body))
+
+    async def receive_loop(self) -> None:
+        while True:
+            text = await self.ws.receive_text()
+            msg = _parse(text)
+            if msg is None:
+                await self.error("expected a JSON object with a known 'type'")
+            elif msg["type"] == "ping":
+                await self.ws.send_text(json.dumps({"seq": self.last, "type": "pong", "data": {}}))
+            elif msg["type"] == "resume":
+                after = msg.get("after_seq")
+                if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+                    await self.error("resume needs a non-negative integer 'after_seq'")
+                    continue
+                self.last = after
+                self.resumed.set()
+
+
+def _parse(text: str) -> dict[str, Any] | None:
+    if len(text) > MAX_CLIENT_MESSAGE:
+        return None
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(msg, dict) or msg.get("type") not in ("resume", "ping"):
+        return None
+    return msg
+
+
+def build_ws_router(outbox: Outbox, authenticate: Authenticate) -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws")
+    async def agent_socket(websocket: WebSocket, token: str = "", stream: str = "agent",
+                           after_seq: int | None = None) -> None:
+        user = await authenticate(token) if token else None
+        if user is None:
+            await websocket.close(code=4401, reason="authentication required")
+            return
+        if stream == "wallboard" and user.role in ("supervisor", "admin"):
+            name = SUPERVISORS
+        elif stream == "agent":
+            name = agent_stream(user.username)
+        else:
+            await websocket.close(code=4403, reason="stream not allowed")
+            return
+        await websocket.accept()
+        start = after_seq if after_seq is not None and after_seq >= 0 else await outbox.last_seq(name)
+        session = _Session(websocket, outbox, name, start)
+        await websocket.send_text(json.dumps(
+            {"seq": start, "type": "hello", "data": {"stream": name, "username": user.username}}))
+        tasks = [asyncio.create_task(session.send_loop(), name=f"ws-send-{name}"),
+                 asyncio.create_task(session.receive_loop(), name=f"ws-recv-{name}")]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                exc = task.exception()
+                if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
+                    log.warning("websocket %s ended: %r", name, exc)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    return router
