@@ -181,7 +181,7 @@ def _parse_block(text: str) -> AmiMessage | None:
 class AmiParser:
     """Incremental AMI parser: ``feed(bytes) -> list[AmiMessage]``; never raises on input."""
 
-    __slots__ = ("_banner_checked", "_buf", "_discarding", "_scan", "banner", "max_message_bytes")
+    __slots__ = ("_banner_checked", "_buf", "_discarding", "_scan", "banner", "max_message_bytes", "scanned")
 
     def __init__(self, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
         self._buf = bytearray()
@@ -190,6 +190,8 @@ class AmiParser:
         self._discarding = False
         self.banner: str | None = None
         self.max_message_bytes = max_message_bytes
+        #: Bytes handed to the separator search so far (an operation count: stays ~ bytes fed).
+        self.scanned = 0
 
     @property
     def buffered(self) -> int:
@@ -206,6 +208,7 @@ class AmiParser:
             return out
         pos = 0  # start of the current message in buf
         scan = self._scan
+        self.scanned += len(buf) - scan
         find = buf.find
         end_buf = len(buf)
         while True:
