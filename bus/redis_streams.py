@@ -1,0 +1,277 @@
+"""The event bus across processes: Redis Streams with consumer groups.
+
+* One stream per event type: ``<prefix>ev:<type_name>`` (XADD ``MAXLEN ~ maxlen``), field ``e`` =
+  the JSON of :func:`domain.events.encode_event`. ``publish`` returns once Redis has the entry.
+* A bus *group* is a Redis consumer group of that name on every stream it reads; subscribing to a
+  base class reads the streams of every registered subclass (``EVENT_TYPES``). Each worker is a
+  consumer named ``worker_id``: the workers of one group share the events, each event once.
+* One supervised loop per group: ``XREADGROUP ... BLOCK`` over its streams, entries of one read
+  handled in id order (strict order per event type; across types, best effort by Redis id),
+  ``XACK`` after the handlers returned. A handler that still fails after ``max_attempts`` is
+  logged, the event copied to ``<stream>:dead`` and acked, so nothing wedges.
+* Crash safety: an entry left un-acked by a dead consumer is taken over with ``XAUTOCLAIM`` once
+  idle for ``claim_idle`` s (a handler running longer refreshes its claim, so a slow handler is
+  not stolen). An entry delivered more than ``max_deliveries`` times is dead-lettered instead.
+  Delivery is therefore at least once: handlers should be idempotent.
+* A new group starts at the stream's end (``$``); groups are created in :meth:`start`, so events
+  published after ``start`` returns are never missed. Redis errors in the loops are logged and
+  retried with backoff (0.1 s doubling to 5 s); ``publish`` raises :class:`BusUnavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from bus.base import BusUnavailable, E, Handler, default_group
+from bus.dispatch import Subscriptions, dispatch
+from bus.supervisor import TaskSupervisor
+from domain.errors import ProtocolViolation
+from domain.events import EVENT_TYPES, Event, decode_event, encode_event
+
+log = logging.getLogger(__name__)
+
+Entry = tuple[str, str, dict[str, str] | None]  # stream, id, fields (None: entry was trimmed)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class RedisStreamsBus:
+    def __init__(
+        self,
+        redis: Redis,
+        supervisor: TaskSupervisor,
+        *,
+        worker_id: str,
+        prefix: str = "sb:",
+        maxlen: int = 100_000,
+        block_ms: int = 1000,
+        batch: int = 100,
+        max_attempts: int = 3,
+        retry_delay: float = 0.05,
+        claim_idle: float = 30.0,
+        max_deliveries: int = 5,
+        forget_consumer_after: float = 3600.0,
+        stop_timeout: float = 5.0,
+    ) -> None:
+        self._redis = redis
+        self._supervisor = supervisor
+        self._consumer = worker_id
+        self._prefix = prefix
+        self._maxlen = maxlen
+        self._block_ms = block_ms
+        self._batch = batch
+        self._max_attempts = max_attempts
+        self._retry_delay = retry_delay
+        self._claim_idle_ms = max(1, int(claim_idle * 1000))
+        self._claim_every = max(0.05, claim_idle / 2)
+        self._heartbeat = max(0.05, claim_idle / 3)
+        self._max_deliveries = max_deliveries
+        self._forget_ms = int(forget_consumer_after * 1000)
+        self._stop_timeout = stop_timeout
+        self._subs = Subscriptions()
+        self._created: set[tuple[str, str]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started = False
+        self._stopping = False
+
+    def stream_key(self, type_name: str) -> str:
+        return f"{self._prefix}ev:{type_name}"
+
+    # -- EventBus -----------------------------------------------------------------------------
+
+    def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None) -> None:
+        group = group or default_group(handler)
+        self._subs.add(event_type, handler, group)
+        if not self._streams_for(group):
+            log.warning("bus: no registered event type is a %s; %s will get nothing",
+                        event_type.__name__, group)
+        if self._started and group not in self._tasks:
+            self._spawn(group)
+
+    async def publish(self, event: Event) -> None:
+        payload = json.dumps(encode_event(event), separators=(",", ":"))
+        try:
+            await self._redis.xadd(self.stream_key(event.type_name), {"e": payload},
+                                   maxlen=self._maxlen, approximate=True)
+        except RedisError as exc:
+            raise BusUnavailable(f"cannot publish {event.type_name}: {exc}") from exc
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for group in self._subs.groups():
+            try:
+                await self._ensure_groups(group, self._streams_for(group))
+            except RedisError as exc:  # the consumer loop keeps trying
+                log.warning("bus: cannot create group %s yet: %r", group, exc)
+            self._spawn(group)
+
+    async def stop(self) -> None:
+        """Let each loop finish its current batch (bounded by ``stop_timeout``), then cancel."""
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        if tasks and self._stop_timeout > 0:
+            await asyncio.wait(tasks, timeout=self._stop_timeout)
+        await self._supervisor.cancel(*(t.get_name() for t in tasks))
+        self._tasks.clear()
+
+    # -- consuming ----------------------------------------------------------------------------
+
+    def _streams_for(self, group: str) -> list[str]:
+        names = {
+            name
+            for sub in self._subs.in_group(group)
+            for name, cls in EVENT_TYPES.items()
+            if issubclass(cls, sub.event_type)
+        }
+        return sorted(self.stream_key(n) for n in names)
+
+    def _spawn(self, group: str) -> None:
+        name = f"bus.redis:{group}:{id(self):x}"
+        self._tasks[group] = self._supervisor.spawn(name, lambda: self._consume(group))
+
+    async def _ensure_groups(self, group: str, streams: list[str]) -> None:
+        for stream in streams:
+            if (stream, group) in self._created:
+                continue
+            try:
+                await self._redis.xgroup_create(stream, group, id="$", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self._created.add((stream, group))
+
+    async def _consume(self, group: str) -> None:
+        loop = asyncio.get_running_loop()
+        delay = 0.1
+        own_pending_done = False
+        next_claim = 0.0
+        while not self._stopping:
+            streams = self._streams_for(group)
+            if not streams:
+                return
+            try:
+                await self._ensure_groups(group, streams)
+                if not own_pending_done:  # entries this consumer name got before a restart
+                    await self._read(group, streams, "0", block=None)
+                    own_pending_done = True
+                if loop.time() >= next_claim:
+                    await self._reclaim(group, streams)
+                    next_claim = loop.time() + self._claim_every
+                await self._read(group, streams, ">", block=self._block_ms)
+                delay = 0.1
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                log.warning("bus: group %s vanished (stream deleted?); recreating", group)
+                self._created = {(s, g) for s, g in self._created if g != group}
+            except (RedisError, OSError) as exc:
+                log.warning("bus: group %s lost Redis (%r); retrying in %.1f s", group, exc, delay)
+                own_pending_done = False  # re-read what we took but could not ack
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+
+    async def _read(self, group: str, streams: list[str], start: str, block: int | None) -> None:
+        response: Any = await self._redis.xreadgroup(
+            group, self._consumer, dict.fromkeys(streams, start), count=self._batch, block=block
+        )
+        entries: list[Entry] = []
+        items = response.items() if isinstance(response, dict) else (response or [])
+        for stream, stream_entries in items:
+            for entry_id, fields in stream_entries or ():
+                decoded = {_text(k): _text(v) for k, v in fields.items()} if fields else None
+                entries.append((_text(stream), _text(entry_id), decoded))
+        entries.sort(key=lambda e: _id_key(e[1]))
+        for entry in entries:
+            await self._handle(group, *entry)
+
+    async def _handle(self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None) -> None:
+        if fields is None:  # trimmed away while pending
+            await self._redis.xack(stream, group, entry_id)
+            return
+        try:
+            event = decode_event(json.loads(fields["e"]))
+        except (KeyError, ValueError, ProtocolViolation) as exc:
+            log.error("bus: undecodable entry %s in %s: %s", entry_id, stream, exc)
+            await self._dead_letter(stream, group, entry_id, fields, f"undecodable: {exc}")
+            return
+        subs = self._subs.matching(group, type(event))
+        work = asyncio.ensure_future(
+            dispatch(event, subs, max_attempts=self._max_attempts, retry_delay=self._retry_delay)
+        )
+        try:
+            while True:  # keep our claim fresh while a slow handler runs
+                done, _ = await asyncio.wait({work}, timeout=self._heartbeat)
+                if done:
+                    break
+                try:
+                    await self._redis.xclaim(stream, group, self._consumer, 0, [entry_id], justid=True)
+                except RedisError as exc:
+                    log.warning("bus: cannot refresh claim on %s: %r", entry_id, exc)
+        finally:
+            if not work.done():
+                work.cancel()
+        failures = work.result()
+        if failures:
+            why = "; ".join(f"{f.subscription.handler_name}: {f.error!r}" for f in failures)
+            await self._dead_letter(stream, group, entry_id, fields, why)
+        else:
+            await self._redis.xack(stream, group, entry_id)
+
+    async def _dead_letter(
+        self, stream: str, group: str, entry_id: str, fields: dict[str, str], why: str
+    ) -> None:
+        record: dict[Any, Any] = {"stream": stream, "group": group, "id": entry_id, "error": why[:2000],
+                  "worker": self._consumer, "e": fields.get("e", "")}
+        await self._redis.xadd(f"{stream}:dead", record, maxlen=10_000, approximate=True)
+        await self._redis.xack(stream, group, entry_id)
+
+    async def _reclaim(self, group: str, streams: list[str]) -> None:
+        for stream in streams:
+            start = "0-0"
+            for _ in range(10):  # bounded: at most 10 batches per stream per round
+                response: Any = await self._redis.xautoclaim(
+                    stream, group, self._consumer, self._claim_idle_ms, start_id=start, count=self._batch
+                )
+                next_id, claimed = _text(response[0]), response[1]
+                for entry_id_raw, fields in claimed:
+                    entry_id = _text(entry_id_raw)
+                    decoded = {_text(k): _text(v) for k, v in fields.items()} if fields else None
+                    await self._handle_reclaimed(group, stream, entry_id, decoded)
+                if next_id == "0-0":
+                    break
+                start = next_id
+            await self._forget_idle_consumers(stream, group)
+
+    async def _handle_reclaimed(
+        self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None
+    ) -> None:
+        info = await self._redis.xpending_range(stream, group, entry_id, entry_id, 1)
+        deliveries = int(info[0]["times_delivered"]) if info else 1
+        if fields is not None and deliveries > self._max_deliveries:
+            log.error("bus: %s in %s delivered %d times; dead-lettering", entry_id, stream, deliveries)
+            await self._dead_letter(stream, group, entry_id, fields, f"delivered {deliveries} times")
+            return
+        log.warning("bus: group %s took over %s in %s (delivery %d)", group, entry_id, stream, deliveries)
+        await self._handle(group, stream, entry_id, fields)
+
+    async def _forget_idle_consumers(self, stream: str, group: str) -> None:
+        for consumer in await self._redis.xinfo_consumers(stream, group):
+            name = _text(consumer["name"])
+            if (name != self._consumer and int(consumer["pending"]) == 0
+                    and int(consumer["idle"]) > self._forget_ms):
+                await self._redis.xgroup_delconsumer(stream, group, name)
