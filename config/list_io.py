@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,31 +19,40 @@ from pydantic import BaseModel, ValidationError
 from domain.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+_DUPLICATE = re.compile(r"duplicate code '([^']*)'")
+_INNER_PATH = re.compile(r"^([a-z_]+(?:\.[a-z0-9_]+)+): (.*)$", re.DOTALL)
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the deepest node of ``loc`` that exists in the composed YAML."""
+def _walk(root: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[yaml.Node | None, int | None]:
+    """The deepest node of ``loc`` that exists in the composed YAML, and its 1-based line."""
     node = root
-    line = node.start_mark.line + 1 if node is not None else None
+    line = int(node.start_mark.line) + 1 if node is not None else None
     for part in loc:
         child: yaml.Node | None = None
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    child = value
-                    line = key.start_mark.line + 1
+                    child, line = value, int(key.start_mark.line) + 1
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
             child = node.value[part]
-            line = child.start_mark.line + 1
+            line = int(child.start_mark.line) + 1
         if child is None:
-            break
+            return None, line
         node = child
-    return line
+    return node, line
+
+
+def _node_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    return _walk(root, loc)[1]
+
+
+def _node_at(root: yaml.Node | None, loc: tuple[int | str, ...]) -> yaml.Node | None:
+    return _walk(root, loc)[0]
 
 
 def _check_duplicate_keys(node: yaml.Node | None, file: str) -> None:
@@ -81,19 +91,44 @@ def parse_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
     return data, root
 
 
-def validation_details(exc: ValidationError, root: yaml.Node | None = None) -> dict[str, str]:
-    """``{key path: message}`` for each error; with a node tree, the message carries the line."""
-    details: dict[str, str] = {}
+def _duplicate_line(root: yaml.Node | None, loc: tuple[int | str, ...], message: str) -> int | None:
+    """For "duplicate code 'x'" on a list: the line of the second item with that code."""
+    match = _DUPLICATE.search(message)
+    node = _node_at(root, loc)
+    if match is None or not isinstance(node, yaml.SequenceNode):
+        return None
+    seen = 0
+    for item in node.value:
+        if isinstance(item, yaml.MappingNode) and any(
+                isinstance(k, yaml.ScalarNode) and k.value == "code" and getattr(v, "value", None) == match[1]
+                for k, v in item.value):
+            seen += 1
+            if seen == 2:
+                return int(item.start_mark.line) + 1
+    return None
+
+
+def validation_errors(exc: ValidationError,
+                      root: yaml.Node | None = None) -> list[tuple[str, int | None, str]]:
+    """``(key path, line or None, message)`` for each error; lines need the composed node tree."""
+    errors: list[tuple[str, int | None, str]] = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
-        path = key_path(loc) or "(top level)"
         message = str(error["msg"]).removeprefix("Value error, ")
+        inner = _INNER_PATH.match(message)  # a model validator names the key it refused: "a.0.b: ..."
+        if inner is not None:
+            loc = loc + tuple(int(p) if p.isdigit() else p for p in inner[1].split("."))
+            message = inner[2]
+        line = None
         if root is not None:
-            line = _node_line(root, loc)
-            if line is not None:
-                message = f"line {line}: {message}"
-        details[path] = message
-    return details
+            line = _duplicate_line(root, loc, message) or _node_line(root, loc)
+        errors.append((key_path(loc) or "(top level)", line, message))
+    return errors
+
+
+def validation_details(exc: ValidationError) -> dict[str, str]:
+    """``{key path: message}`` for each error."""
+    return {key: message for key, _line, message in validation_errors(exc)}
 
 
 def load_model(path: Path, model: type[M]) -> M:
@@ -111,10 +146,13 @@ def load_model(path: Path, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = validation_details(exc, root)
-        first_key, first_message = next(iter(details.items()))
-        raise ConfigError(f"{file}: {first_key}: {first_message}",
-                          {"file": file, "errors": details, "key": first_key}) from exc
+        errors = validation_errors(exc, root)
+        key, line, message = errors[0]
+        where = f"line {line}: " if line is not None else ""
+        raise ConfigError(f"{file}: {where}{key}: {message}", {
+            "file": file, "line": line, "key": key,
+            "errors": {k: (f"line {n}: {m}" if n is not None else m) for k, n, m in errors},
+        }) from exc
 
 
 def dump_yaml(data: Any) -> str:
