@@ -38,7 +38,8 @@ def test_inbound_stream_parses_every_message() -> None:
     data = fixture_bytes(INBOUND)
     msgs = parse_all(data)
     assert msgs[0].banner == "Asterisk Call Manager/11.0.0"
-    assert msgs[1].response == "Success" and msgs[1].action_id == "login-1"
+    assert msgs[1].response == "Success"
+    assert msgs[1].action_id == "login-1"
     events = [m.event for m in msgs[2:] if m.event]
     assert len(events) == data.count(b"\nEvent: ") == 165
     assert events.count("VarSet") == 111
@@ -52,7 +53,8 @@ def test_inbound_stream_parses_every_message() -> None:
 
 def test_every_committed_fixture_parses_without_malformed() -> None:
     names = all_fixture_names()
-    assert INBOUND in names and ORIGINATE in names
+    assert INBOUND in names
+    assert ORIGINATE in names
     for name in names:
         msgs = parse_all(fixture_bytes(name))
         assert msgs[0].banner is not None, name
@@ -88,7 +90,8 @@ def test_banner_split_across_reads_and_no_banner() -> None:
     parser = AmiParser()
     assert parser.feed(b"Asterisk Call") == []
     msgs = parser.feed(b" Manager/11.0.0\r\nResponse: Success\r\n\r\n")
-    assert msgs[0].banner == "Asterisk Call Manager/11.0.0" and parser.banner == msgs[0].banner
+    assert msgs[0].banner == "Asterisk Call Manager/11.0.0"
+    assert parser.banner == msgs[0].banner
     assert msgs[1].response == "Success"
     (only,) = AmiParser().feed(b"Event: X\r\n\r\n")
     assert only.event == "X"
@@ -113,9 +116,13 @@ def test_invalid_utf8_is_replaced_not_raised() -> None:
 def test_malformed_message_is_marked_and_parsing_continues() -> None:
     raw = b"garbage without colon\r\n\r\nEvent: Ok\r\nbad line\r\nK: v\r\n\r\nEvent: Next\r\n\r\n"
     first, second, third = parse_all(raw)
-    assert first.malformed is not None and len(first) == 0
-    assert second.event == "Ok" and second["K"] == "v" and second.malformed == "1 line(s) without ':' dropped"
-    assert third.event == "Next" and third.malformed is None
+    assert first.malformed is not None
+    assert len(first) == 0
+    assert second.event == "Ok"
+    assert second["K"] == "v"
+    assert second.malformed == "1 line(s) without ':' dropped"
+    assert third.event == "Next"
+    assert third.malformed is None
 
 
 def test_oversize_message_is_dropped_and_parser_resyncs() -> None:
@@ -123,13 +130,16 @@ def test_oversize_message_is_dropped_and_parser_resyncs() -> None:
     out = parser.feed(b"Event: Big\r\nData: " + b"x" * 600)
     assert out == []
     out = parser.feed(b"y" * 600)  # now 1200+ bytes without a blank line
-    assert len(out) == 1 and out[0].malformed is not None and "exceeds" in out[0].malformed
+    assert len(out) == 1
+    assert out[0].malformed is not None
+    assert "exceeds" in out[0].malformed
     assert parser.buffered <= 2
     out = parser.feed(b"z" * 5000 + b"\r\n\r\nEvent: After\r\n\r\n")
     assert [m.event for m in out] == ["After"]
     # a complete oversize message inside one read is rejected too
     out = AmiParser(max_message_bytes=100).feed(b"Event: A\r\nD: " + b"q" * 200 + b"\r\n\r\nEvent: B\r\n\r\n")
-    assert out[0].malformed is not None and out[1].event == "B"
+    assert out[0].malformed is not None
+    assert out[1].event == "B"
 
 
 def _big_message(size: int) -> bytes:
@@ -147,7 +157,8 @@ def _parse_time(data: bytes, chunk: int = 4096) -> tuple[float, AmiParser]:
         for i in range(0, len(data), chunk):
             out += parser.feed(data[i : i + chunk])
         best = min(best, time.perf_counter() - t0)
-        assert len(out) == 1 and out[0].event == "Big"
+        assert len(out) == 1
+        assert out[0].event == "Big"
     return best, parser
 
 
@@ -178,7 +189,9 @@ def test_garbage_never_raises_and_parser_recovers(chunks: list[bytes]) -> None:
         for msg in parser.feed(chunk):
             assert isinstance(msg, AmiMessage)
     out = parser.feed(b"\r\n\r\nEvent: Sentinel\r\nK: v\r\n\r\n")
-    assert out and out[-1].event == "Sentinel" and out[-1]["K"] == "v"
+    assert out
+    assert out[-1].event == "Sentinel"
+    assert out[-1]["K"] == "v"
 
 
 @settings(max_examples=200, deadline=None)
@@ -208,4 +221,6 @@ def test_encode_action_and_injection_refused() -> None:
         encode_action("Ping", {"ActionID": "other"}, "a-6")
     # what we encode, we parse back
     (msg,) = parse_all(encode_action("QueuePause", {"Reason": "Zoë: lunch"}, "a-7"))
-    assert msg["Action"] == "QueuePause" and msg["Reason"] == "Zoë: lunch" and msg.action_id == "a-7"
+    assert msg["Action"] == "QueuePause"
+    assert msg["Reason"] == "Zoë: lunch"
+    assert msg.action_id == "a-7"
