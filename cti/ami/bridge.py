@@ -1,0 +1,172 @@
+"""The Asterisk carrier: one bridge per Asterisk server (one AMI user each).
+
+Two AMI logins per worker and server:
+- an *event* connection, held by exactly one worker at a time (a lease), whose messages go
+  through the pure normaliser onto the bus, so no event is published twice; after each login it
+  resyncs live calls and queue members (CoreShowChannels, QueueStatus) without duplicating pops;
+- an *action* connection (``Events: off``) on every worker, so a command consumed by any worker
+  (DialRequested, AgentStateRequested) is sent from there. Nothing is ever re-sent: an Originate
+  whose answer is lost becomes DialResult(UNKNOWN), reconciled from the call's events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bus.base import EventBus, Lease
+from bus.lease import LeaseKeeper
+from bus.supervisor import TaskSupervisor
+from config.settings import AmiServer, AmiSettings
+from cti.ami.calltable import CallTable
+from cti.ami.connection import AmiConnection
+from cti.ami.framing import AmiMessage
+from cti.ami.normaliser import normalise
+from cti.ami.resync import resync_channels, resync_queue_status
+from domain.errors import CarrierError, CarrierRejected, CarrierUnavailable, DialOutcomeUnknown
+from domain.events import AgentStateRequested, DialOutcome, DialRequested, DialResult
+from domain.phone import national_digits
+
+log = logging.getLogger(__name__)
+_ALREADY = ("already there", "not there", "not in queue")
+
+
+def dial_string(template: str, e164: str) -> str:
+    """Fill ``{e164}``, ``{national}`` (0712345678) and ``{digits}`` (254712345678)."""
+    return template.format(e164=e164, national=national_digits(e164), digits=e164.lstrip("+"))
+
+
+class AsteriskBridge:
+    name = "asterisk"
+
+    def __init__(self, server: AmiServer, ami: AmiSettings, *, dial_template: str, bus: EventBus,
+                 lease: Lease, supervisor: TaskSupervisor, worker_id: str, default: bool = True,
+                 connection_factory: Callable[..., AmiConnection] = AmiConnection) -> None:
+        self.server = server
+        self._ami, self._template, self._bus, self._lease = ami, dial_template, bus, lease
+        self._supervisor, self._worker_id, self._default = supervisor, worker_id, default
+        self._factory = connection_factory
+        self.table = CallTable()
+        self.actions = self._connection(events=False)
+        self.events: AmiConnection | None = None
+        self._events_task = f"ami-events-{server.name}"
+
+    def _connection(self, *, events: bool) -> AmiConnection:
+        return self._factory(
+            self.server, events=events, on_events=self._on_events if events else None,
+            on_login=self._resync if events else None, ping_interval=self._ami.ping_interval,
+            dead_after=self._ami.dead_after, max_backoff=self._ami.reconnect_max_backoff,
+        )
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(DialRequested, self.on_dial_requested, group=f"asterisk-dial-{self.server.name}")
+        if self._default:
+            bus.subscribe(AgentStateRequested, self.on_state_requested, group="asterisk-agent-state")
+
+    def start(self) -> None:
+        self._supervisor.spawn(f"ami-actions-{self.server.name}", self.actions.run)
+        keeper = LeaseKeeper(self._lease, f"ami:{self.server.name}", self._worker_id,
+                             ttl=self._ami.lease_seconds, on_acquired=self._acquired,
+                             on_lost=self._lost)
+        self._supervisor.spawn(f"ami-lease-{self.server.name}", keeper.run)
+
+    async def _acquired(self) -> None:
+        self.table = CallTable()
+        self.events = self._connection(events=True)
+        self._supervisor.spawn(self._events_task, self.events.run)
+
+    async def _lost(self) -> None:
+        await self._supervisor.cancel(self._events_task)
+        self.events = None
+
+    # -- events in ------------------------------------------------------------------------------
+    async def _on_events(self, messages: list[AmiMessage]) -> None:
+        for msg in messages:
+            try:
+                events = normalise(self.table, msg, self.server.name)
+            except Exception:  # a bug on one odd message must not stop the stream
+                log.exception("AMI %s: normaliser failed on %s", self.server.name, msg.event)
+                continue
+            for event in events:
+                await self._bus.publish(event)
+
+    async def _resync(self) -> None:
+        conn = self.events
+        if conn is None:
+            return
+        channels = await conn.action("CoreShowChannels", {}, timeout=15)
+        for event in resync_channels(self.table, channels.items, self.server.name):
+            await self._bus.publish(event)
+        status = await conn.action("QueueStatus", {}, timeout=15)
+        for event in resync_queue_status(self.table, status.items, self.server.name):
+            await self._bus.publish(event)
+        log.info("AMI %s: resynced %d channels, %d queue items", self.server.name,
+                 len(channels.items), len(status.items))
+
+    # -- commands out (domain.carrier.Carrier) --------------------------------------------------
+    async def dial(self, request: DialRequested) -> None:
+        fields = [
+            ("Channel", request.agent_device),
+            ("Application", "Dial"),
+            ("Data", f"{dial_string(self._template, request.customer_number)},{request.timeout_seconds}"),
+            ("Timeout", str(request.timeout_seconds * 1000)),
+            ("ChannelId", request.call_id),
+            ("CallerID", request.caller_id or request.customer_number),
+            ("Async", "true"),
+            ("Variable", f"SB_CALL_ID={request.call_id}"),
+            *(("Variable", f"{k}={v}") for k, v in request.variables),
+        ]
+        result = await self.actions.action("Originate", fields, action_id=f"orig-{request.call_id}")
+        if not result.success:
+            raise CarrierRejected(f"Originate refused: {result.message}", {"call_id": request.call_id})
+
+    async def _member_action(self, name: str, fields: list[tuple[str, str]]) -> None:
+        result = await self.actions.action(name, fields)
+        if not result.success and not any(s in result.message.lower() for s in _ALREADY):
+            raise CarrierRejected(f"{name} refused: {result.message}")
+
+    async def queue_add(self, queue: str, device: str, member_name: str) -> None:
+        await self._member_action("QueueAdd", [("Queue", queue), ("Interface", device),
+                                               ("MemberName", member_name), ("Paused", "false")])
+
+    async def queue_remove(self, queue: str, device: str) -> None:
+        await self._member_action("QueueRemove", [("Queue", queue), ("Interface", device)])
+
+    async def queue_pause(self, queue: str | None, device: str, paused: bool, reason: str | None) -> None:
+        fields = [("Interface", device), ("Paused", "true" if paused else "false")]
+        if queue:
+            fields.append(("Queue", queue))
+        if reason:
+            fields.append(("Reason", reason))
+        await self._member_action("QueuePause", fields)
+
+    # -- bus command handlers -------------------------------------------------------------------
+    async def on_dial_requested(self, ev: DialRequested) -> None:
+        mine = ev.server == self.server.name or (ev.server is None and self._default)
+        if ev.carrier != self.name or not mine:
+            return
+        try:
+            await self.dial(ev)
+            outcome, reason = DialOutcome.SENT, None
+        except CarrierUnavailable as exc:
+            outcome, reason = DialOutcome.NOT_SENT, exc.message
+        except DialOutcomeUnknown as exc:
+            outcome, reason = DialOutcome.UNKNOWN, exc.message
+        except CarrierError as exc:
+            outcome, reason = DialOutcome.FAILED, exc.message
+        await self._bus.publish(DialResult(call_id=ev.call_id, outcome=outcome, reason=reason))
+
+    async def on_state_requested(self, ev: AgentStateRequested) -> None:
+        if ev.carrier != self.name:
+            return
+        try:
+            if ev.state == "logged_out":
+                for queue in ev.queues:
+                    await self.queue_remove(queue, ev.device)
+                return
+            for queue in ev.queues:
+                await self.queue_add(queue, ev.device, ev.username)
+            await self.queue_pause(None, ev.device, ev.state == "paused", ev.reason)
+        except CarrierError as exc:
+            log.warning("AMI %s: agent %s -> %s failed: %s", self.server.name, ev.username, ev.state, exc)
