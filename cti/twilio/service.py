@@ -1,0 +1,291 @@
+"""The Twilio webhook service: signature check -> parse -> ACD decision -> publish events -> TwiML.
+
+The FastAPI routes are one line each: build a :class:`WebhookRequest` from the request (path, raw
+query string, form pairs, ``X-Twilio-Signature``), call the handler, answer its string as
+``application/xml``; SwitchboardError gives 403 (signature) or 400 (malformed form).
+
+Paths (relative to ``settings.public_url``), all POST:
+
+* ``/twilio/voice[?queue=NAME]``  the number's Voice URL: a new inbound call
+* ``/twilio/status``              status callbacks (also the number's status callback URL)
+* ``/twilio/dial-action``         a ``<Dial>`` ended (next agent, enqueue, or hang up)
+* ``/twilio/wait``                ``<Enqueue waitUrl>``: position + hold music
+* ``/twilio/connect``             a waiting caller redirected to an agent that turned ready
+* ``/twilio/outbound``            our outbound agent leg answered: dial the customer
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+from config.settings import Settings
+from cti.twilio import twiml
+from cti.twilio.acd import CallRef, Connect, DialStatus, Enqueue, Hangup, Offer, Step, TwilioAcd
+from cti.twilio.rest import CallNotFound, TwilioRest
+from cti.twilio.signature import public_request_url, verify_signature
+from cti.twilio.webhooks import (
+    CallbackContext,
+    CallbackDeduper,
+    CallStatus,
+    Leg,
+    TwilioCallback,
+    callback_url,
+    dial_action_events,
+    offered_events,
+    parse_callback,
+    status_events,
+)
+from domain.errors import CarrierError, ProtocolViolation
+from domain.events import AgentConnected, CallAbandoned, Direction, Event, utcnow
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[Event], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    path: str  # e.g. "/twilio/status", as the app sees it
+    query: str  # the raw query string, without "?"
+    form: Sequence[tuple[str, str]]
+    signature: str | None
+
+
+class TwilioVoiceService:
+    def __init__(
+        self,
+        settings: Settings,
+        acd: TwilioAcd,
+        publish: Publish,
+        rest: TwilioRest,
+        *,
+        default_queue: str | None = None,
+        ring_timeout: int = 20,
+        hold_music_url: str = twiml.DEFAULT_HOLD_MUSIC,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings, self.acd, self.rest = settings, acd, rest
+        self._publish = publish
+        self.default_queue = default_queue or (settings.ami.queues[0] if settings.ami.queues else "default")
+        self.ring_timeout = ring_timeout
+        self.hold_music_url = hold_music_url
+        self._clock = clock
+        self.deduper = CallbackDeduper()
+        self._answers: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- webhooks --------------------------------------------------------------------------
+    def _verified(self, req: WebhookRequest) -> tuple[dict[str, str], dict[str, str]]:
+        url = public_request_url(self.settings.public_url, req.path, req.query)
+        verify_signature(url, req.form, req.signature, self.settings.twilio.auth_token.get_secret_value())
+        return dict(req.form), dict(parse_qsl(req.query, keep_blank_values=True))
+
+    def _parse(self, req: WebhookRequest) -> TwilioCallback:
+        form, query = self._verified(req)
+        return parse_callback(form, query)
+
+    def _repeat(self, kind: str, cb: TwilioCallback) -> str | None:
+        """The answer already given if this callback is a repeat, else None (and remember it)."""
+        key = (kind, cb.call_sid, cb.status.value, str(cb.dial_call_status), str(cb.sequence_number))
+        if self.deduper.first_time(kind, cb):
+            return None
+        log.info("twilio %s callback repeated (%s %s): ignored", kind, cb.call_sid, cb.status)
+        return self._answers.get(key, twiml.empty())
+
+    def _remember(self, kind: str, cb: TwilioCallback, answer: str) -> str:
+        key = (kind, cb.call_sid, cb.status.value, str(cb.dial_call_status), str(cb.sequence_number))
+        self._answers[key] = answer
+        while len(self._answers) > 10_000:
+            self._answers.popitem(last=False)
+        return answer
+
+    async def handle_voice(self, req: WebhookRequest) -> str:
+        """A new inbound call: CallOffered, then offer the longest-idle agent or enqueue."""
+        cb = self._parse(req)
+        repeat = self._repeat("voice", cb)
+        if repeat is not None:
+            return repeat
+        now = self._clock()
+        queue = cb.context.queue or self.default_queue
+        step = self.acd.on_incoming(cb.call_id, cb.call_sid, queue, cb.from_number, cb.to_number, now)
+        await self._emit([*offered_events(cb, now), *step.events])
+        self._start_connects(step.connects)
+        return self._remember("voice", cb, self._answer(step))
+
+    async def handle_status(self, req: WebhookRequest) -> str:
+        cb = self._parse(req)
+        if self._repeat("status", cb) is not None:
+            return twiml.empty()
+        now = self._clock()
+        step, abandoned, talk = Step(), False, None
+        device = cb.context.device or ""
+        if cb.status is CallStatus.IN_PROGRESS and cb.leg is Leg.AGENT:
+            step = self.acd.on_answered(cb.call_id, device, now)
+        elif cb.status in (CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER,
+                           CallStatus.FAILED, CallStatus.CANCELED) and (
+            cb.leg is Leg.CALLER or (cb.leg is Leg.AGENT and cb.direction is Direction.OUTBOUND)
+        ):
+            step = self.acd.on_call_ended(cb.call_id, now)
+            if step.ended is not None:
+                abandoned, talk = step.ended.abandoned, step.ended.talk_seconds
+        found = status_events(cb, now, abandoned=abandoned, talk_seconds=talk)
+        parsed = [self._with_hold(e, now) for e in found]
+        first = [e for e in step.events if isinstance(e, CallAbandoned)]
+        rest = [e for e in step.events if not isinstance(e, CallAbandoned)]
+        await self._emit([*first, *parsed, *rest])
+        self._start_connects(step.connects)
+        return twiml.empty()
+
+    async def handle_dial_action(self, req: WebhookRequest) -> str:
+        """A ``<Dial>`` ended: for an inbound offer, next agent / enqueue; outbound: the dial result."""
+        cb = self._parse(req)
+        if cb.dial_call_status is None:
+            raise ProtocolViolation("dial action without DialCallStatus", {"DialCallStatus": "missing"})
+        repeat = self._repeat("dial", cb)
+        if repeat is not None:
+            return repeat
+        now = self._clock()
+        if cb.direction is Direction.OUTBOUND:
+            await self._emit(dial_action_events(cb, now))
+            return self._remember("dial", cb, twiml.hangup())
+        try:
+            status = DialStatus(cb.dial_call_status.value)
+        except ValueError as exc:
+            raise ProtocolViolation(
+                "unexpected DialCallStatus", {"DialCallStatus": cb.dial_call_status.value}
+            ) from exc
+        step = self.acd.on_dial_result(cb.call_id, cb.context.device or "", status, now)
+        await self._emit(list(step.events))
+        self._start_connects(step.connects)
+        return self._remember("dial", cb, self._answer(step))
+
+    async def handle_wait(self, req: WebhookRequest) -> str:
+        """``<Enqueue waitUrl>``: announce the caller's position, then hold music."""
+        form, query = self._verified(req)
+        position = self.acd.position(query.get("call_id", ""))
+        if position is None and form.get("QueuePosition", "").isdigit():
+            position = int(form["QueuePosition"])
+        return twiml.wait_music(position, self.hold_music_url)
+
+    async def handle_connect(self, req: WebhookRequest) -> str:
+        """A waiting caller we redirected: dial the agent the ACD chose for them."""
+        cb = self._parse(req)
+        call = self.acd.call(cb.call_id)
+        if call is None:
+            return twiml.hangup()
+        if call.agent and call.agent == cb.context.device:
+            return self._dial_agent_twiml(CallRef(call.call_id, call.call_sid, call.queue,
+                                                  call.caller_number, call.dialed_number),
+                                          call.agent, self._username(call.agent))
+        return self._enqueue_twiml(call.call_id, call.queue)
+
+    async def handle_outbound(self, req: WebhookRequest) -> str:
+        """Our outbound agent leg answered: dial the customer with our caller ID."""
+        cb = self._parse(req)
+        customer = cb.context.dialed
+        if not customer:
+            raise ProtocolViolation("outbound callback without the customer number", {"dialed": "missing"})
+        ctx = dataclasses.replace(cb.context, leg=Leg.CUSTOMER, direction=Direction.OUTBOUND)
+        return twiml.dial_customer(
+            customer, caller_id=self.settings.twilio.caller_id,
+            action_url=self._url("/twilio/dial-action", ctx), status_url=self._url("/twilio/status", ctx),
+            timeout=self.ring_timeout,
+        )
+
+    # ---- agents (from the carrier) ---------------------------------------------------------
+    async def apply(self, step: Step) -> None:
+        """Publish a step's events and start its connects (for agent-side ACD changes)."""
+        await self._emit(list(step.events))
+        self._start_connects(step.connects)
+
+    async def tick(self) -> None:
+        """Call about once a second: ends wrap-ups whose time ran out."""
+        await self.apply(self.acd.expire_wrap_ups(self._clock()))
+
+    async def drain(self) -> None:
+        """Wait for the connects in flight (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ---- internals -------------------------------------------------------------------------
+    def _url(self, path: str, ctx: CallbackContext) -> str:
+        return callback_url(self.settings.public_url, path, ctx)
+
+    def _username(self, device: str) -> str:
+        agent = self.acd.agent(device)
+        return agent.username if agent else device
+
+    def _answer(self, step: Step) -> str:
+        decision = step.decision
+        if isinstance(decision, Offer):
+            return self._dial_agent_twiml(decision.call, decision.agent.device, decision.agent.username)
+        if isinstance(decision, Enqueue):
+            return self._enqueue_twiml(decision.call.call_id, decision.call.queue)
+        if isinstance(decision, Hangup) or decision is None:
+            return twiml.hangup()
+        raise AssertionError(f"unknown decision {decision!r}")  # pragma: no cover
+
+    def _agent_context(self, call: CallRef, device: str, username: str) -> CallbackContext:
+        return CallbackContext(
+            call_id=call.call_id, leg=Leg.AGENT, device=device, agent=username, queue=call.queue,
+            caller=call.caller_number, dialed=call.dialed_number, direction=Direction.INBOUND,
+        )
+
+    def _dial_agent_twiml(self, call: CallRef, device: str, username: str) -> str:
+        ctx = self._agent_context(call, device, username)
+        return twiml.dial_agent(
+            device, action_url=self._url("/twilio/dial-action", ctx),
+            status_url=self._url("/twilio/status", ctx), timeout=self.ring_timeout,
+        )
+
+    def _enqueue_twiml(self, call_id: str, queue: str) -> str:
+        wait = self._url("/twilio/wait", CallbackContext(call_id=call_id, queue=queue))
+        return twiml.enqueue(queue, wait_url=wait)
+
+    def _with_hold(self, event: Event, now: datetime) -> Event:
+        if isinstance(event, AgentConnected):
+            call = self.acd.call(event.call_id)
+            if call is not None and call.direction is Direction.INBOUND:
+                hold = int(((call.answered_at or now) - call.arrived_at).total_seconds())
+                return dataclasses.replace(event, hold_seconds=hold)
+        return event
+
+    async def _emit(self, events: Sequence[Event]) -> None:
+        for event in events:
+            await self._publish(event)
+
+    def _start_connects(self, connects: Sequence[Connect]) -> None:
+        for connect in connects:
+            task = asyncio.create_task(self._connect(connect), name=f"twilio-connect-{connect.call.call_id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("twilio connect task failed", exc_info=task.exception())
+
+    async def _connect(self, connect: Connect) -> None:
+        """Redirect a waiting caller's leg to ``/twilio/connect``, which dials the chosen agent."""
+        ctx = self._agent_context(connect.call, connect.agent.device, connect.agent.username)
+        try:
+            await self.rest.redirect_call(connect.call.call_sid, self._url("/twilio/connect", ctx))
+            return
+        except CallNotFound:
+            log.info("twilio connect: caller %s already gone", connect.call.call_id)
+            step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=True)
+        except CarrierError as exc:
+            log.warning("twilio connect of %s to %s failed: %s", connect.call.call_id,
+                        connect.agent.device, exc.message)
+            step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=False)
+        more = list(step.connects)
+        if isinstance(step.decision, Offer):  # the caller is still in <Enqueue>: redirect again
+            more.append(Connect(step.decision.call, step.decision.agent))
+        await self.apply(dataclasses.replace(step, connects=tuple(more)))
