@@ -1,5 +1,6 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from store.models.access import CallAccessGrant
 from store.models.accounts import (
     Installment,
     Loan,
@@ -33,8 +34,8 @@ from store.models.presence import AgentPresence
 from store.models.work import Attachment, AuditEntry, FollowUpTask, Interaction
 
 __all__ = [
-    "AgentPresence",
-    "ApprovalStatus", "Attachment", "AttemptState", "AuditEntry", "Base", "CallRecord", "CallTask",
+    "AgentPresence", "ApprovalStatus", "Attachment", "AttemptState", "AuditEntry", "Base",
+    "CallAccessGrant", "CallRecord", "CallTask",
     "Campaign", "CampaignAgent", "Contact", "Customer", "CustomerPhone", "DialApproval", "DialAttempt",
     "FollowUpTask", "Installment", "Interaction", "Loan", "ProductSerial", "PromiseStatus",
     "PromiseToPay", "Relation", "Role", "StatementTransaction", "TaskStatus", "TxnDirection", "User",
