@@ -1,0 +1,162 @@
+"""The live layer in one process: ring -> pop (with matches) -> answer -> end -> wrap-up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from agent_ui.live.lookup import StoreCallerLookup
+from agent_ui.live.pop import PopService
+from agent_ui.live.presence import SUPERVISORS, PresenceService, agent_stream
+from agent_ui.live.wallboard import WallboardService
+from bus.base import OutboxMessage
+from bus.memory import InProcessBus
+from bus.outbox import MemoryOutbox
+from bus.supervisor import TaskSupervisor
+from domain.events import (
+    AgentConnected,
+    AgentRinging,
+    AgentStateRequested,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+    Direction,
+    EndCause,
+    Event,
+    InteractionSaved,
+)
+from store.call_log import CallLog
+from store.db import Database
+from store.models import Contact, Customer, CustomerPhone, Loan, Relation, Role, User
+
+
+@dataclass
+class Live:
+    bus: InProcessBus
+    outbox: MemoryOutbox
+    presence: PresenceService
+    wallboard: WallboardService
+    commands: list[AgentStateRequested]
+
+
+@pytest.fixture
+async def live(database: Database) -> AsyncIterator[Live]:
+    async with database.session() as s:
+        s.add(User(username="agent1", display_name="Agent One", role=Role.AGENT, password_hash="x",
+                   extension="PJSIP/1001", queues=["collections"]))
+        amina = Customer(name="Amina Wanjiru", name_lower="amina wanjiru", timezone="Africa/Nairobi")
+        amina.phones.append(CustomerPhone(e164="+254712345678"))
+        amina.contacts.append(Contact(relation=Relation.GUARANTOR, name="Otieno", phone_e164="+254722000111"))
+        s.add(amina)
+        await s.flush()
+        s.add(Loan(customer_id=amina.id, external_ref="L1", product="solar", applied_amount=Decimal(5000),
+                   principal=Decimal(5000), interest_amount=Decimal(500), balance=Decimal(3000),
+                   start_date=date(2026, 1, 1), end_date=date(2026, 12, 1), days_past_due=12,
+                   overdue_amount=Decimal("750.00"), currency="KES"))
+    supervisor = TaskSupervisor()
+    bus, outbox = InProcessBus(supervisor), MemoryOutbox()
+    commands: list[AgentStateRequested] = []
+
+    async def record(ev: AgentStateRequested) -> None:
+        commands.append(ev)
+
+    call_log = CallLog(database, "KE")
+    presence = PresenceService(database, bus, outbox, wrapup_seconds=0, is_pause_code=lambda c: c == "lunch")
+    pop = PopService(database, outbox, StoreCallerLookup(database, region="KE", default_timezone="Africa/Nairobi"),
+                     call_log, region="KE")
+    wallboard = WallboardService(database, outbox, call_log, timezone="Africa/Nairobi", service_level_seconds=20)
+    for service in (presence, pop, wallboard):
+        service.subscribe(bus)
+    bus.subscribe(AgentStateRequested, record)
+    await bus.start()
+    try:
+        yield Live(bus, outbox, presence, wallboard, commands)
+    finally:
+        await bus.stop()
+        await supervisor.stop()
+
+
+async def _until(outbox: MemoryOutbox, stream: str, kind: str, after: int = 0) -> OutboxMessage:
+    async with asyncio.timeout(5):
+        while True:
+            for msg in await outbox.read(stream, after, 1.0):
+                after = msg.seq
+                if msg.type == kind:
+                    return msg
+
+
+def _ring(call_id: str, caller: str) -> list[Event]:
+    return [
+        CallOffered(call_id=call_id, direction=Direction.INBOUND, caller_number=caller, dialed_number="0800123456"),
+        CallQueued(call_id=call_id, queue="collections", position=1, caller_number=caller),
+        AgentRinging(call_id=call_id, device="PJSIP/1001", member_name="agent1", queue="collections",
+                     caller_number=caller, dialed_number="0800123456", direction=Direction.INBOUND,
+                     ivr=("main:1",)),
+    ]
+
+
+async def test_known_caller_pops_ringing_agent_then_answer_end_and_wrap_up(live: Live) -> None:
+    await live.presence.request("agent1", "ready", None)
+    await asyncio.sleep(0.05)
+    assert live.commands[-1].state == "ready" and live.commands[-1].queues == ("collections",)
+    for ev in _ring("ast/1", "0712345678"):
+        await live.bus.publish(ev)
+    pop = await _until(live.outbox, agent_stream("agent1"), "call.ringing")
+    assert pop.data["call_id"] == "ast/1"
+    assert pop.data["caller_number"] == "+254712345678"
+    assert pop.data["ivr"] == ["main:1"]
+    [match] = pop.data["matches"]
+    assert (match["name"], match["relation"]) == ("Amina Wanjiru", "customer")
+    assert match["summary"]["overdue_amount"] == "750.00" and match["summary"]["days_past_due"] == 12
+
+    await live.bus.publish(AgentConnected(call_id="ast/1", device="PJSIP/1001", queue="collections",
+                                          hold_seconds=3, ring_seconds=2))
+    await _until(live.outbox, agent_stream("agent1"), "call.answered", pop.seq)
+    assert (await live.presence.view_of("agent1")).state == "on_call"
+    await live.bus.publish(CallEnded(call_id="ast/1", cause=EndCause.NORMAL, cause_code=16))
+    ended = await _until(live.outbox, agent_stream("agent1"), "call.ended", pop.seq)
+    assert ended.data["cause"] == "normal"
+    await asyncio.sleep(0.05)
+    view = await live.presence.view_of("agent1")
+    assert view.state == "wrap_up" and view.call_id == "ast/1"
+    assert live.commands[-1].state == "paused" and live.commands[-1].reason == "wrap_up"
+    await live.bus.publish(InteractionSaved(interaction_id=1, customer_id=1, operator="agent1", call_id="ast/1",
+                                            status="contacted", reason="promise_to_pay", resolution=None))
+    await asyncio.sleep(0.05)
+    assert (await live.presence.view_of("agent1")).state == "ready"
+    assert live.commands[-1].state == "ready"
+    board = await live.wallboard.snapshot()
+    [queue] = board["queues"]
+    assert (queue["queue"], queue["answered"], queue["waiting"], queue["abandoned"]) == ("collections", 1, 0, 0)
+    assert await live.outbox.last_seq(SUPERVISORS) > 0
+
+
+async def test_guarantor_pops_the_customer_and_unknown_pops_nobody(live: Live) -> None:
+    await live.presence.request("agent1", "ready", None)
+    for ev in _ring("ast/2", "+254 722 000 111"):
+        await live.bus.publish(ev)
+    pop = await _until(live.outbox, agent_stream("agent1"), "call.ringing")
+    assert [(m["name"], m["relation"]) for m in pop.data["matches"]] == [("Amina Wanjiru", "guarantor")]
+    await live.bus.publish(CallEnded(call_id="ast/2", cause=EndCause.ABANDONED, cause_code=16))
+    await asyncio.sleep(0.05)
+    assert (await live.presence.view_of("agent1")).state == "ready"  # rang, never answered
+    for ev in _ring("ast/3", "0799999999"):
+        await live.bus.publish(ev)
+    pop2 = await _until(live.outbox, agent_stream("agent1"), "call.ringing", pop.seq)
+    assert pop2.data["matches"] == []
+
+
+async def test_pause_needs_a_known_code(live: Live) -> None:
+    from domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        await live.presence.request("agent1", "paused", "nap")
+    view = await live.presence.request("agent1", "paused", "lunch")
+    await asyncio.sleep(0.05)
+    assert (view.state, view.reason) == ("paused", "lunch")
+    assert live.commands[-1].state == "paused" and live.commands[-1].reason == "lunch"
