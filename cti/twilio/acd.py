@@ -424,6 +424,12 @@ class TwilioAcd:
         return len(ahead) + 1
 
 
+def _shown(agent: AcdAgent) -> tuple[AgentState, str | None]:
+    """The state (and pause reason) the outside world sees."""
+    state = agent.state
+    return state, agent.reason if state is AgentState.PAUSED else None
+
+
 def _call_ref(call: AcdCall) -> CallRef:
     return CallRef(call.call_id, call.call_sid, call.queue, call.caller_number, call.dialed_number)
 
@@ -440,7 +446,7 @@ class _Changes:
             self.track(agent)
 
     def track(self, agent: AcdAgent) -> None:
-        self._before.setdefault(agent.device, (agent.state, agent.reason))
+        self._before.setdefault(agent.device, _shown(agent))
 
     def __enter__(self) -> _Changes:
         return self
@@ -451,11 +457,10 @@ class _Changes:
     def flush(self) -> None:
         for device, (state, reason) in self._before.items():
             agent = self._acd.agent(device)
-            if agent is None or (agent.state, agent.reason) == (state, reason):
+            if agent is None or _shown(agent) == (state, reason):
                 continue
             self.events.append(AgentStateChanged(
-                at=self._now, device=device, state=agent.state,
-                reason=agent.reason if agent.state is AgentState.PAUSED else None,
+                at=self._now, device=device, state=agent.state, reason=_shown(agent)[1],
                 queue=min(agent.queues) if agent.queues else None, carrier=CARRIER,
             ))
         self._before.clear()
