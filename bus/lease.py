@@ -21,6 +21,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from bus.base import BusUnavailable, Lease
+from bus.supervisor import raise_if_cancelling
 from domain.errors import SwitchboardError
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ class LeaseKeeper:
                     else:
                         ok = await self.lease.try_acquire(self.name, self.holder, self.ttl)
                 except SwitchboardError as exc:
+                    raise_if_cancelling()
                     log.warning("lease %s: %s", self.name, exc)
                     if self.held and loop.time() >= self._valid_until - interval:
                         await self._lost("cannot renew")

@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 
 from bus.base import BusUnavailable, OutboxMessage
 from bus.outbox import Waiters, wait_event
-from bus.supervisor import TaskSupervisor
+from bus.supervisor import TaskSupervisor, raise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,7 @@ class RedisOutbox:
                     if msg is not None and msg.get("type") == "message":
                         self._waiters.wake(_text(msg["data"]))
             except (RedisError, OSError) as exc:
+                raise_if_cancelling()
                 log.warning("outbox listener lost Redis (%r); retrying in %.1f s", exc, delay)
                 self._waiters.wake_all()
                 await asyncio.sleep(delay)

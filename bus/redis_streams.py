@@ -30,7 +30,8 @@ from redis.exceptions import RedisError, ResponseError
 
 from bus.base import BusUnavailable, E, Handler, default_group
 from bus.dispatch import Subscriptions, dispatch
-from bus.supervisor import TaskSupervisor
+from bus.outbox import wait_event
+from bus.supervisor import TaskSupervisor, raise_if_cancelling
 from domain.errors import ProtocolViolation
 from domain.events import EVENT_TYPES, Event, decode_event, encode_event
 
@@ -86,6 +87,7 @@ class RedisStreamsBus:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._started = False
         self._stopping = False
+        self._stop_requested = asyncio.Event()
 
     def stream_key(self, type_name: str) -> str:
         return f"{self._prefix}ev:{type_name}"
@@ -123,6 +125,7 @@ class RedisStreamsBus:
     async def stop(self) -> None:
         """Let each loop finish its current batch (bounded by ``stop_timeout``), then cancel."""
         self._stopping = True
+        self._stop_requested.set()
         tasks = list(self._tasks.values())
         if tasks and self._stop_timeout > 0:
             await asyncio.wait(tasks, timeout=self._stop_timeout)
@@ -175,14 +178,16 @@ class RedisStreamsBus:
                 await self._read(group, streams, ">", block=self._block_ms)
                 delay = 0.1
             except ResponseError as exc:
+                raise_if_cancelling()
                 if "NOGROUP" not in str(exc):
                     raise
                 log.warning("bus: group %s vanished (stream deleted?); recreating", group)
                 self._created = {(s, g) for s, g in self._created if g != group}
             except (RedisError, OSError) as exc:
+                raise_if_cancelling()
                 log.warning("bus: group %s lost Redis (%r); retrying in %.1f s", group, exc, delay)
                 own_pending_done = False  # re-read what we took but could not ack
-                await asyncio.sleep(delay)
+                await wait_event(self._stop_requested, delay)
                 delay = min(5.0, delay * 2)
 
     async def _read(self, group: str, streams: list[str], start: str, block: int | None) -> None:
@@ -221,6 +226,7 @@ class RedisStreamsBus:
                 try:
                     await self._redis.xclaim(stream, group, self._consumer, 0, [entry_id], justid=True)
                 except RedisError as exc:
+                    raise_if_cancelling()
                     log.warning("bus: cannot refresh claim on %s: %r", entry_id, exc)
         finally:
             if not work.done():

@@ -18,7 +18,7 @@ from domain.errors import SwitchboardError
 
 log = logging.getLogger(__name__)
 
-CoroFactory = Callable[[], Awaitable[None]]
+CoroFactory = Callable[[], Awaitable[object]]
 Cleanup = Callable[[], Awaitable[None]]
 
 
@@ -120,3 +120,13 @@ class TaskSupervisor:
             log.debug("task %s finished", name)
             return
 
+
+def raise_if_cancelling() -> None:
+    """Re-raise a cancellation that a library turned into another error (call in ``except``).
+
+    Some client libraries (redis-py among them) can convert a ``CancelledError`` that arrives
+    mid-I/O into a connection error; a retry loop catching that would then run on forever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
