@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, pool
+from sqlalchemy import inspect, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -57,3 +57,22 @@ async def test_empty_database_differs_from_the_models(empty_database_url: str) -
     assert tables == set()
     added = {entry[1].name for entry in diff if entry[0] == "add_table"}
     assert added == set(Base.metadata.tables)
+
+
+async def test_each_revision_upgrades_in_place_keeping_rows(empty_database_url: str) -> None:
+    """Upgrading step by step from the first revision keeps existing rows (what a real deploy does)."""
+    url = empty_database_url
+    assert await upgrade_async(url, "0001") == "0001"
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO customers (name, name_lower, timezone, risk_score, do_not_call, "
+                "alt_contacts_consent, created_at, updated_at) VALUES ('Amina Wanjiru', 'amina wanjiru', "
+                "'Africa/Nairobi', 0, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        assert await upgrade_async(url) == head_revision()
+        async with engine.connect() as conn:
+            names = (await conn.execute(text("SELECT name FROM customers"))).scalars().all()
+        assert names == ["Amina Wanjiru"]
+    finally:
+        await engine.dispose()
