@@ -10,6 +10,7 @@ Fixtures:
   phones      function: factory for sipp phones that are all stopped at teardown:
               phones.agent(1001), phones.customer_call(...), phones.customer_uas(...).
 """
+
 from __future__ import annotations
 
 import os

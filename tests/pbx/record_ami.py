@@ -6,10 +6,12 @@ written out verbatim as a fixture. It is also what tests/pbx/test_pbx.py uses to
 CLI: python -m tests.pbx.record_ami --out FILE [--seconds N]
      records the live stream (login included) for N seconds.
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import time
 from pathlib import Path
@@ -38,10 +40,11 @@ class AmiConn:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
-    async def connect(self, timeout: float = 5) -> str:
+    async def connect(self, within: float = 5) -> str:
         self._reader, self._writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port), timeout)
-        line = await asyncio.wait_for(self._reader.readline(), timeout)
+            asyncio.open_connection(self.host, self.port), within
+        )
+        line = await asyncio.wait_for(self._reader.readline(), within)
         self.raw += line
         self.banner = line.decode().strip()
         return self.banner
@@ -56,10 +59,10 @@ class AmiConn:
         await self._writer.drain()
         return action_id
 
-    async def read_message(self, timeout: float = 5) -> dict[str, str]:
+    async def read_message(self, within: float = 5) -> dict[str, str]:
         assert self._reader is not None
         while b"\r\n\r\n" not in self._buf:
-            chunk = await asyncio.wait_for(self._reader.read(65536), timeout)
+            chunk = await asyncio.wait_for(self._reader.read(65536), within)
             if not chunk:
                 raise ConnectionError("AMI connection closed")
             self.raw += chunk
@@ -69,32 +72,33 @@ class AmiConn:
         self.messages.append(msg)
         return msg
 
-    async def wait_for(self, pred, timeout: float = 10) -> dict[str, str]:
-        """Read until a message satisfies pred (earlier messages stay in self.messages)."""
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, pred, within: float = 10) -> dict[str, str]:
+        """Read for at most `within` s until pred(msg); earlier messages stay in self.messages."""
+        deadline = time.monotonic() + within
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("no matching AMI message within timeout")
             try:
                 msg = await self.read_message(left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise TimeoutError("no matching AMI message within timeout") from None
             if pred(msg):
                 return msg
 
-    async def wait_event(self, name: str, timeout: float = 10, **match: str) -> dict[str, str]:
+    async def wait_event(self, name: str, within: float = 10, **match: str) -> dict[str, str]:
         return await self.wait_for(
-            lambda m: m.get("Event") == name and all(m.get(k) == v for k, v in match.items()), timeout)
+            lambda m: m.get("Event") == name and all(m.get(k) == v for k, v in match.items()), within
+        )
 
-    async def action(self, action: str, timeout: float = 10, **fields: str) -> dict[str, str]:
+    async def action(self, action: str, within: float = 10, **fields: str) -> dict[str, str]:
         """Send an action and return its Response message."""
         aid = await self.send(action, **fields)
-        return await self.wait_for(lambda m: m.get("ActionID") == aid and "Response" in m, timeout)
+        return await self.wait_for(lambda m: m.get("ActionID") == aid and "Response" in m, within)
 
-    async def login(self, user: str = USER, secret: str = SECRET, timeout: float = 5) -> dict[str, str]:
+    async def login(self, user: str = USER, secret: str = SECRET, within: float = 5) -> dict[str, str]:
         aid = await self.send("Login", action_id="login-1", Username=user, Secret=secret)
-        resp = await self.wait_for(lambda m: m.get("ActionID") == aid, timeout)
+        resp = await self.wait_for(lambda m: m.get("ActionID") == aid, within)
         if resp.get("Response") != "Success":
             raise PermissionError(f"AMI login failed: {resp}")
         return resp
@@ -105,7 +109,7 @@ class AmiConn:
         while (left := deadline - time.monotonic()) > 0:
             try:
                 await self.read_message(left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
 
     def events(self, name: str) -> list[dict[str, str]]:
@@ -116,13 +120,11 @@ class AmiConn:
             try:
                 await self.send("Logoff")
                 await asyncio.wait_for(self._reader.read(4096), 1)  # type: ignore[union-attr]
-            except (OSError, asyncio.TimeoutError, ConnectionError):
+            except (OSError, TimeoutError):
                 pass
             self._writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self._writer.wait_closed()
-            except OSError:
-                pass
             self._writer = None
 
     def save(self, path: Path | str) -> Path:

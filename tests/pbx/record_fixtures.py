@@ -5,6 +5,7 @@ Starts the PBX if needed. Each file is the raw byte stream one AMI connection re
 banner, login response, every event (only TestEvent is filtered) and the responses to
 the actions that scenario sent on the same connection (QueueAdd, Originate, ...).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,9 @@ CUSTOMER = "0712345678"
 
 
 async def _add(ami: AmiConn, ext: int, queue: str = "collections", paused: str = "false") -> None:
-    resp = await ami.action("QueueAdd", Queue=queue, Interface=f"PJSIP/{ext}",
-                            MemberName=f"Agent {ext}", Paused=paused)
+    resp = await ami.action(
+        "QueueAdd", Queue=queue, Interface=f"PJSIP/{ext}", MemberName=f"Agent {ext}", Paused=paused
+    )
     assert resp.get("Response") == "Success", resp
 
 
@@ -33,7 +35,7 @@ async def inbound_ivr_answered(ami: AmiConn) -> None:
     await _add(ami, 1001)
     with agent_phone(1001, calls=1) as agent:
         call = customer_call(CUSTOMER, DID_IVR, digit="1", hold_seconds=3)
-        await ami.wait_event("AgentComplete", timeout=30)
+        await ami.wait_event("AgentComplete", within=30)
         call.check(15)
         agent.check(15)
     await ami.drain(1)
@@ -43,25 +45,34 @@ async def inbound_ivr_answered(ami: AmiConn) -> None:
 async def inbound_abandoned(ami: AmiConn) -> None:
     """0712345678 calls 0800123457 while nobody is in the queue, hangs up (CANCEL) after 3 s."""
     call = customer_call(CUSTOMER, DID_DIRECT, scenario="uac_abandon", hold_seconds=3)
-    await ami.wait_event("QueueCallerAbandon", timeout=20)
+    await ami.wait_event("QueueCallerAbandon", within=20)
     call.check(15)
     await ami.drain(1)
 
 
 async def _originate(ami: AmiConn, channel_id: str) -> None:
-    resp = await ami.action("Originate", Channel="PJSIP/1001", Application="Dial",
-                            Data=f"PJSIP/{CUSTOMER}@trunk,30", CallerID=f'"{CUSTOMER}" <{CUSTOMER}>',
-                            Timeout="30000", Async="true", ChannelId=channel_id,
-                            OtherChannelId=f"{channel_id}-customer")
+    resp = await ami.action(
+        "Originate",
+        Channel="PJSIP/1001",
+        Application="Dial",
+        Data=f"PJSIP/{CUSTOMER}@trunk,30",
+        CallerID=f'"{CUSTOMER}" <{CUSTOMER}>',
+        Timeout="30000",
+        Async="true",
+        ChannelId=channel_id,
+        OtherChannelId=f"{channel_id}-customer",
+    )
     assert resp.get("Response") == "Success", resp
-    await ami.wait_event("OriginateResponse", timeout=20)
-    await ami.wait_event("Hangup", timeout=30, Uniqueid=channel_id)
+    await ami.wait_event("OriginateResponse", within=20)
+    await ami.wait_event("Hangup", within=30, Uniqueid=channel_id)
 
 
 async def originate_answered(ami: AmiConn) -> None:
     """Click-to-call: agent 1001 answers, then the customer UAS answers and hangs up after 3 s."""
-    with customer_phone_uas("uas_answer_hangup", hold_seconds=3, calls=1) as customer, \
-            agent_phone(1001, calls=1) as agent:
+    with (
+        customer_phone_uas("uas_answer_hangup", hold_seconds=3, calls=1) as customer,
+        agent_phone(1001, calls=1) as agent,
+    ):
         await _originate(ami, "c2c-0001-agent")
         customer.check(15)
         agent.check(15)
@@ -80,13 +91,23 @@ async def originate_busy(ami: AmiConn) -> None:
 async def originate_context_answered(ami: AmiConn) -> None:
     """Click-to-call through the dialplan: Originate PJSIP/1001 into from-internal/0712345678;
     the customer sees the company DID 0800123456, answers, hangs up after 3 s."""
-    with customer_phone_uas("uas_answer_hangup", hold_seconds=3, calls=1) as customer, \
-            agent_phone(1001, calls=1) as agent:
-        resp = await ami.action("Originate", Channel="PJSIP/1001", Context="from-internal",
-                                Exten=CUSTOMER, Priority="1", CallerID=f'"{CUSTOMER}" <{CUSTOMER}>',
-                                Timeout="30000", Async="true", ChannelId="c2c-0003-agent")
+    with (
+        customer_phone_uas("uas_answer_hangup", hold_seconds=3, calls=1) as customer,
+        agent_phone(1001, calls=1) as agent,
+    ):
+        resp = await ami.action(
+            "Originate",
+            Channel="PJSIP/1001",
+            Context="from-internal",
+            Exten=CUSTOMER,
+            Priority="1",
+            CallerID=f'"{CUSTOMER}" <{CUSTOMER}>',
+            Timeout="30000",
+            Async="true",
+            ChannelId="c2c-0003-agent",
+        )
         assert resp.get("Response") == "Success", resp
-        await ami.wait_event("Hangup", timeout=30, Uniqueid="c2c-0003-agent")
+        await ami.wait_event("Hangup", within=30, Uniqueid="c2c-0003-agent")
         customer.check(15)
         agent.check(15)
     await ami.drain(1)
@@ -109,7 +130,7 @@ async def direct_answered(ami: AmiConn) -> None:
     await _add(ami, 1001)
     with agent_phone(1001, calls=1) as agent:
         call = customer_call(CUSTOMER, DID_DIRECT, hold_seconds=3)
-        await ami.wait_event("AgentComplete", timeout=30)
+        await ami.wait_event("AgentComplete", within=30)
         call.check(15)
         agent.check(15)
     await ami.drain(1)
