@@ -45,7 +45,18 @@ def default_group(handler: Callable[..., Awaitable[None]]) -> str:
 
 class EventBus(Protocol):
     def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None) -> None:
-        """Register before :meth:`start`. Subclasses of ``event_type`` are delivered too."""
+        """Register (before :meth:`start`, or later: the group then starts consuming at once).
+
+        Subclasses of ``event_type`` are delivered too. ``group`` defaults to
+        :func:`default_group` of the handler.
+        """
+
+    async def leave(self, group: str) -> None:
+        """Stop consuming ``group`` in this process and drop its handlers here.
+
+        Other workers of the group carry on; with Redis, events for the group keep waiting in the
+        stream for whoever subscribes to it next (e.g. the next holder of a lease).
+        """
 
     async def publish(self, event: Event) -> None:
         """Hand the event to the bus; it is durable (Redis) or queued (memory) on return."""

@@ -41,6 +41,9 @@ class Subscriptions:
         self._by_group.setdefault(group, []).append(sub)
         return sub
 
+    def remove_group(self, group: str) -> None:
+        self._by_group.pop(group, None)
+
     def groups(self) -> list[str]:
         return list(self._by_group)
 

@@ -36,7 +36,8 @@ class InProcessBus:
         self._drain_timeout = drain_timeout
         self._started = False
         self._stopped = False
-        self._task_names: list[str] = []
+        self._task_names: dict[str, str] = {}
+        self._generation = 0
 
     def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None) -> None:
         group = group or default_group(handler)
@@ -79,19 +80,29 @@ class InProcessBus:
                     left = sum(q.qsize() for q in self._queues.values())
                     log.warning("bus stop: %d event(s) left undelivered after %.1f s",
                                 left, self._drain_timeout)
-        await self._supervisor.cancel(*self._task_names)
+        await self._supervisor.cancel(*self._task_names.values())
+
+    async def leave(self, group: str) -> None:
+        """Stop the group's consumer; what was queued for it here is dropped."""
+        self._subs.remove_group(group)
+        self._groups_by_type.clear()
+        self._queues.pop(group, None)
+        name = self._task_names.pop(group, None)
+        if name is not None:
+            await self._supervisor.cancel(name)
 
     def pending(self) -> dict[str, int]:
         """Queued events per group (for health checks and tests)."""
         return {g: q.qsize() for g, q in self._queues.items()}
 
     def _spawn(self, group: str) -> None:
-        name = f"bus.memory:{group}:{id(self):x}"
-        self._task_names.append(name)
-        self._supervisor.spawn(name, lambda: self._consume(group))
-
-    async def _consume(self, group: str) -> None:
+        self._generation += 1
+        name = f"bus.memory:{group}:{id(self):x}:{self._generation}"
+        self._task_names[group] = name
         queue = self._queues[group]
+        self._supervisor.spawn(name, lambda: self._consume(group, queue))
+
+    async def _consume(self, group: str, queue: asyncio.Queue[Event]) -> None:
         while True:
             event = await queue.get()
             try:

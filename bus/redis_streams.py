@@ -88,6 +88,7 @@ class RedisStreamsBus:
         self._started = False
         self._stopping = False
         self._stop_requested = asyncio.Event()
+        self._generation = 0
 
     def stream_key(self, type_name: str) -> str:
         return f"{self._prefix}ev:{type_name}"
@@ -132,6 +133,14 @@ class RedisStreamsBus:
         await self._supervisor.cancel(*(t.get_name() for t in tasks))
         self._tasks.clear()
 
+    async def leave(self, group: str) -> None:
+        self._subs.remove_group(group)  # the loop sees no streams left and ends after its batch
+        task = self._tasks.pop(group, None)
+        if task is not None:
+            if self._stop_timeout > 0:
+                await asyncio.wait([task], timeout=self._stop_timeout)
+            await self._supervisor.cancel(task.get_name())
+
     # -- consuming ----------------------------------------------------------------------------
 
     def _streams_for(self, group: str) -> list[str]:
@@ -144,7 +153,8 @@ class RedisStreamsBus:
         return sorted(self.stream_key(n) for n in names)
 
     def _spawn(self, group: str) -> None:
-        name = f"bus.redis:{group}:{id(self):x}"
+        self._generation += 1
+        name = f"bus.redis:{group}:{id(self):x}:{self._generation}"
         self._tasks[group] = self._supervisor.spawn(name, lambda: self._consume(group))
 
     async def _ensure_groups(self, group: str, streams: list[str]) -> None:
@@ -165,7 +175,7 @@ class RedisStreamsBus:
         next_claim = 0.0
         while not self._stopping:
             streams = self._streams_for(group)
-            if not streams:
+            if not streams:  # left (or nothing to read)
                 return
             try:
                 await self._ensure_groups(group, streams)

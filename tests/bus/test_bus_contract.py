@@ -183,3 +183,31 @@ async def test_stop_is_graceful_and_loses_nothing(backend: Backend) -> None:
         await eventually(lambda: len(got) >= 20)
         await asyncio.sleep(0.1)
     assert got == [f"c{i}" for i in range(20)]
+
+
+async def test_leave_stops_a_group_here_and_a_later_subscriber_picks_it_up(backend: Backend) -> None:
+    bus = backend.bus()
+    first: list[str] = []
+    later: list[str] = []
+
+    async def on_first(ev: CallOffered) -> None:
+        first.append(ev.call_id)
+
+    async def on_later(ev: CallOffered) -> None:
+        later.append(ev.call_id)
+
+    bus.subscribe(CallOffered, on_first, group="cti.dial:default")
+    await bus.start()
+    await bus.publish(offered(1))
+    await eventually(lambda: first == ["c1"])
+    await bus.leave("cti.dial:default")
+    await bus.publish(offered(2))
+    await asyncio.sleep(0.2)
+    assert first == ["c1"]
+    bus.subscribe(CallOffered, on_later, group="cti.dial:default")  # e.g. the lease came back
+    await bus.publish(offered(3))
+    if backend.is_redis:  # the event published while nobody consumed the group waited in Redis
+        await eventually(lambda: later == ["c2", "c3"])
+    else:
+        await eventually(lambda: later == ["c3"])
+    assert first == ["c1"]

@@ -97,13 +97,18 @@ async def test_a_keeper_whose_lease_is_taken_calls_on_lost(backend: Backend) -> 
 
 
 async def test_a_failing_on_acquired_releases_the_lease(backend: Backend) -> None:
+    tries: list[str | None] = []
+    lease = backend.lease()
+
     async def broken() -> None:
+        tries.append(await lease.holder("ami:default"))
         raise RuntimeError("cannot connect")
 
     probe = Probe()
     k = LeaseKeeper(backend.lease(), "ami:default", "w1", ttl=5.0, on_acquired=broken, on_lost=probe.lost)
     backend.supervisor.spawn("lease-a", k.run)
-    lease = backend.lease()
-    await asyncio.sleep(0.2)
+    await eventually(lambda: tries == ["w1"])  # it held the lease when the callback ran
+    await asyncio.sleep(0.1)
     assert not k.held
-    assert await lease.holder("ami:default") is None
+    assert await lease.holder("ami:default") is None  # released, so another worker can try
+    assert tries == ["w1"]  # and it waits a ttl before trying again
