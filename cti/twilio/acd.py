@@ -277,7 +277,7 @@ class TwilioAcd:
         if status is DialStatus.CANCELED:  # the caller went away while the agent rang
             call.phase = Phase.FINISHED
             changes.flush()
-            return changes.step(decision=Hangup(call_id))
+            return changes.step(decision=Hangup(call_id), connects=self._dispatch(changes, now))
         return self._offer_or_enqueue(call, now, changes)
 
     def on_answered(self, call_id: str, device: str, now: datetime) -> Step:
@@ -340,11 +340,11 @@ class TwilioAcd:
 
     def connect_failed(self, call_id: str, now: datetime, *, call_gone: bool) -> Step:
         """The Calls API could not redirect the caller to the agent offered by a :class:`Connect`."""
-        if call_gone:
-            return self.on_call_ended(call_id, now)
         call = self._calls.get(call_id)
         if call is None or call.agent is None:
             return Step()
+        if call_gone:  # the caller hung up meanwhile; their status callback will end the call
+            return self.on_dial_result(call_id, call.agent, DialStatus.CANCELED, now)
         return self.on_dial_result(call_id, call.agent, DialStatus.FAILED, now)
 
     # ---- internals -------------------------------------------------------------------------
