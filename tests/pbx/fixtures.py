@@ -77,7 +77,7 @@ class Phones:
 
     def stop_all(self) -> None:
         for phone in reversed(self.started):
-            phone.stop()
+            phone.cleanup()  # a failed check() already put the sipp logs in the test report
         self.started.clear()
 
 

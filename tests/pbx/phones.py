@@ -158,6 +158,11 @@ class SippPhone:
             self.proc.kill()
             return self.proc.wait(5)
 
+    def cleanup(self) -> None:
+        """Stop the process and delete its scenario copy and logs."""
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     def messages(self) -> str:
         return self.msg_path.read_text(errors="replace") if self.msg_path.exists() else ""
 
@@ -173,7 +178,7 @@ class SippPhone:
         return self if self.proc else self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.cleanup()
 
 
 def agent_phone(
