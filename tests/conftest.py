@@ -1,3 +1,3 @@
 """Shared pytest plugins. Feature fixtures live in tests/support/ and feature folders."""
 
-pytest_plugins = ["tests.support.databases"]
+pytest_plugins = ["tests.support.databases", "tests.pbx.fixtures"]

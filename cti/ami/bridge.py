@@ -12,6 +12,7 @@ Two AMI logins per worker and server:
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 
 from bus.base import EventBus, Lease
@@ -24,11 +25,12 @@ from cti.ami.framing import AmiMessage
 from cti.ami.normaliser import normalise
 from cti.ami.resync import resync_channels, resync_queue_status
 from domain.errors import CarrierError, CarrierRejected, CarrierUnavailable, DialOutcomeUnknown
-from domain.events import AgentStateRequested, DialOutcome, DialRequested, DialResult
+from domain.events import AgentStateRequested, DialOutcome, DialRequested, DialResult, utcnow
 from domain.phone import national_digits
 
 log = logging.getLogger(__name__)
 _ALREADY = ("already there", "not there", "not in queue")
+STALE_DIAL_SECONDS = 30.0  # an older request (e.g. queued while no worker ran) is not dialled
 
 
 def dial_string(template: str, e164: str) -> str:
@@ -143,19 +145,39 @@ class AsteriskBridge:
 
     # -- bus command handlers -------------------------------------------------------------------
     async def on_dial_requested(self, ev: DialRequested) -> None:
+        """Send the dial at most once in the whole cluster, and never raise (the bus would retry)."""
         mine = ev.server == self.server.name or (ev.server is None and self._default)
         if ev.carrier != self.name or not mine:
             return
         try:
+            outcome, reason = await self._dial_once(ev)
+        except Exception:  # never let the bus redeliver a dial
+            log.exception("AMI %s: dial %s failed unexpectedly", self.server.name, ev.call_id)
+            outcome, reason = DialOutcome.UNKNOWN, "internal error while dialling"
+        try:
+            await self._bus.publish(DialResult(call_id=ev.call_id, outcome=outcome, reason=reason))
+        except Exception:
+            log.exception("AMI %s: could not publish the result of %s", self.server.name, ev.call_id)
+
+    async def _dial_once(self, ev: DialRequested) -> tuple[DialOutcome, str | None]:
+        age = (utcnow() - ev.at).total_seconds()
+        if age > STALE_DIAL_SECONDS:
+            return DialOutcome.NOT_SENT, f"request is {age:.0f}s old; the agent has moved on"
+        # A once-only claim shared by every worker: a redelivered command finds it taken.
+        claim = f"dial-once:{ev.call_id}"
+        if not await self._lease.try_acquire(claim, f"{self._worker_id}:{uuid.uuid4().hex}", ttl=86_400):
+            log.warning("AMI %s: dial %s was already handled; not sending it again",
+                        self.server.name, ev.call_id)
+            return DialOutcome.UNKNOWN, "duplicate request ignored"
+        try:
             await self.dial(ev)
-            outcome, reason = DialOutcome.SENT, None
         except CarrierUnavailable as exc:
-            outcome, reason = DialOutcome.NOT_SENT, exc.message
+            return DialOutcome.NOT_SENT, exc.message
         except DialOutcomeUnknown as exc:
-            outcome, reason = DialOutcome.UNKNOWN, exc.message
+            return DialOutcome.UNKNOWN, exc.message
         except CarrierError as exc:
-            outcome, reason = DialOutcome.FAILED, exc.message
-        await self._bus.publish(DialResult(call_id=ev.call_id, outcome=outcome, reason=reason))
+            return DialOutcome.FAILED, exc.message
+        return DialOutcome.SENT, None
 
     async def on_state_requested(self, ev: AgentStateRequested) -> None:
         if ev.carrier != self.name:
