@@ -35,10 +35,14 @@ class AmiMessage(Mapping[str, str]):
 
     ``msg["Key"]`` and :meth:`get` return the first value of a key (exact case first, then any
     case); :meth:`getall` returns every value, in order. ``malformed`` is None for a good message
-    and a short reason for a rejected one.
+    and a short reason otherwise (a rejected block has no fields; a message with some lines
+    lacking ':' keeps its good fields).
+
+    Messages from the parser are parsed lazily: :attr:`event` reads only the first line, so a
+    chatty event that nobody looks into (VarSet...) costs no header parsing.
     """
 
-    __slots__ = ("_first", "_lower", "banner", "fields", "malformed")
+    __slots__ = ("_fields", "_first", "_lower", "_malformed", "_text", "banner")
 
     def __init__(
         self,
@@ -51,21 +55,47 @@ class AmiMessage(Mapping[str, str]):
         first: dict[str, str] = {}
         for key, value in pairs:
             first.setdefault(key, value)
-        self.fields: tuple[tuple[str, str], ...] = pairs
-        self.malformed = malformed
-        self.banner = banner
-        self._first = first
+        self._text: str | None = None
+        self._fields: tuple[tuple[str, str], ...] | None = pairs
+        self._first: dict[str, str] | None = first
+        self._malformed = malformed
         self._lower: dict[str, str] | None = None
+        self.banner = banner
 
     @classmethod
-    def _build(cls, pairs: list[tuple[str, str]], first: dict[str, str], malformed: str | None) -> AmiMessage:
+    def from_text(cls, text: str) -> AmiMessage:
+        """A message over one block of text (no blank line inside), parsed on first access."""
         msg = cls.__new__(cls)
-        msg.fields = tuple(pairs)
-        msg._first = first
-        msg._lower = None
-        msg.malformed = malformed
+        msg._text = text
+        msg._fields = msg._first = msg._lower = msg._malformed = None
         msg.banner = None
         return msg
+
+    def _parse(self) -> dict[str, str]:
+        pairs, first, bad = _parse_lines(self._text or "")
+        self._fields, self._first, self._text = tuple(pairs), first, None
+        if bad:
+            self._malformed = f"{bad} line(s) without ':' dropped"
+        return first
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """First value of each key, exact case (the fast path for hot code)."""
+        first = self._first
+        return first if first is not None else self._parse()
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        if self._fields is None:
+            self._parse()
+        assert self._fields is not None
+        return self._fields
+
+    @property
+    def malformed(self) -> str | None:
+        if self._first is None:
+            self._parse()
+        return self._malformed
 
     def _fold(self, key: str) -> str | None:
         if self._lower is None:
@@ -76,7 +106,7 @@ class AmiMessage(Mapping[str, str]):
         return self._lower.get(key.lower())
 
     def __getitem__(self, key: str) -> str:
-        value = self._first.get(key)
+        value = self.headers.get(key)
         if value is None:
             value = self._fold(key)
             if value is None:
@@ -91,7 +121,7 @@ class AmiMessage(Mapping[str, str]):
     def get(self, key: str, default: _T, /) -> str | _T: ...
 
     def get(self, key: str, default: object = None, /) -> object:
-        value = self._first.get(key)
+        value = self.headers.get(key)
         if value is None:
             value = self._fold(key)
         return default if value is None else value
@@ -101,13 +131,13 @@ class AmiMessage(Mapping[str, str]):
         return [v for k, v in self.fields if k == key or k.lower() == folded]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._first)
+        return iter(self.headers)
 
     def __len__(self) -> int:
-        return len(self._first)
+        return len(self.headers)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and (key in self._first or self._fold(key) is not None)
+        return isinstance(key, str) and (key in self.headers or self._fold(key) is not None)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AmiMessage):
@@ -127,24 +157,31 @@ class AmiMessage(Mapping[str, str]):
 
     @property
     def event(self) -> str | None:
-        return self._first.get("Event")
+        text = self._text
+        if text is not None and text.startswith("Event: "):  # Asterisk puts Event first
+            end = text.find("\n")
+            name = text[7:] if end < 0 else text[7:end]
+            return name[:-1] if name.endswith("\r") else name
+        return self.headers.get("Event")
 
     @property
     def response(self) -> str | None:
-        return self._first.get("Response")
+        return self.headers.get("Response")
 
     @property
     def action_id(self) -> str | None:
-        return self._first.get("ActionID")
+        return self.headers.get("ActionID")
 
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """First value of each key, exact case (the fast path for hot code)."""
-        return self._first
+    def may_have(self, key: str) -> bool:
+        """Cheap test without parsing: False means ``key`` is surely absent (exact case)."""
+        text = self._text
+        if text is None:
+            return key in self.headers
+        return f"\n{key}:" in text or text.startswith(f"{key}:")
 
 
-def _parse_block(text: str) -> AmiMessage | None:
-    """Parse one message (lines joined by \\n or \\r\\n, no trailing blank line)."""
+def _parse_lines(text: str) -> tuple[list[tuple[str, str]], dict[str, str], int]:
+    """Parse one message's lines: (pairs, first value per key, count of lines without ':')."""
     pairs: list[tuple[str, str]] = []
     first: dict[str, str] = {}
     bad = 0
@@ -171,11 +208,21 @@ def _parse_block(text: str) -> AmiMessage | None:
         pairs.append((key, value))
         if key not in first:
             first[key] = value
+    return pairs, first, bad
+
+
+def _block(text: str) -> AmiMessage | None:
+    """One block between blank lines -> a lazy message, a rejection marker, or None (blank)."""
+    eol = text.find("\n")
+    head = text if eol < 0 else text[:eol]
+    if head.find(":") > 0:
+        return AmiMessage.from_text(text)
+    if not text.strip():
+        return None  # only blank space between messages
+    pairs, _, bad = _parse_lines(text)  # the first line is bad: decide now
     if not pairs:
-        if not bad:
-            return None  # only blank space between messages
-        return AmiMessage._build([], {}, f"no 'Key: Value' line in {text[:_EXCERPT]!r}")
-    return AmiMessage._build(pairs, first, f"{bad} line(s) without ':' dropped" if bad else None)
+        return AmiMessage(malformed=f"no 'Key: Value' line in {text[:_EXCERPT]!r}")
+    return AmiMessage(pairs, malformed=f"{bad} line(s) without ':' dropped")
 
 
 class AmiParser:
@@ -226,7 +273,7 @@ class AmiParser:
                 if sep - pos > self.max_message_bytes:
                     out.append(self._oversize(sep - pos))
                 else:
-                    msg = _parse_block(buf[pos:sep].decode("utf-8", "replace"))
+                    msg = _block(buf[pos:sep].decode("utf-8", "replace"))
                     if msg is not None:
                         out.append(msg)
             pos = scan = nxt

@@ -421,8 +421,7 @@ HANDLED_EVENTS = frozenset(_HANDLERS)
 
 def normalise(table: CallTable, msg: AmiMessage, server: str) -> list[Event]:
     """The events ``msg`` means for ``server``, updating ``table``. Never raises on bad input."""
-    h = msg.headers
-    name = h.get("Event")
+    name = msg.event  # read from the first line only: ignored events are never parsed
     if name not in HANDLED_EVENTS or name is None:
         return []
-    return _HANDLERS[name](table, h, server)
+    return _HANDLERS[name](table, msg.headers, server)

@@ -191,11 +191,14 @@ class AmiSession:
             self._last_rx = now
         out: list[AmiMessage | ActionResult] = []
         for msg in self.parser.feed(data):
-            if msg.malformed is not None:
+            if msg.banner is not None:
+                continue
+            if msg.event is not None and not msg.may_have("ActionID"):
+                out.append(msg)  # fast path: an unsolicited event, left unparsed for the normaliser
+                continue
+            if msg.malformed is not None and not msg.fields:
                 self.malformed_count += 1
                 log.warning("AMI malformed message rejected: %s", msg.malformed)
-                continue
-            if msg.banner is not None:
                 continue
             result = self._route(msg)
             if result is not None:
