@@ -68,6 +68,18 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+async def get_customer(session: AsyncSession, customer_id: int, *, with_children: bool = False) -> Customer:
+    """The customer (with phones, serials and contacts loaded if asked), or NotFound."""
+    query = select(Customer).where(Customer.id == customer_id)
+    if with_children:
+        query = query.options(selectinload(Customer.phones), selectinload(Customer.serials),
+                              selectinload(Customer.contacts))
+    customer = await session.scalar(query)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}", {"id": str(customer_id)})
+    return customer
+
+
 class CustomerRepository:
     def __init__(self, session: AsyncSession, region: str, default_timezone: str) -> None:
         self.session = session
@@ -183,14 +195,7 @@ class CustomerRepository:
     # --- reads ------------------------------------------------------------------------------------
 
     async def get(self, customer_id: int, *, with_children: bool = False) -> Customer:
-        query = select(Customer).where(Customer.id == customer_id)
-        if with_children:
-            query = query.options(selectinload(Customer.phones), selectinload(Customer.serials),
-                                  selectinload(Customer.contacts))
-        customer = await self.session.scalar(query)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}", {"id": str(customer_id)})
-        return customer
+        return await get_customer(self.session, customer_id, with_children=with_children)
 
     async def search(self, q: str | None, limit: int = 20, agent_id_filter: int | None = None,
                      offset: int = 0) -> list[Customer]:

@@ -1,0 +1,65 @@
+"""The FastAPI application: ``create_app(settings)``; the one place where objects are wired together.
+
+Nothing is created at import time. The lifespan builds the :class:`Services` (unless a test passes
+its own), starts each component of :mod:`agent_ui.wiring` and then the bus, and stops them in
+reverse order. OpenAPI docs are at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from agent_ui.errors import install_error_handlers
+from agent_ui.limits import UploadLimit
+from agent_ui.routes import accounts, admin, assignments, attachments, auth, customers, interactions, reports
+from agent_ui.routes import tasks as task_routes
+from agent_ui.services import Component, Services, build_services
+from agent_ui.wiring import default_components, extra_routers
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (auth.router, customers.router, accounts.router, interactions.router, task_routes.router,
+           attachments.router, assignments.router, admin.router, reports.router)
+
+
+def create_app(settings: Settings, services: Services | None = None,
+               components: Sequence[Component] | None = None) -> FastAPI:
+    """The app. With ``services`` given (tests), they are used as they are and not closed here."""
+    parts = list(default_components(settings) if components is None else components)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        live = build_services(settings) if services is None else services
+        app.state.services = live
+        started: list[Component] = []
+        try:
+            for part in parts:
+                await part.start(live)
+                started.append(part)
+            if owned:
+                await live.start()
+            yield
+        finally:
+            for part in reversed(started):
+                try:
+                    await part.stop(live)
+                except Exception:
+                    log.exception("stopping %s failed", part.name)
+            if owned:
+                await live.close()
+
+    app = FastAPI(title="Switchboard", version="0.1.0", lifespan=lifespan,
+                  description="Contact-centre engine: customers, follow-up notes, promises, tasks.")
+    app.state.services = services
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(UploadLimit, max_bytes=settings.attachment_max_bytes)
+    for router in (*ROUTERS, *extra_routers()):
+        app.include_router(router)
+    return app

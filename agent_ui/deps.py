@@ -1,0 +1,87 @@
+"""Request dependencies: the services, a committed unit of work, the signed-in user and roles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agent_ui.services import Services
+from agent_ui.tokens import COOKIE_NAME
+from domain.errors import AuthenticationRequired, Conflict, InvalidInput, PermissionDenied, StoreUnavailable
+from store.models import Role, User
+
+MAX_DB_INT = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+def get_services(request: Request) -> Services:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        raise StoreUnavailable("the application is not started")
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+@asynccontextmanager
+async def unit_of_work(services: Services) -> AsyncIterator[AsyncSession]:
+    """A session committed when the block ends (before the route returns its 2xx).
+
+    Database errors that are the client's doing become 409/422 in the one error shape.
+    """
+    try:
+        async with services.database.session() as session:
+            yield session
+    except IntegrityError as exc:
+        raise Conflict("the change conflicts with stored data", {"reason": str(exc.orig)[:300]}) from exc
+    except DataError as exc:
+        raise InvalidInput("a value is out of range for the store", {"body": str(exc.orig)[:300]}) from exc
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(COOKIE_NAME) or None
+
+
+async def current_user(request: Request, services: ServicesDep) -> User:
+    """The signed-in, active user (401 otherwise). The role comes from the store, not the token."""
+    token = bearer_token(request)
+    if token is None:
+        raise AuthenticationRequired("sign in first: send a Bearer token")
+    claims = services.tokens.decode(token)
+    async with unit_of_work(services) as session:
+        user = await session.get(User, claims.user_id)
+    if user is None or not user.active or user.username != claims.username:
+        raise AuthenticationRequired("the account is unknown or disabled")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], Coroutine[Any, Any, User]]:
+    async def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise PermissionDenied(f"needs role {' or '.join(r.value for r in roles)}",
+                                   {"role": user.role.value})
+        return user
+    return check
+
+
+SupervisorUser = Annotated[User, Depends(require_role(Role.SUPERVISOR, Role.ADMIN))]
+AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+
+
+def sees_all(user: User) -> bool:
+    return user.role in (Role.SUPERVISOR, Role.ADMIN)

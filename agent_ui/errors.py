@@ -1,0 +1,99 @@
+"""The one error shape, ``{"error_id", "message", "details"}``, for every failure the API answers.
+
+Our own errors carry their HTTP status (domain.errors); FastAPI's validation errors become 422
+``validation-failed`` with ``{dotted.field: message}``; routing errors (404, 405) and any other
+HTTP error keep their status in the same shape; anything unexpected is logged and answered 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import AuthenticationRequired, SwitchboardError
+
+log = logging.getLogger(__name__)
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def error_body(error_id: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error_id": error_id, "message": message, "details": details or {}}
+
+
+def _field(loc: tuple[Any, ...] | list[Any], error_type: str) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    if error_type == "json_invalid" or not parts:
+        return "body"
+    return ".".join(str(p) for p in parts)
+
+
+def validation_details(exc: RequestValidationError) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for error in exc.errors():
+        field = _field(error.get("loc", ()), str(error.get("type", "")))
+        message = str(error.get("msg", "invalid"))
+        if error.get("type") == "json_invalid":
+            message = "the body is not valid JSON"
+        details.setdefault(field, message)
+    return details
+
+
+async def _switchboard_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SwitchboardError)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationRequired) else None
+    if exc.status >= 500:
+        log.error("%s: %s %s", exc.error_id, exc.message, exc.details)
+    return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = validation_details(exc)
+    fields = ", ".join(sorted(details))
+    return JSONResponse(error_body("validation-failed", f"invalid input: {fields}", details), status_code=422)
+
+
+def _http_error_id(status: int) -> str:
+    special = {401: "authentication-required", 403: "permission-denied", 404: "not-found",
+               413: "payload-too-large", 422: "validation-failed"}
+    if status in special:
+        return special[status]
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+    except ValueError:
+        return "http-error"
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return JSONResponse(error_body(_http_error_id(exc.status_code), message), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(error_body("internal-error", "internal error"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SwitchboardError, _switchboard_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+class PayloadTooLarge(SwitchboardError):
+    """An upload over ``settings.attachment_max_bytes``."""
+
+    status = 413
+    error_id = "payload-too-large"

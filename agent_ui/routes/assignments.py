@@ -1,0 +1,69 @@
+"""Assignment of accounts and campaigns to agents (seed 003): supervisors and admins only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+
+from agent_ui.deps import Id, ServicesDep, SupervisorUser, current_user, unit_of_work
+from agent_ui.lookups import ensure_campaign
+from agent_ui.schemas.customers import AssigneeBody, BulkAssignment, CampaignAgents
+from domain.errors import NotFound
+from store.repositories.assignments import AssignmentRepository, CampaignView
+from store.repositories.audit import AuditLog
+
+router = APIRouter(tags=["assignment"], dependencies=[Depends(current_user)])
+CampaignCode = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+def campaign_json(view: CampaignView) -> dict[str, Any]:
+    c = view.campaign
+    return {"code": c.code, "name": c.name, "carrier": c.carrier, "queue": c.queue, "active": c.active,
+            "agents": view.agents, "customers": view.customers}
+
+
+@router.put("/api/customers/{customer_id}/assignee")
+async def set_assignee(customer_id: Id, body: AssigneeBody, user: SupervisorUser,
+                       services: ServicesDep) -> dict[str, Any]:
+    async with unit_of_work(services) as session:
+        repo = AssignmentRepository(session)
+        agent = None if body.agent is None else await repo.agent(body.agent)
+        done = await repo.assign([customer_id], agent.id if agent else None)
+        if not done:
+            raise NotFound(f"no customer {customer_id}", {"id": str(customer_id)})
+        AuditLog(session, user.id).record("assign", "customer", customer_id, customer_id=customer_id,
+                                          details={"agent": body.agent})
+    return {"customer_id": customer_id, "assigned_agent": body.agent}
+
+
+@router.post("/api/assignments")
+async def bulk_assign(body: BulkAssignment, user: SupervisorUser, services: ServicesDep) -> dict[str, Any]:
+    async with unit_of_work(services) as session:
+        repo = AssignmentRepository(session)
+        agent = None if body.agent is None else await repo.agent(body.agent)
+        done = await repo.assign(body.customer_ids, agent.id if agent else None)
+        audit = AuditLog(session, user.id)
+        for customer_id in done:
+            audit.record("assign", "customer", customer_id, customer_id=customer_id,
+                         details={"agent": body.agent, "bulk": True})
+    missing = sorted(set(body.customer_ids) - set(done))
+    return {"assigned": done, "not_found": missing, "agent": body.agent}
+
+
+@router.get("/api/campaigns")
+async def list_campaigns(_user: SupervisorUser, services: ServicesDep) -> dict[str, Any]:
+    async with unit_of_work(services) as session:
+        views = await AssignmentRepository(session).campaigns()
+    return {"items": [campaign_json(v) for v in views]}
+
+
+@router.put("/api/campaigns/{code}/agents")
+async def set_campaign_agents(code: CampaignCode, body: CampaignAgents, user: SupervisorUser,
+                              services: ServicesDep) -> dict[str, Any]:
+    async with unit_of_work(services) as session:
+        repo = AssignmentRepository(session)
+        await ensure_campaign(session, services, code, field="code")
+        view = await repo.set_campaign_agents(code, body.agents)
+        AuditLog(session, user.id).record("assign", "campaign", code, details={"agents": view.agents})
+    return campaign_json(view)
