@@ -20,7 +20,9 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from agent_ui.live.presence import SUPERVISORS, agent_stream
+from agent_ui.services import Services
 from bus.base import Outbox
+from domain.errors import SwitchboardError
 
 log = logging.getLogger(__name__)
 READ_WAIT_SECONDS = 20.0
@@ -34,6 +36,17 @@ class SocketUser:
 
 
 Authenticate = Callable[[str], Awaitable[SocketUser | None]]
+
+
+def _services_authenticate(services: Services) -> Authenticate:
+    async def authenticate(token: str) -> SocketUser | None:
+        try:
+            claims = services.tokens.decode(token)
+        except SwitchboardError:
+            return None
+        return SocketUser(username=claims.username, role=claims.role)
+
+    return authenticate
 
 
 class _Session:
@@ -96,14 +109,23 @@ def _parse(text: str) -> dict[str, Any] | None:
     return msg
 
 
-def build_ws_router(outbox: Outbox, authenticate: Authenticate) -> APIRouter:
+def build_ws_router(outbox: Outbox | None = None, authenticate: Authenticate | None = None) -> APIRouter:
+    """The ``/ws`` route; without arguments it uses the app's services at connect time."""
     router = APIRouter()
 
     @router.websocket("/ws")
     async def agent_socket(websocket: WebSocket, token: str = "", stream: str = "agent",
                            after_seq: int | None = None) -> None:
-        user = await authenticate(token) if token else None
-        if user is None:
+        services: Services | None = getattr(websocket.app.state, "services", None)
+        box = outbox if outbox is not None else (services.outbox if services else None)
+        auth = authenticate or (_services_authenticate(services) if services else None)
+        if box is None or auth is None:
+            await websocket.close(code=1011, reason="not ready")
+            return
+        token = token or websocket.cookies.get("sb_token", "")
+        user = await auth(token) if token else None
+        if user is None:  # accept, then close with a code the page can act on (sign in again)
+            await websocket.accept()
             await websocket.close(code=4401, reason="authentication required")
             return
         if stream == "wallboard" and user.role in ("supervisor", "admin"):
@@ -111,11 +133,12 @@ def build_ws_router(outbox: Outbox, authenticate: Authenticate) -> APIRouter:
         elif stream == "agent":
             name = agent_stream(user.username)
         else:
+            await websocket.accept()
             await websocket.close(code=4403, reason="stream not allowed")
             return
         await websocket.accept()
-        start = after_seq if after_seq is not None and after_seq >= 0 else await outbox.last_seq(name)
-        session = _Session(websocket, outbox, name, start)
+        start = after_seq if after_seq is not None and after_seq >= 0 else await box.last_seq(name)
+        session = _Session(websocket, box, name, start)
         await websocket.send_text(json.dumps(
             {"seq": start, "type": "hello", "data": {"stream": name, "username": user.username}}))
         tasks = [asyncio.create_task(session.send_loop(), name=f"ws-send-{name}"),
