@@ -185,7 +185,26 @@ def _parse_lines(text: str) -> tuple[list[tuple[str, str]], dict[str, str], int]
     pairs: list[tuple[str, str]] = []
     first: dict[str, str] = {}
     bad = 0
-    lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
+    if text[-1:] == "\r":  # the block ends where its blank line starts: drop the last CR
+        text = text[:-1]
+    if "\r\n" in text:
+        lines = text.split("\r\n")
+        if text.count("\n") == len(lines) - 1:  # clean CRLF message (Asterisk's): fast path
+            append = pairs.append
+            for line in lines:
+                key, sep, value = line.partition(": ")
+                if not sep or ":" in key:
+                    key, sep, value = line.partition(":")
+                    if not sep or not key:
+                        bad += line.strip() != ""
+                        continue
+                    value = value[1:] if value[:1] == " " else value
+                append((key, value))
+                if key not in first:
+                    first[key] = value
+            return pairs, first, bad
+    else:
+        lines = text.split("\n")
     for line in lines:
         key, sep, value = line.partition(":")
         if "\n" in value or "\n" in key:  # mixed line ends inside one message: split further
