@@ -12,6 +12,7 @@ as on Asterisk: a call in progress shows over a pause, which applies to the next
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class Activity(enum.StrEnum):
 
 
 class Phase(enum.StrEnum):
+    NEW = "new"
     WAITING = "waiting"
     OFFERING = "offering"
     CONNECTED = "connected"
@@ -82,7 +84,7 @@ class AcdCall:
     dialed_number: str
     arrived_at: datetime
     direction: Direction = Direction.INBOUND
-    phase: Phase = Phase.WAITING
+    phase: Phase = Phase.NEW
     agent: str | None = None  # device offered or connected
     tried: set[str] = field(default_factory=set)
     answered_at: datetime | None = None
@@ -156,6 +158,7 @@ class TwilioAcd:
         self.autopause_on_no_answer = autopause_on_no_answer
         self._agents: dict[str, AcdAgent] = {}
         self._calls: dict[str, AcdCall] = {}
+        self._waiting: dict[str, list[tuple[datetime, str]]] = {}  # per queue, oldest first
 
     # ---- introspection -------------------------------------------------------------------
     def agent(self, device: str) -> AcdAgent | None:
@@ -169,14 +172,13 @@ class TwilioAcd:
 
     def waiting(self, queue: str) -> list[str]:
         """call_ids waiting in ``queue``, longest-waiting first."""
-        calls = [c for c in self._calls.values() if c.queue == queue and c.phase is Phase.WAITING]
-        return [c.call_id for c in sorted(calls, key=lambda c: (c.arrived_at, c.call_id))]
+        return [call_id for _, call_id in self._waiting.get(queue, [])]
 
     def position(self, call_id: str) -> int | None:
         call = self._calls.get(call_id)
         if call is None or call.phase is not Phase.WAITING:
             return None
-        return self.waiting(call.queue).index(call_id) + 1
+        return bisect.bisect_left(self._waiting[call.queue], (call.arrived_at, call_id)) + 1
 
     # ---- agents ----------------------------------------------------------------------------
     def queue_add(self, queue: str, device: str, username: str, now: datetime) -> Step:
@@ -263,7 +265,7 @@ class TwilioAcd:
         if status is DialStatus.COMPLETED:
             if call.answered_at is None:
                 call.answered_at = now
-            call.phase = Phase.FINISHED
+            self._set_phase(call, Phase.FINISHED)
             if agent is not None and agent.call_id == call_id:
                 changes.track(agent)
                 self._finish_agent(agent, now)
@@ -275,7 +277,7 @@ class TwilioAcd:
         call.tried.add(device)
         call.agent = None
         if status is DialStatus.CANCELED:  # the caller went away while the agent rang
-            call.phase = Phase.FINISHED
+            self._set_phase(call, Phase.FINISHED)
             changes.flush()
             return changes.step(decision=Hangup(call_id), connects=self._dispatch(changes, now))
         return self._offer_or_enqueue(call, now, changes)
@@ -285,7 +287,8 @@ class TwilioAcd:
         agent = self._agents.get(device)
         if call is None or call.phase in (Phase.CONNECTED, Phase.FINISHED) or call.agent != device:
             return Step()
-        call.phase, call.answered_at = Phase.CONNECTED, now
+        self._set_phase(call, Phase.CONNECTED)
+        call.answered_at = now
         changes = _Changes(self, now)
         if agent is not None:
             changes.track(agent)
@@ -313,15 +316,17 @@ class TwilioAcd:
 
     def on_call_ended(self, call_id: str, now: datetime) -> Step:
         """The call is over (caller's leg, or our outbound agent leg, completed)."""
-        call = self._calls.pop(call_id, None)
+        call = self._calls.get(call_id)
         if call is None:
             return Step()
+        position = self.position(call_id)
+        self._set_phase(call, Phase.FINISHED)
+        del self._calls[call_id]
         changes = _Changes(self, now)
         agent = self._agents.get(call.agent) if call.agent else None
         events: list[Event] = []
         abandoned = call.direction is Direction.INBOUND and call.answered_at is None
         if abandoned:
-            position = self._position_before_removal(call)
             events.append(CallAbandoned(
                 at=now, call_id=call_id, carrier=CARRIER, queue=call.queue, position=position,
                 hold_seconds=int((now - call.arrived_at).total_seconds()),
@@ -380,48 +385,62 @@ class TwilioAcd:
         return sorted(ready, key=lambda a: (a.idle_since or datetime.min, a.device))
 
     def _offer_or_enqueue(self, call: AcdCall, now: datetime, changes: _Changes) -> Step:
+        """Decide for ``call``; then an agent this freed may take another waiting caller."""
         candidates = self._candidates(call.queue, call.tried)
         if candidates:
             agent = candidates[0]
             changes.track(agent)
             self._ring(call, agent, now)
             changes.flush()
-            return changes.step(decision=Offer(_call_ref(call), self._ref(agent.device)))
-        call.phase, call.agent = Phase.WAITING, None
+            return changes.step(decision=Offer(_call_ref(call), self._ref(agent.device)),
+                                connects=self._dispatch(changes, now))
+        self._set_phase(call, Phase.WAITING)
+        call.agent = None
         position = self.position(call.call_id) or 1
         changes.flush()
         queued = CallQueued(at=now, call_id=call.call_id, carrier=CARRIER, queue=call.queue,
                             position=position, caller_number=call.caller_number)
-        return changes.step(decision=Enqueue(_call_ref(call), position), extra=(queued,))
+        connects = self._dispatch(changes, now)
+        return changes.step(decision=Enqueue(_call_ref(call), position), connects=connects, extra=(queued,))
 
     def _ring(self, call: AcdCall, agent: AcdAgent, now: datetime) -> None:
-        call.phase, call.agent = Phase.OFFERING, agent.device
+        self._set_phase(call, Phase.OFFERING)
+        call.agent = agent.device
         agent.call_id = call.call_id
         self._set_activity(agent, Activity.RINGING, now)
+
+    def _set_phase(self, call: AcdCall, phase: Phase) -> None:
+        """Change a call's phase, keeping the per-queue waiting lists (sorted) in step."""
+        key = (call.arrived_at, call.call_id)
+        if call.phase is Phase.WAITING and phase is not Phase.WAITING:
+            entries = self._waiting[call.queue]
+            del entries[bisect.bisect_left(entries, key)]
+        elif phase is Phase.WAITING and call.phase is not Phase.WAITING:
+            bisect.insort(self._waiting.setdefault(call.queue, []), key)
+        call.phase = phase
 
     def _dispatch(self, changes: _Changes, now: datetime) -> list[Connect]:
         """Give waiting callers (longest-waiting first) to ready agents (longest-idle first)."""
         connects: list[Connect] = []
-        waiting = sorted((c for c in self._calls.values() if c.phase is Phase.WAITING),
-                         key=lambda c: (c.arrived_at, c.call_id))
-        for call in waiting:
-            candidates = self._candidates(call.queue, call.tried)
-            if not candidates:
-                continue
-            agent = candidates[0]
+        while True:
+            best: tuple[tuple[datetime, str], AcdCall, AcdAgent] | None = None
+            for queue, entries in self._waiting.items():
+                ready = self._candidates(queue, ()) if entries else []
+                for key in entries if ready else ():
+                    call = self._calls[key[1]]
+                    agent = next((a for a in ready if a.device not in call.tried), None)
+                    if agent is not None:
+                        if best is None or key < best[0]:
+                            best = (key, call, agent)
+                        break
+            if best is None:
+                break
+            _, call, agent = best
             changes.track(agent)
             self._ring(call, agent, now)
             connects.append(Connect(_call_ref(call), self._ref(agent.device)))
         changes.flush()
         return connects
-
-    def _position_before_removal(self, call: AcdCall) -> int | None:
-        if call.phase is not Phase.WAITING:
-            return None
-        ahead = [c for c in self._calls.values()
-                 if c.queue == call.queue and c.phase is Phase.WAITING
-                 and (c.arrived_at, c.call_id) < (call.arrived_at, call.call_id)]
-        return len(ahead) + 1
 
 
 def _shown(agent: AcdAgent) -> tuple[AgentState, str | None]:

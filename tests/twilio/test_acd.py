@@ -211,3 +211,14 @@ def test_repeated_incoming_webhook_gives_the_same_decision() -> None:
     again = incoming(acd, 1, 11)
     assert isinstance(first.decision, Offer) and isinstance(again.decision, Offer)
     assert first.decision.agent == again.decision.agent and again.events == ()
+
+
+def test_agent_released_by_no_answer_takes_another_waiting_caller() -> None:
+    acd = TwilioAcd()
+    login(acd, ("amina", 0))
+    incoming(acd, 1, 10)  # offered to amina
+    incoming(acd, 2, 11)  # waits
+    step = acd.on_dial_result("twilio/CA1", "client:amina", DialStatus.NO_ANSWER, at(30))
+    assert isinstance(step.decision, Enqueue)  # amina already tried for CA1
+    assert [c.call.call_id for c in step.connects] == ["twilio/CA2"]  # but CA2 never tried her
+    assert acd.waiting(Q) == ["twilio/CA1"]
