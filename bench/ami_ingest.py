@@ -49,8 +49,7 @@ def build_stream(copies: int) -> tuple[bytes, int]:
     body = b"".join(bodies)
     parts = [_BANNER]
     for i in range(copies):
-        tag = b"-%d" % i
-        parts.append(_IDS.sub(lambda m, tag=tag: m.group(1) + m.group(2) + tag, body))
+        parts.append(_IDS.sub(rb"\g<1>\g<2>-%d" % i, body))
     data = b"".join(parts)
     messages = len(AmiParser().feed(data)) - 1  # minus the banner
     return data, messages
