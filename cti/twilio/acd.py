@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cti.twilio.decisions import AgentRef, CallRef, Connect, Ended, Enqueue, Hangup, Offer, Step
 from domain.errors import AgentNotAvailable
 from domain.events import AgentState, AgentStateChanged, CallAbandoned, CallQueued, Direction, Event
 
@@ -88,66 +89,6 @@ class AcdCall:
     agent: str | None = None  # device offered or connected
     tried: set[str] = field(default_factory=set)
     answered_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AgentRef:
-    device: str
-    username: str
-
-
-@dataclass(frozen=True, slots=True)
-class CallRef:
-    call_id: str
-    call_sid: str
-    queue: str
-    caller_number: str
-    dialed_number: str
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """Ring ``agent`` for ``call`` (answer the webhook with a ``<Dial>`` to the agent's device)."""
-
-    call: CallRef
-    agent: AgentRef
-
-
-@dataclass(frozen=True, slots=True)
-class Enqueue:
-    """No agent: the caller waits in ``<Enqueue>`` at ``position`` (1 = next)."""
-
-    call: CallRef
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
-class Connect:
-    """A waiting caller now goes to ``agent`` (redirect the caller's leg through the Calls API)."""
-
-    call: CallRef
-    agent: AgentRef
-
-
-@dataclass(frozen=True, slots=True)
-class Hangup:
-    call_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ended:
-    call_id: str
-    abandoned: bool
-    talk_seconds: int | None
-    agent: AgentRef | None
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    decision: Offer | Enqueue | Hangup | None = None
-    connects: tuple[Connect, ...] = ()
-    events: tuple[Event, ...] = ()
-    ended: Ended | None = None
 
 
 class TwilioAcd:

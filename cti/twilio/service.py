@@ -27,7 +27,8 @@ from urllib.parse import parse_qsl
 
 from config.settings import Settings
 from cti.twilio import twiml
-from cti.twilio.acd import CallRef, Connect, DialStatus, Enqueue, Hangup, Offer, Step, TwilioAcd
+from cti.twilio.acd import DialStatus, TwilioAcd
+from cti.twilio.decisions import CallRef, Connect, Enqueue, Hangup, Offer, Step
 from cti.twilio.rest import CallNotFound, TwilioRest
 from cti.twilio.signature import public_request_url, verify_signature
 from cti.twilio.webhooks import (

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cti.twilio.acd import Connect, DialStatus, Enqueue, Hangup, Offer, Step, TwilioAcd
+from cti.twilio.acd import DialStatus, TwilioAcd
+from cti.twilio.decisions import Connect, Enqueue, Hangup, Offer, Step
 from domain.errors import AgentNotAvailable
 from domain.events import AgentState, AgentStateChanged, CallAbandoned, CallQueued
 
