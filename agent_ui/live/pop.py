@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from agent_ui.live.presence import agent_stream
 from bus.base import EventBus, Outbox
-from domain.events import AgentConnected, AgentRinging, CallEnded, utcnow
+from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
 from domain.phone import to_e164
 from store.call_log import CallLog
 from store.db import Database
@@ -81,7 +81,9 @@ class PopService:
         if user is None:
             log.warning("pop: no agent has device %s (call %s)", ev.device, ev.call_id)
             return
-        e164 = to_e164(ev.caller_number, self._region) if ev.caller_number else None
+        # Inbound: who is calling. Outbound (our dial): the customer is the number dialled.
+        number = ev.caller_number if ev.direction is Direction.INBOUND else ev.dialed_number
+        e164 = to_e164(number, self._region) if number else None
         matches = list(await self._lookup.matches(e164)) if e164 else []
         if matches:
             await self._lookup.grant(user.id, [m.customer_id for m in matches], ev.call_id,

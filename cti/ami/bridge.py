@@ -119,7 +119,12 @@ class AsteriskBridge:
             ("Variable", f"SB_CALL_ID={request.call_id}"),
             *(("Variable", f"{k}={v}") for k, v in request.variables),
         ]
-        result = await self.actions.action("Originate", fields, action_id=f"orig-{request.call_id}")
+        action_id = f"orig-{request.call_id}"
+        # The event connection's table learns the customer number (outbound legs show Exten "s").
+        self.table.register_originate(request.call_id, action_id=action_id,
+                                      customer_number=request.customer_number,
+                                      agent_device=request.agent_device, caller_id=request.caller_id)
+        result = await self.actions.action("Originate", fields, action_id=action_id)
         if not result.success:
             raise CarrierRejected(f"Originate refused: {result.message}", {"call_id": request.call_id})
 
