@@ -1,0 +1,78 @@
+"""Claim the next eligible call task for one agent, atomically, on PostgreSQL and on SQLite.
+
+One statement does it: ``UPDATE call_tasks SET status=reserved ... WHERE id = (SELECT id ... LIMIT 1)
+AND status = queued RETURNING id``.
+
+- PostgreSQL: the inner SELECT takes the row with ``FOR UPDATE SKIP LOCKED``, so concurrent claimers
+  never wait on each other's rows and never get the same row; the outer ``status = queued`` re-check
+  makes a row that changed since the snapshot simply not match (0 rows: try again).
+- SQLite: there is one writer at a time. An UPDATE that is the first statement of its transaction
+  takes the write lock before it reads, so the SELECT and the UPDATE see the same, latest data; the
+  ``status = queued`` re-check guards any other order. Run the claim in its own short transaction.
+
+Callbacks owned by an agent are offered to that agent only until ``owner_until``; then to anyone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.dialer_repo import is_postgres
+from store.models import CallTask, TaskStatus
+
+
+async def claim_next(session: AsyncSession, *, campaign_id: int, agent_id: int, now: datetime,
+                     exclude_customers: tuple[int, ...] = ()) -> int | None:
+    """Reserve the best eligible task of ``campaign_id`` for ``agent_id``; its id, or None."""
+    pick = (
+        select(CallTask.id)
+        .where(
+            CallTask.campaign_id == campaign_id,
+            CallTask.status == TaskStatus.QUEUED,
+            CallTask.next_eligible_at <= now,
+            or_(CallTask.owner_id.is_(None), CallTask.owner_id == agent_id, CallTask.owner_until <= now),
+        )
+        .order_by(CallTask.priority.desc(), CallTask.next_eligible_at.desc())
+        .limit(1)
+    )
+    if exclude_customers:
+        pick = pick.where(CallTask.customer_id.not_in(exclude_customers))
+    if is_postgres(session):
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        update(CallTask)
+        .where(CallTask.id == pick.scalar_subquery(), CallTask.status == TaskStatus.QUEUED)
+        .values(status=TaskStatus.RESERVED, reserved_by_id=agent_id, reserved_at=now, updated_at=now)
+        .returning(CallTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def release(session: AsyncSession, task_id: int, agent_id: int, now: datetime) -> bool:
+    """Give a reserved task back to the queue (the agent paused, or the preview was refused)."""
+    result = await session.execute(
+        update(CallTask)
+        .where(CallTask.id == task_id, CallTask.status == TaskStatus.RESERVED,
+               CallTask.reserved_by_id == agent_id)
+        .values(status=TaskStatus.QUEUED, reserved_by_id=None, reserved_at=None, updated_at=now)
+        .returning(CallTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def start_dialing(session: AsyncSession, task_id: int, agent_id: int, now: datetime) -> bool:
+    """Reserved -> dialing, once: the preview timer and the agent's click cannot both dial."""
+    result = await session.execute(
+        update(CallTask)
+        .where(CallTask.id == task_id, CallTask.status == TaskStatus.RESERVED,
+               CallTask.reserved_by_id == agent_id)
+        .values(status=TaskStatus.DIALING, attempts=CallTask.attempts + 1, updated_at=now)
+        .returning(CallTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None

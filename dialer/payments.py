@@ -1,0 +1,81 @@
+"""A payment reaches the queue within a second: collection tasks of a customer who is paid up are
+cancelled (a preview on screen is taken back), the others are re-ranked on what is still overdue.
+
+"Paid up" for a task: the payments posted since the task was created cover what it chases (the
+unpaid part of its broken promise, or the customer's overdue amount).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.context import DialerContext
+from dialer.rules import BROKEN_PROMISE, PAST_DUE_REASONS, priority
+from domain.events import PaymentReceived
+from store.dialer_repo import DialerRepository
+from store.models import CallTask, PromiseToPay, StatementTransaction, TaskStatus, TxnDirection, User
+from store.repositories.accounts import NON_PAYMENT_CREDITS
+
+log = logging.getLogger(__name__)
+COLLECTION_REASONS = PAST_DUE_REASONS | {BROKEN_PROMISE, "consecutive_grace_days_used", "limited_grace_days_left"}
+
+
+class Payments:
+    def __init__(self, ctx: DialerContext) -> None:
+        self.ctx = ctx
+
+    async def _paid_since(self, session: AsyncSession, customer_id: int, task: CallTask) -> Decimal:
+        total = await session.scalar(
+            select(func.coalesce(func.sum(StatementTransaction.amount), 0)).where(
+                StatementTransaction.customer_id == customer_id,
+                StatementTransaction.direction == TxnDirection.CREDIT,
+                StatementTransaction.kind.not_in(list(NON_PAYMENT_CREDITS)),
+                StatementTransaction.created_at >= task.created_at))
+        return Decimal(total or 0)
+
+    async def on_payment(self, ev: PaymentReceived) -> None:
+        now, config = self.ctx.now(), self.ctx.lists.dialer
+        taken_back: list[tuple[int, int]] = []
+        try:
+            event_amount = Decimal(ev.amount)
+        except ArithmeticError:
+            event_amount = Decimal(0)
+        async with self.ctx.database.session() as session:
+            repo = DialerRepository(session)
+            tasks = [t for t in await repo.open_tasks(ev.customer_id, COLLECTION_REASONS)
+                     if t.status in (TaskStatus.QUEUED, TaskStatus.RESERVED)]
+            if not tasks:
+                self.ctx.poke()
+                return
+            figures = await repo.figures(ev.customer_id)
+            customer = await repo.customer(ev.customer_id)
+            for task in tasks:
+                paid = max(await self._paid_since(session, ev.customer_id, task), event_amount)
+                owed = figures.overdue_amount
+                if task.reason == BROKEN_PROMISE and task.promise_id is not None:
+                    promise = await session.get(PromiseToPay, task.promise_id)
+                    if promise is not None:
+                        owed = promise.amount - promise.paid_amount
+                left = owed - paid
+                if left <= 0 or float(left) < config.task_rules.overdue_amount_threshold:
+                    if task.status == TaskStatus.RESERVED and task.reserved_by_id is not None:
+                        taken_back.append((task.id, task.reserved_by_id))
+                    task.status, task.last_outcome = TaskStatus.CANCELLED, "paid"
+                    task.reserved_by_id = task.reserved_at = None
+                else:
+                    task.priority = priority(config, self.ctx.policy, overdue_amount=left,
+                                             days_past_due=figures.days_past_due,
+                                             risk=customer.risk_score if customer else 0.0)
+                task.updated_at = now
+            names = {u.id: u.username for u in (await session.scalars(
+                select(User).where(User.id.in_([a for _, a in taken_back])))).all()} if taken_back else {}
+        for task_id, agent_id in taken_back:
+            if agent_id in names:
+                await self.ctx.push(names[agent_id], "dialer.preview_cancelled",
+                                    {"task_id": task_id, "why": "the customer paid"})
+            await self.ctx.give_back(agent_id)
+        self.ctx.poke()
