@@ -14,8 +14,15 @@ from config.lists import Lists
 from cti.ami.bridge import AsteriskBridge
 from domain.errors import SwitchboardError
 from store.call_log import CallLog
+from store.models import User
 
 log = logging.getLogger(__name__)
+
+
+def carrier_of(user: User) -> str:
+    """Which carrier serves an agent's device: Twilio for ``client:<identity>`` or a phone number."""
+    extension = user.extension or ""
+    return "twilio" if extension.startswith(("client:", "+")) else "asterisk"
 
 
 def _is_pause_code(services: Services, code: str) -> bool:
@@ -39,7 +46,8 @@ class LiveComponent:
         db = services.database
         call_log = CallLog(db, settings.default_region)
         presence = PresenceService(db, bus, outbox, wrapup_seconds=settings.wrapup_seconds,
-                                   is_pause_code=lambda code: _is_pause_code(services, code))
+                                   is_pause_code=lambda code: _is_pause_code(services, code),
+                                   carrier_of=carrier_of)
         lookup = StoreCallerLookup(db, region=settings.default_region, default_timezone=settings.timezone)
         pop = PopService(db, outbox, lookup, call_log, region=settings.default_region)
         wallboard = WallboardService(db, outbox, call_log, timezone=settings.timezone,
