@@ -67,6 +67,7 @@ class Approvals:
     async def decide(self, supervisor: str, approval_id: int, approve: bool) -> dict[str, Any]:
         ctx, now = self.ctx, self.ctx.now()
         async with ctx.database.session() as session:
+            await DialerRepository(session).begin_write()
             boss = await DialerRepository(session).user_by_name(supervisor)
             if boss is None or boss.role not in (Role.SUPERVISOR, Role.ADMIN):
                 raise PermissionDenied("only a supervisor may decide", {"role": "supervisor required"})
@@ -113,8 +114,13 @@ class Approvals:
         """Pending requests past their time out become expired (blocked), announced and audited."""
         now = self.ctx.now()
         async with self.ctx.database.session() as session:
-            rows = (await session.scalars(select(DialApproval).where(
-                DialApproval.status == ApprovalStatus.PENDING, DialApproval.expires_at <= now))).all()
+            repo = DialerRepository(session)
+            await repo.begin_write()
+            query = select(DialApproval).where(DialApproval.status == ApprovalStatus.PENDING,
+                                               DialApproval.expires_at <= now)
+            if repo.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.scalars(query)).all()
             bodies = []
             for row in rows:
                 row.status, row.decided_at = ApprovalStatus.EXPIRED, now

@@ -108,6 +108,7 @@ class DialSender:
         ctx, now = self.ctx, self.ctx.now()
         async with ctx.database.session() as session:
             repo = DialerRepository(session)
+            await repo.begin_write()
             task = await repo.task(task_id, for_update=True)
             if task is None or task.status != TaskStatus.RESERVED or task.reserved_by_id != agent_id:
                 return None

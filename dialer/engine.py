@@ -112,9 +112,11 @@ class Engine:
         settings = ctx.settings.dialer
         async with ctx.database.session() as session:
             repo = DialerRepository(session)
-            task = await repo.task(task_id)
+            await repo.begin_write()
+            task = await repo.task(task_id, for_update=True)
             agent = await session.get(User, agent_id)
-            assert task is not None and agent is not None
+            if task is None or agent is None or task.status != TaskStatus.RESERVED or task.reserved_by_id != agent_id:
+                return False
             customer = await repo.customer(task.customer_id)
             assert customer is not None
             figures = await repo.figures(customer.id)
@@ -222,9 +224,13 @@ class Engine:
         ring = timedelta(seconds=self.ctx.settings.dialer.originate_timeout_seconds) + self.result_timeout
         freed: list[int | None] = []
         async with self.ctx.database.session() as session:
-            live = (await session.scalars(
-                select(DialAttempt).where(DialAttempt.state.in_(LIVE_ATTEMPTS), DialAttempt.ended_at.is_(None),
-                                          DialAttempt.requested_at < now - self.result_timeout))).all()
+            repo = DialerRepository(session)
+            await repo.begin_write()
+            query = select(DialAttempt).where(DialAttempt.state.in_(LIVE_ATTEMPTS), DialAttempt.ended_at.is_(None),
+                                              DialAttempt.requested_at < now - self.result_timeout)
+            if repo.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            live = (await session.scalars(query)).all()
             for attempt in live:
                 if attempt.details.get("silent") or attempt.details.get("events"):
                     if attempt.requested_at >= now - self.outcome_hold:

@@ -63,6 +63,7 @@ class Outcomes:
         now, agent_id, notice = self.ctx.now(), None, None
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
+            await repo.begin_write()
             attempt = await repo.attempt(ev.call_id, for_update=True)
             if attempt is None:
                 return
@@ -94,7 +95,9 @@ class Outcomes:
         if not ev.call_id.startswith("sb-"):
             return
         async with self.ctx.database.session() as session:
-            attempt = await DialerRepository(session).attempt(ev.call_id, for_update=True)
+            repo = DialerRepository(session)
+            await repo.begin_write()
+            attempt = await repo.attempt(ev.call_id, for_update=True)
             if attempt is None:
                 return
             details: dict[str, Any] = {**attempt.details, "events": True}
@@ -115,6 +118,7 @@ class Outcomes:
         escalated: dict[str, Any] | None = None
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
+            await repo.begin_write()
             attempt = await repo.attempt(call_id, for_update=True)
             if attempt is None or attempt.ended_at is not None:
                 return
@@ -163,16 +167,18 @@ class Outcomes:
         path = "/".join(x for x in (ev.status, ev.reason, ev.resolution) if x)
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
+            await repo.begin_write()
             attempt = await repo.attempt(ev.call_id, for_update=True)
             if attempt is None:
                 return
+            attempt.details = {**attempt.details, "disposition": path, "interaction_id": ev.interaction_id}
             if ev.status == "contacted" and ev.reason != "wrong_party":
                 attempt.conversation = True  # a right-party conversation (Reg F's 7-day pause)
             task = await repo.task(attempt.task_id, for_update=True) if attempt.task_id else None
             if task is None or task.status not in (TaskStatus.DIALING, TaskStatus.WAITING_OUTCOME,
                                                    TaskStatus.QUEUED):
                 return
-            task.last_outcome, task.updated_at = path[:32], now
+            task.last_outcome, task.updated_at = (ev.reason or ev.status)[:32], now
             task.reserved_by_id = task.reserved_at = None
             interaction = await session.get(Interaction, ev.interaction_id)
             callback_at = interaction.callback_at if interaction is not None else None

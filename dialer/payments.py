@@ -46,6 +46,7 @@ class Payments:
             event_amount = Decimal(0)
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
+            await repo.begin_write()
             tasks = [t for t in await repo.open_tasks(ev.customer_id, COLLECTION_REASONS)
                      if t.status in (TaskStatus.QUEUED, TaskStatus.RESERVED)]
             if not tasks:

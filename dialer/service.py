@@ -181,6 +181,7 @@ class Dialer:
                               else (at, callback_window(ctx.lists.dialer, at, grace)[1]))
         async with ctx.database.session() as session:
             repo = DialerRepository(session)
+            await repo.begin_write()
             user = await repo.user_by_name(username)
             if user is None:
                 raise NotFound("no such user")

@@ -69,13 +69,25 @@ class DialerRepository:
     def is_postgres(self) -> bool:
         return is_postgres(self.session)
 
+    async def begin_write(self) -> None:
+        """SQLite: take the single write lock now, before this transaction reads anything.
+
+        The SQLite driver opens a transaction only at the first write, so a read-then-write would
+        otherwise read outside it and could lose an update; a write that matches no row takes the
+        lock (others wait on ``busy_timeout``). PostgreSQL uses row locks (``FOR UPDATE``) instead.
+        """
+        if not self.is_postgres:
+            await self.session.execute(text("UPDATE call_tasks SET id = id WHERE 1 = 0"))
+
     async def lock_task_writer(self) -> None:
         """Serialise task creation across workers (dedupe per customer and reason family).
 
-        PostgreSQL: a transaction-scoped advisory lock. SQLite has one writer at a time already.
+        PostgreSQL: a transaction-scoped advisory lock. SQLite: the single write lock.
         """
         if self.is_postgres:
             await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _GENERATOR_LOCK})
+        else:
+            await self.begin_write()
 
     # --- campaigns and agents ---------------------------------------------------------------------
 
