@@ -1,0 +1,78 @@
+"""Fixtures of the in-process CTI tests: the real app (uvicorn in the test's loop) on the test PBX."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from cti.ami.bridge import AsteriskBridge
+from store.db import Database
+from tests.cti_pbx.support import AgentClient, ami_env, member_paused, seed, until
+from tests.pbx.harness import Pbx
+from tests.support.server import RunningApp, running_app
+
+
+@dataclass
+class Live:
+    app: RunningApp
+    database: Database
+    amina_id: int
+    pbx: Pbx
+    clients: list[AgentClient] = field(default_factory=list)
+
+    @property
+    def bridge(self) -> AsteriskBridge:
+        [bridge] = self.app.services.extras["bridges"]
+        assert isinstance(bridge, AsteriskBridge)
+        return bridge
+
+    def bridge_up(self) -> bool:
+        bridge = self.bridge
+        return bridge.events is not None and bridge.events.connected and bridge.actions.connected
+
+    async def wait_bridge_up(self, within: float = 15) -> None:
+        async def up() -> bool:
+            return self.bridge_up()
+
+        await until(up, within, "the AMI bridge (event and action connections) to log in")
+
+    async def agent(self, username: str, *, ready: bool = True) -> AgentClient:
+        client = AgentClient(username, self.app.base_url, self.app.ws_url)
+        await client.login()
+        await client.connect()
+        self.clients.append(client)
+        if ready:
+            await client.set_state("ready")
+            await member_paused(f"PJSIP/{client.extension}", False)
+        return client
+
+
+@pytest.fixture
+def pbx_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    env = ami_env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+async def live(pbx_clean: Pbx, pbx_env: dict[str, str], database: Database, database_url: str,
+               tmp_path: Path) -> AsyncIterator[Live]:
+    """The whole app on ``database``, its AMI bridge logged in to the test PBX (settings from env)."""
+    del pbx_env
+    amina = await seed(database)
+    settings = Settings(database_url=database_url, attachments_dir=tmp_path / "att")
+    assert settings.ami.host == "127.0.0.1" and os.environ["SWITCHBOARD_AMI__DEAD_AFTER"]
+    async with running_app(settings) as app:
+        live = Live(app, database, amina, pbx_clean)
+        await live.wait_bridge_up()
+        try:
+            yield live
+        finally:
+            for client in live.clients:
+                await client.close()
