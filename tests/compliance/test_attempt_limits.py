@@ -36,6 +36,18 @@ def test_three_calls_today_block_until_tomorrow_eight_local(kenya: Pack) -> None
     assert decision.next_allowed_at == utc(2026, 3, 4, 5, 0)  # Wednesday 08:00 EAT: every rule passes
 
 
+def test_future_dated_attempts_full_days_are_skipped_too(kenya: Pack) -> None:
+    # Clock skew: attempts stamped tomorrow (Wednesday EAT) count, so the next free day is Thursday.
+    tomorrow = TUESDAY_NOON_EAT + timedelta(days=1)
+    history = tuple(Attempt(at - timedelta(minutes=m)) for at in (TUESDAY_NOON_EAT, tomorrow) for m in (1, 2, 3))
+    ctx = context(TUESDAY_NOON_EAT, history=history)
+    [own] = evaluate_all(kenya, ctx)
+    assert own.next_allowed_at == utc(2026, 3, 4, 21, 0)  # Thursday 00:00 EAT
+    decision = check(kenya, ctx)
+    assert isinstance(decision, Blocked)
+    assert decision.next_allowed_at == utc(2026, 3, 5, 5, 0)  # Thursday 08:00 EAT
+
+
 def test_the_day_is_the_customers_local_day(kenya: Pack) -> None:
     # 22:30 UTC Monday is 01:30 Tuesday in Nairobi: these count for Tuesday.
     history = tuple(Attempt(utc(2026, 3, 2, 22, 30) + timedelta(minutes=m)) for m in (0, 1, 2))
