@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.dialer_repo import is_postgres
-from store.models import CallTask, TaskStatus
+from store.models import AgentPresence, CallTask, TaskStatus
 
 
 async def claim_next(session: AsyncSession, *, campaign_id: int, agent_id: int, now: datetime,
@@ -76,3 +76,24 @@ async def start_dialing(session: AsyncSession, task_id: int, agent_id: int, now:
         .execution_options(synchronize_session=False)
     )
     return result.scalar_one_or_none() is not None
+
+
+async def claim_for_agent(session: AsyncSession, *, campaign_id: int, agent_id: int, now: datetime,
+                          exclude_customers: tuple[int, ...] = ()) -> int | None:
+    """Like :func:`claim_next`, but only for a ready agent who holds no task yet, checked under a
+    lock on the agent's presence row (PostgreSQL) or the write lock (SQLite), so two dialer workers
+    never reserve two tasks for one agent. Run it as its transaction's first statement."""
+    query = select(AgentPresence.state).where(AgentPresence.user_id == agent_id)
+    if is_postgres(session):
+        query = query.with_for_update()
+    else:
+        await session.execute(text("UPDATE call_tasks SET id = id WHERE 1 = 0"))  # the write lock
+    if await session.scalar(query) != "ready":
+        return None
+    busy = await session.scalar(
+        select(CallTask.id).where(CallTask.reserved_by_id == agent_id,
+                                  CallTask.status.in_((TaskStatus.RESERVED, TaskStatus.DIALING))).limit(1))
+    if busy is not None:
+        return None
+    return await claim_next(session, campaign_id=campaign_id, agent_id=agent_id, now=now,
+                            exclude_customers=exclude_customers)

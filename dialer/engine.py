@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from dialer.claim import claim_next, release
+from dialer.claim import claim_for_agent, release
 from dialer.context import DialerContext
 from dialer.dialing import DialPlan, DialSender, Refusal, reschedule_blocked
 from dialer.gate import HISTORY, decide_numbers
@@ -96,7 +96,7 @@ class Engine:
         for agent in await self._free_agents(campaign, now):
             for _ in range(MAX_CLAIMS_PER_AGENT):
                 async with self.ctx.database.session() as session:
-                    task_id = await claim_next(session, campaign_id=campaign.id, agent_id=agent.user_id,
+                    task_id = await claim_for_agent(session, campaign_id=campaign.id, agent_id=agent.user_id,
                                                now=now)
                 if task_id is None:
                     break
