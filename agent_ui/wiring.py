@@ -42,15 +42,19 @@ class Hooks:
 
 def default_components(settings: Settings) -> list[Component]:
     """The parts ``create_app`` wires in when the caller names none."""
-    del settings
     from agent_ui.live.component import LiveComponent
 
-    return [LiveComponent()]
+    parts: list[Component] = [LiveComponent()]
+    if settings.twilio.account_sid:  # the Twilio ACD lives in one process: see agent_ui.twilio_component
+        from agent_ui.twilio_component import TwilioComponent
+
+        parts.append(TwilioComponent())
+    return parts
 
 
 def extra_routers() -> list[APIRouter]:
     """Routers of the wired parts (live agent states, the WebSocket, the dialer, pages ...)."""
-    from agent_ui.routes import agents
+    from agent_ui.routes import agents, twilio
     from agent_ui.ws import build_ws_router
 
-    return [agents.router, build_ws_router()]
+    return [agents.router, build_ws_router(), twilio.router]

@@ -63,6 +63,10 @@ class TwilioSettings(BaseModel):
     auth_token: SecretStr = SecretStr("")
     caller_id: str = ""
     api_base: str | None = None  # tests point the REST client at a local server
+    # Twilio's own default hold music (see the <Enqueue waitUrl> docs); any public MP3/WAV URL
+    hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
+    ring_timeout: int = Field(default=20, ge=5, le=600)  # seconds an agent's device rings per offer
+    autopause_on_no_answer: bool = False  # an agent who lets an offer ring out is paused ("no-answer")
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,175 @@
+"""The real app (uvicorn on 127.0.0.1, ephemeral port) with Twilio configured from the environment.
+
+``twilio_app`` is a :class:`TwilioWorld`: the running app (live layer + Twilio component, chosen
+by ``default_components`` because ``SWITCHBOARD_TWILIO__ACCOUNT_SID`` is set), the local stand-in
+for Twilio's REST API (``SWITCHBOARD_TWILIO__API_BASE`` points the twilio client at it), and
+agents whose extension picks the carrier: ``amina`` (``client:amina``), ``brian`` (``client:brian``),
+``wanjiru`` (``+254733555666``, a mobile phone) on Twilio and ``otieno`` (``PJSIP/1001``) on
+Asterisk, plus the supervisor ``sup``. One customer, Wanjiku Kamau, owns ``+254712345678``.
+
+Webhooks are signed as Twilio signs them (RequestValidator over the public URL + form body) and
+sent as form posts to the real server; see :class:`TwilioWorld`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from agent_ui.twilio_component import SERVICE_KEY
+from config.settings import CONFIG_DIR, Settings
+from cti.twilio.service import TwilioVoiceService
+from domain.events import Event
+from store.db import Database
+from store.models import CallRecord, Customer, CustomerPhone, Loan, Role, User
+from tests.support.server import RunningApp, running_app
+from tests.twilio.fake_api import FakeTwilioApi
+from tests.twilio.helpers import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, twilio_signature
+
+CUSTOMER_NUMBER = "+254712345678"
+AGENTS = {"amina": "client:amina", "brian": "client:brian", "wanjiru": "+254733555666", "otieno": "PJSIP/1001"}
+
+
+@dataclass
+class TwilioWorld:
+    running: RunningApp
+    api: FakeTwilioApi
+    http: httpx.AsyncClient
+    users: dict[str, User]
+    customer_id: int
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def service(self) -> TwilioVoiceService:
+        service = self.running.services.extras[SERVICE_KEY]
+        assert isinstance(service, TwilioVoiceService)
+        return service
+
+    def token(self, username: str) -> str:
+        return self.running.services.tokens.issue(self.users[username])
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+    async def twilio(self, url: str, form: Mapping[str, str], *, signature: str | None = None,
+                     sign_url: str | None = None) -> httpx.Response:
+        """POST ``form`` to ``url`` (a public URL we handed to Twilio) as Twilio would, signed.
+
+        ``sign_url`` signs a different URL than the one requested; ``signature`` replaces it.
+        """
+        assert url.startswith(PUBLIC_URL), url
+        local = self.running.base_url + url[len(PUBLIC_URL):]
+        sig = signature if signature is not None else twilio_signature(sign_url or url, form, AUTH_TOKEN)
+        headers = {"X-Twilio-Signature": sig} if sig else {}
+        return await self.http.post(local, data=dict(form), headers=headers)
+
+    async def set_state(self, username: str, state: str, reason: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"state": state, **({"reason": reason} if reason else {})}
+        response = await self.http.put(f"{self.running.base_url}/api/agents/me/state", json=body,
+                                        headers=self.auth(username))
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def my_state(self, username: str) -> str:
+        response = await self.http.get(f"{self.running.base_url}/api/agents/me", headers=self.auth(username))
+        assert response.status_code == 200, response.text
+        state: str = response.json()["state"]
+        return state
+
+    async def record(self, call_id: str) -> CallRecord | None:
+        from sqlalchemy import select
+
+        async with self.running.services.database.session() as session:
+            found: CallRecord | None = await session.scalar(select(CallRecord).where(CallRecord.call_id == call_id))
+            return found
+
+
+async def until(check: Callable[[], Awaitable[bool]] | Callable[[], bool], what: str,
+                timeout: float = 5.0) -> None:
+    """Wait (bounded) until ``check()`` is true; fail naming ``what``."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if loop.time() > end:
+            raise AssertionError(f"not in time: {what}")
+        await asyncio.sleep(0.02)
+
+
+async def _seed(database: Database) -> tuple[dict[str, User], int]:
+    users: dict[str, User] = {}
+    async with database.session() as session:
+        for name, extension in AGENTS.items():
+            users[name] = User(username=name, display_name=name.title(), role=Role.AGENT, password_hash="x",
+                               extension=extension, queues=["collections", "sales"], active=True)
+        users["sup"] = User(username="sup", display_name="Sup", role=Role.SUPERVISOR, password_hash="x",
+                            active=True)
+        session.add_all(users.values())
+        customer = Customer(name="Wanjiku Kamau", name_lower="wanjiku kamau", timezone="Africa/Nairobi")
+        customer.phones.append(CustomerPhone(e164=CUSTOMER_NUMBER, position=0, label="mobile"))
+        session.add(customer)
+        await session.flush()
+        session.add(Loan(customer_id=customer.id, external_ref="L-1", product="solar",
+                         applied_amount=Decimal(50000), principal=Decimal(50000), interest_amount=Decimal(0),
+                         balance=Decimal(40000), start_date=date(2025, 1, 1), end_date=date(2027, 1, 1),
+                         days_past_due=12, overdue_amount=Decimal(5000), status="active", currency="KES"))
+        return users, customer.id
+
+
+def twilio_settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_base: str,
+                    **extra: Any) -> Settings:
+    """Twilio and the public URL from the environment, as an operator would set them."""
+    for key, value in {"TWILIO__ACCOUNT_SID": ACCOUNT_SID, "TWILIO__AUTH_TOKEN": AUTH_TOKEN,
+                       "TWILIO__CALLER_ID": OUR_NUMBER, "TWILIO__API_BASE": api_base,
+                       "PUBLIC_URL": PUBLIC_URL}.items():
+        monkeypatch.setenv(f"SWITCHBOARD_{key}", value)
+    config_dir = tmp_path / "config"
+    if not config_dir.exists():
+        shutil.copytree(CONFIG_DIR / "defaults", config_dir)
+    values: dict[str, Any] = {"env": "test", "database_url": database_url, "redis_url": None,
+                              "secret_key": SecretStr("twilio-app-" + "k" * 40), "config_dir": config_dir,
+                              "attachments_dir": tmp_path / "attachments", "wrapup_seconds": 60}
+    values.update(extra)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[FakeTwilioApi]:
+    api = FakeTwilioApi()
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
+
+
+@pytest.fixture
+async def twilio_app(database: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     fake_twilio: FakeTwilioApi) -> AsyncIterator[TwilioWorld]:
+    users, customer_id = await _seed(database)
+    settings = twilio_settings(database_url, tmp_path, monkeypatch, fake_twilio.base_url)
+    assert settings.twilio.api_base == fake_twilio.base_url and settings.public_url == PUBLIC_URL
+    async with running_app(settings) as running, httpx.AsyncClient(timeout=10) as http:
+        world = TwilioWorld(running, fake_twilio, http, users, customer_id)
+
+        async def record(event: Event) -> None:
+            world.events.append(event)
+
+        assert running.services.bus is not None
+        running.services.bus.subscribe(Event, record, group="test-twilio-recorder")
+        yield world

@@ -1,0 +1,59 @@
+"""Small helpers for the Twilio app tests: TwiML reading, socket reading, ACD readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from domain.events import AgentState
+from tests.twilio_app.conftest import TwilioWorld, until
+
+
+def twiml(answer: str) -> ET.Element:
+    root = ET.fromstring(answer)
+    assert root.tag == "Response", answer
+    return root
+
+
+def dial_target(answer: str) -> tuple[str, str, str, str]:
+    """(noun tag, target, action URL, status callback URL) of a ``<Dial>`` answer."""
+    [dial] = twiml(answer)
+    assert dial.tag == "Dial", answer
+    [noun] = dial
+    return noun.tag, noun.text or "", dial.attrib["action"], noun.attrib["statusCallback"]
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+async def recv(ws: Any, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+    """The next socket message of type ``kind`` (others are skipped), bounded in time."""
+    async with asyncio.timeout(timeout):
+        while True:
+            msg: dict[str, Any] = json.loads(await ws.recv())
+            if msg["type"] == kind:
+                return msg
+
+
+async def ready_in_acd(world: TwilioWorld, *usernames: str) -> None:
+    """Press ready on the desktop, one agent after the other, and wait until the ACD has them."""
+    for name in usernames:
+        assert (await world.set_state(name, "ready"))["state"] == "ready"
+        device = world.users[name].extension or ""
+
+        def is_ready(device: str = device) -> bool:
+            agent = world.service.acd.agent(device)
+            return agent is not None and agent.state is AgentState.READY
+
+        await until(is_ready, f"{name} ready in the Twilio ACD")
+        await asyncio.sleep(0.01)  # distinct idle-since times: the first one is the longest idle
+
+
+async def outbox_types(world: TwilioWorld, stream: str) -> list[str]:
+    outbox = world.running.services.outbox
+    assert outbox is not None
+    return [m.type for m in await outbox.read(stream, 0, 0)]
