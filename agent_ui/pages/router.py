@@ -1,0 +1,114 @@
+"""Routes serving the HTML pages and their static files.
+
+``/login`` is open; ``/``, ``/customers/{id}``, ``/supervisor`` and ``/admin`` need the sign-in
+cookie (else a redirect to ``/login?next=...``) and the right role (else a redirect to the desktop).
+The shells hold no data: their modules fetch it from the API with the same cookie, so the API's
+role checks (an agent gets 404 for another agent's customer) apply to the pages as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from agent_ui.pages.render import SECURITY_HEADERS, Viewer, render_page
+from agent_ui.services import Services
+from agent_ui.tokens import COOKIE_NAME
+from domain.errors import SwitchboardError
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+_SUPERVISORS = ("supervisor", "admin")
+
+
+def _viewer(request: Request) -> Viewer | None:
+    services: Services | None = getattr(request.app.state, "services", None)
+    token = request.cookies.get(COOKIE_NAME)
+    if services is None or not token:
+        return None
+    try:
+        claims = services.tokens.decode(token)
+    except SwitchboardError:
+        return None
+    return Viewer(claims.username, claims.role)
+
+
+def _page(page: str, title: str, viewer: Viewer | None, **data: str) -> HTMLResponse:
+    return HTMLResponse(render_page(page, title, viewer, **data), headers=SECURITY_HEADERS)
+
+
+def _settings_data(request: Request) -> dict[str, str]:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        return {}
+    s = services.settings
+    return {"currency": s.currency, "timezone": s.timezone, "sl_seconds": str(s.service_level_seconds)}
+
+
+def _gate(request: Request, roles: tuple[str, ...] | None) -> Viewer | RedirectResponse:
+    viewer = _viewer(request)
+    if viewer is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    if roles is not None and viewer.role not in roles:
+        return RedirectResponse("/", status_code=303)
+    return viewer
+
+
+def build_pages_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/login")
+    async def login(request: Request) -> Response:
+        return _page("login", "Sign in · Switchboard", None)
+
+    @router.get("/")
+    async def desk(request: Request) -> Response:
+        viewer = _gate(request, None)
+        if isinstance(viewer, RedirectResponse):
+            return viewer
+        return _page("desk", "Agent desktop · Switchboard", viewer, **_settings_data(request))
+
+    @router.get("/customers/{customer_id}")
+    async def desk_customer(request: Request,
+                            customer_id: Annotated[int, PathParam(ge=1, le=2_147_483_647)]) -> Response:
+        viewer = _gate(request, None)
+        if isinstance(viewer, RedirectResponse):
+            return viewer
+        return _page("desk", "Customer · Switchboard", viewer, customer=str(customer_id),
+                     **_settings_data(request))
+
+    @router.get("/supervisor")
+    async def supervisor(request: Request) -> Response:
+        viewer = _gate(request, _SUPERVISORS)
+        if isinstance(viewer, RedirectResponse):
+            return viewer
+        return _page("supervisor", "Supervisor · Switchboard", viewer, **_settings_data(request))
+
+    @router.get("/admin")
+    async def admin(request: Request) -> Response:
+        viewer = _gate(request, ("admin",))
+        if isinstance(viewer, RedirectResponse):
+            return viewer
+        return _page("admin", "Admin · Switchboard", viewer, **_settings_data(request))
+
+    @router.get("/static/{path:path}")
+    async def static(path: str) -> Response:
+        target = (STATIC_DIR / path).resolve()
+        kind = _TYPES.get(target.suffix)
+        if kind is None or not target.is_relative_to(STATIC_DIR) or not target.is_file():
+            return Response("not found", status_code=404, media_type="text/plain")
+        return FileResponse(target, media_type=kind,
+                            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+    @router.get("/favicon.ico")
+    async def favicon() -> Response:
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+    return router

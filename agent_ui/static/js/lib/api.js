@@ -1,0 +1,63 @@
+// fetch() wrapper: JSON in and out, the one error shape {error_id, message, details} as ApiError.
+import { token, toLogin } from './session.js';
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `request failed (${status})`);
+    this.status = status;
+    this.errorId = body && body.error_id;
+    this.details = (body && body.details) || {};
+  }
+
+  // "field: message" lines for a form.
+  lines() {
+    const entries = Object.entries(this.details || {});
+    if (!entries.length) return [this.message];
+    return entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+}
+
+export async function api(method, path, body, options = {}) {
+  const headers = { Accept: 'application/json' };
+  const bearer = token();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  let payload;
+  if (options.form) payload = options.form;
+  else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, { error_id: 'offline', message: 'The server cannot be reached. Nothing was lost; try again.' });
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = options.raw ? text : { message: text.slice(0, 200) };
+  }
+  if (res.status === 401 && !options.noRedirect) {
+    toLogin();
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export const get = (path, options) => api('GET', path, undefined, options);
+export const post = (path, body, options) => api('POST', path, body, options);
+export const put = (path, body, options) => api('PUT', path, body, options);
+export const patch = (path, body, options) => api('PATCH', path, body, options);
+
+// Query string from an object, skipping empty values.
+export function qs(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

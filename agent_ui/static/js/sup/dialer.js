@@ -1,0 +1,53 @@
+// "Why am I not dialling?" per campaign (GET /api/dialer/status), refreshed when an agent's
+// state or a queue changes (pushed events), never on a timer.
+import { $, fill, h, table } from '../lib/dom.js';
+import { bars } from '../lib/charts.js';
+import { dialerStatus } from '../lib/dialer_api.js';
+import { has } from '../lib/features.js';
+
+export function why(c) {
+  if (c.ready_agents === 0) return 'No agent in this campaign is ready.';
+  if (c.state && c.state !== 'dialing' && c.state !== 'running' && c.state !== 'ok' && c.reason) return c.reason;
+  if (c.eligible_tasks === 0) return `No call is due now${c.scheduled_later ? ` (${c.scheduled_later} scheduled for later)` : ''}.`;
+  if (c.dialable_now === 0) {
+    const rules = Object.entries(c.blocked_now || {}).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
+    return `Every due call is blocked by a rule${rules.length ? `: ${rules.join(', ')}` : ''}.`;
+  }
+  return `Dialling: ${c.dialable_now} callable now, ${c.calls_in_progress || 0} in progress.`;
+}
+
+export async function initDialerStatus(ctx) {
+  const box = $('#dialer-status');
+  if (!(await has('/api/dialer/status'))) {
+    fill(box, h('p', { class: 'muted' }, 'The dialer status needs GET /api/dialer/status, not on this server yet.'));
+    return;
+  }
+  let timer = null;
+
+  async function load() {
+    timer = null;
+    try {
+      const found = await dialerStatus();
+      const items = Array.isArray(found) ? found : found.items || found.campaigns || [];
+      fill(box, table([
+        { label: 'Campaign', value: (c) => c.campaign },
+        { label: 'State', value: (c) => c.state || '—' },
+        { label: 'Why', value: (c) => why(c) },
+        { label: 'Ready agents', value: (c) => String(c.ready_agents ?? '—'), class: 'num' },
+        { label: 'Due tasks', value: (c) => String(c.eligible_tasks ?? '—'), class: 'num' },
+        { label: 'Previewing', value: (c) => String(c.previewing ?? 0), class: 'num' },
+        { label: 'In progress', value: (c) => String(c.calls_in_progress ?? 0), class: 'num' },
+        { label: 'Blocked by rule', value: (c) => {
+          const rules = Object.entries(c.blocked_now || {}).filter(([, n]) => n > 0);
+          return rules.length ? bars(rules.map(([r, n]) => ({ label: r, value: n })), `Blocked in ${c.campaign}`, { width: 300 }) : 'none';
+        } },
+      ], items, { empty: 'No campaign.', rowAttrs: (c) => ({ dataset: { campaign: c.campaign } }) }));
+    } catch (err) {
+      fill(box, h('p', { class: 'error' }, `Dialer status could not be loaded: ${err.message}`));
+    }
+  }
+  const soon = () => { if (!timer) timer = setTimeout(load, 700); };
+  for (const type of ['agent.state', 'wallboard.queue', 'approval.decided']) ctx.socket.on(type, soon);
+  ctx.socket.on('hello', soon);
+  await load();
+}
