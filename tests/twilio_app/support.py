@@ -39,17 +39,20 @@ async def recv(ws: Any, kind: str, timeout: float = 5.0) -> dict[str, Any]:
                 return msg
 
 
+def acd_state(world: TwilioWorld, device: str) -> AgentState | None:
+    """The Twilio ACD's view of an agent (None: unknown to it)."""
+    agent = world.service.acd.agent(device)
+    return agent.state if agent is not None else None
+
+
 async def ready_in_acd(world: TwilioWorld, *usernames: str) -> None:
     """Press ready on the desktop, one agent after the other, and wait until the ACD has them."""
     for name in usernames:
         assert (await world.set_state(name, "ready"))["state"] == "ready"
         device = world.users[name].extension or ""
 
-        def is_ready(device: str = device) -> bool:
-            agent = world.service.acd.agent(device)
-            return agent is not None and agent.state is AgentState.READY
-
-        await until(is_ready, f"{name} ready in the Twilio ACD")
+        await until(lambda d=device: acd_state(world, d) is AgentState.READY,
+                    f"{name} ready in the Twilio ACD")
         await asyncio.sleep(0.01)  # distinct idle-since times: the first one is the longest idle
 
 

@@ -10,7 +10,7 @@ import websockets
 from domain.events import AgentState, utcnow
 from tests.twilio.helpers import ACCOUNT_SID, OUR_NUMBER, PUBLIC_URL, call_sid, voice_form
 from tests.twilio_app.conftest import CUSTOMER_NUMBER, TwilioWorld, until
-from tests.twilio_app.support import dial_target, outbox_types, query, ready_in_acd, recv, twiml
+from tests.twilio_app.support import acd_state, dial_target, outbox_types, query, ready_in_acd, recv, twiml
 
 VOICE_URL = f"{PUBLIC_URL}/twilio/voice?queue=collections"
 
@@ -83,13 +83,12 @@ async def test_inbound_call_pops_the_chosen_agent_and_is_recorded_with_its_times
 
     # wrap-up, as on Asterisk: no next call until the outcome is saved; saving it makes amina ready
     assert await world.my_state("amina") == "wrap_up"
-    acd_agent = world.service.acd.agent("client:amina")
-    assert acd_agent is not None and acd_agent.state is AgentState.WRAP_UP
+    assert acd_state(world, "client:amina") is AgentState.WRAP_UP
     saved = await world.http.post(f"{world.running.base_url}/api/customers/{world.customer_id}/interactions",
                                   json={"channel": "call", "call_id": call_id, "comments": "Promised Friday"},
                                   headers=world.auth("amina"))
     assert saved.status_code == 201, saved.text  # the pop opened the record to amina for this call
-    await until(lambda: acd_agent.state == AgentState.READY, "amina ready in the ACD after saving")
+    await until(lambda: acd_state(world, "client:amina") is AgentState.READY, "amina ready in the ACD after saving")
     assert await world.my_state("amina") == "ready"
 
 
@@ -97,7 +96,7 @@ async def test_no_ready_agent_enqueues_and_an_agent_turning_ready_is_connected(t
     world = twilio_app
     await ready_in_acd(world, "amina")
     await world.set_state("amina", "paused", "lunch")
-    await until(lambda: world.service.acd.agent("client:amina").state is AgentState.PAUSED,  # type: ignore[union-attr]
+    await until(lambda: acd_state(world, "client:amina") is AgentState.PAUSED,
                 "amina paused in the ACD")
     first, second = call_sid(), call_sid()
     answer = await world.twilio(VOICE_URL, voice_form(first, caller=CUSTOMER_NUMBER))
@@ -140,7 +139,7 @@ async def test_an_agent_who_does_not_answer_sends_the_call_to_the_next_agent(twi
     assert target == "amina"
     amina_leg = call_sid()
     await world.twilio(status_url, child_form(parent, amina_leg, "ringing", "client:amina", 1))
-    await until(lambda: world.service.acd.agent("client:amina").state is AgentState.RINGING,  # type: ignore[union-attr]
+    await until(lambda: acd_state(world, "client:amina") is AgentState.RINGING,
                 "amina ringing")
     await world.twilio(status_url, child_form(parent, amina_leg, "no-answer", "client:amina", 2))
     async with websockets.connect(f"{world.running.ws_url}/ws?token={world.token('wanjiru')}") as ws:
@@ -155,7 +154,7 @@ async def test_an_agent_who_does_not_answer_sends_the_call_to_the_next_agent(twi
         assert (pop["call_id"], pop["device"]) == (f"twilio/{parent}", "+254733555666")
         assert pop["matches"][0]["customer_id"] == world.customer_id
     assert await world.my_state("wanjiru") == "ringing"
-    await until(lambda: world.service.acd.agent("client:amina").state is AgentState.READY,  # type: ignore[union-attr]
+    await until(lambda: acd_state(world, "client:amina") is AgentState.READY,
                 "amina back to ready in the ACD")
 
     async def amina_ready() -> bool:
