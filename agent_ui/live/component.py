@@ -57,7 +57,8 @@ class LiveComponent:
         bridges = [
             AsteriskBridge(server, settings.ami, dial_template=settings.dialer.dial_template, bus=bus,
                            lease=services.lease, supervisor=services.supervisor,
-                           worker_id=settings.worker_id, default=index == 0)
+                           worker_id=settings.worker_id, default=index == 0,
+                           on_resynced=presence.reapply if index == 0 else None)
             for index, server in enumerate(settings.ami.all_servers())
         ]
         for bridge in bridges:

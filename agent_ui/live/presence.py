@@ -92,6 +92,33 @@ class PresenceService:
         await self._push(view)
         return view
 
+    async def reapply(self) -> int:
+        """Send every signed-in agent's state to the carrier again (QueueAdd / QueuePause).
+
+        Called after the carrier link is (re)established and resynced: an Asterisk that restarted
+        has forgotten its dynamic queue members, while our agents are still ready or paused.
+        Agents in a call or ringing are put back as ready (the resync ends calls that died).
+        """
+        async with self._db.session() as session:
+            repo = PresenceRepository(session)
+            views = await repo.all_views()
+            users = {v.username: await repo.user_by_name(v.username) for v in views
+                     if v.state != "logged_out"}
+        sent = 0
+        for view in views:
+            user = users.get(view.username)
+            if user is None or not user.extension:
+                continue
+            if view.state == "paused":
+                await self._command(user, "paused", view.reason)
+            elif view.state == "wrap_up":
+                await self._command(user, "paused", WRAP_UP_REASON)
+            else:
+                await self._command(user, "ready", None)
+            sent += 1
+        log.info("presence: re-sent %d agent states to the carrier", sent)
+        return sent
+
     async def list_agents(self) -> list[AgentView]:
         async with self._db.session() as session:
             return await PresenceRepository(session).all_views()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bus.base import EventBus, Lease
 from bus.lease import LeaseKeeper
@@ -31,6 +31,8 @@ from domain.phone import national_digits
 log = logging.getLogger(__name__)
 _ALREADY = ("already there", "not there", "not in queue")
 STALE_DIAL_SECONDS = 30.0  # an older request (e.g. queued while no worker ran) is not dialled
+ACTIONS_WAIT_SECONDS = 10.0  # a member command waits this long for the action connection to log in
+OnResynced = Callable[[], Awaitable[object]]
 
 
 def dial_string(template: str, e164: str) -> str:
@@ -43,8 +45,10 @@ class AsteriskBridge:
 
     def __init__(self, server: AmiServer, ami: AmiSettings, *, dial_template: str, bus: EventBus,
                  lease: Lease, supervisor: TaskSupervisor, worker_id: str, default: bool = True,
-                 connection_factory: Callable[..., AmiConnection] = AmiConnection) -> None:
+                 connection_factory: Callable[..., AmiConnection] = AmiConnection,
+                 on_resynced: OnResynced | None = None) -> None:
         self.server = server
+        self._on_resynced = on_resynced  # e.g. put the ready agents back after an Asterisk restart
         self._ami, self._template, self._bus, self._lease = ami, dial_template, bus, lease
         self._supervisor, self._worker_id, self._default = supervisor, worker_id, default
         self._factory = connection_factory
@@ -105,6 +109,9 @@ class AsteriskBridge:
             await self._bus.publish(event)
         log.info("AMI %s: resynced %d channels, %d queue items", self.server.name,
                  len(channels.items), len(status.items))
+        if self._on_resynced is not None:
+            # Asterisk may have restarted and forgotten its dynamic queue members
+            await self._on_resynced()
 
     # -- commands out (domain.carrier.Carrier) --------------------------------------------------
     async def dial(self, request: DialRequested) -> None:
@@ -129,13 +136,16 @@ class AsteriskBridge:
             raise CarrierRejected(f"Originate refused: {result.message}", {"call_id": request.call_id})
 
     async def _member_action(self, name: str, fields: list[tuple[str, str]]) -> None:
+        if not self.actions.connected:  # e.g. just after a restart: the link is coming back
+            await self.actions.wait_connected(ACTIONS_WAIT_SECONDS)
         result = await self.actions.action(name, fields)
         if not result.success and not any(s in result.message.lower() for s in _ALREADY):
             raise CarrierRejected(f"{name} refused: {result.message}")
 
-    async def queue_add(self, queue: str, device: str, member_name: str) -> None:
+    async def queue_add(self, queue: str, device: str, member_name: str, *, paused: bool = False) -> None:
         await self._member_action("QueueAdd", [("Queue", queue), ("Interface", device),
-                                               ("MemberName", member_name), ("Paused", "false")])
+                                               ("MemberName", member_name),
+                                               ("Paused", "true" if paused else "false")])
 
     async def queue_remove(self, queue: str, device: str) -> None:
         await self._member_action("QueueRemove", [("Queue", queue), ("Interface", device)])
@@ -192,8 +202,8 @@ class AsteriskBridge:
                 for queue in ev.queues:
                     await self.queue_remove(queue, ev.device)
                 return
-            for queue in ev.queues:
-                await self.queue_add(queue, ev.device, ev.username)
+            for queue in ev.queues:  # a paused agent joins paused: no call slips in between
+                await self.queue_add(queue, ev.device, ev.username, paused=ev.state == "paused")
             await self.queue_pause(None, ev.device, ev.state == "paused", ev.reason)
         except CarrierError as exc:
             log.warning("AMI %s: agent %s -> %s failed: %s", self.server.name, ev.username, ev.state, exc)
