@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.exc import DataError, IntegrityError
@@ -44,6 +44,18 @@ async def unit_of_work(services: Services) -> AsyncIterator[AsyncSession]:
         raise Conflict("the change conflicts with stored data", {"reason": str(exc.orig)[:300]}) from exc
     except DataError as exc:
         raise InvalidInput("a value is out of range for the store", {"body": str(exc.orig)[:300]}) from exc
+
+
+T = TypeVar("T")
+
+
+async def twice_on_conflict(work: Callable[[], Awaitable[T]]) -> T:
+    """For writes idempotent on a key: when a concurrent request stored the same key first, this
+    one's insert conflicts; the second try finds the stored row and answers with it."""
+    try:
+        return await work()
+    except Conflict:
+        return await work()
 
 
 def bearer_token(request: Request) -> str | None:

@@ -15,11 +15,26 @@ from fastapi import APIRouter, Depends, Response, status
 from agent_ui import serialize
 from agent_ui.access import agent_filter, open_customer
 from agent_ui.clock import local_today
-from agent_ui.deps import CurrentUser, Id, Limit, Offset, ServicesDep, current_user, unit_of_work
+from agent_ui.deps import (
+    CurrentUser,
+    Id,
+    Limit,
+    Offset,
+    ServicesDep,
+    current_user,
+    twice_on_conflict,
+    unit_of_work,
+)
 from agent_ui.schemas.accounts import LoanBody, PromiseBody, TransactionBody
 from domain.events import PaymentReceived
 from store.models import PromiseStatus, TxnDirection
-from store.repositories.accounts import AccountsRepository, InstallmentInput, LoanInput, TransactionInput
+from store.repositories.accounts import (
+    AccountsRepository,
+    InstallmentInput,
+    LoanInput,
+    PostedTransaction,
+    TransactionInput,
+)
 from store.repositories.assignments import AssignmentRepository
 from store.repositories.audit import AuditLog
 from store.repositories.records import running_statement
@@ -39,13 +54,17 @@ async def add_loan(customer_id: Id, body: LoanBody, user: CurrentUser, services:
         installments=[InstallmentInput(i.number, i.due_date, i.principal, i.interest, i.paid_amount,
                                        i.paid_at) for i in body.schedule],
     )
-    async with unit_of_work(services) as session:
-        await open_customer(session, user, customer_id, purpose="write")
-        loan, created = await AccountsRepository(session).add_loan(customer_id, data)
-        if created:
-            AuditLog(session, user.id).record("create", "loan", loan.id, customer_id=customer_id,
-                                              details={"external_ref": loan.external_ref})
-        result = serialize.loan(loan)
+
+    async def store() -> tuple[dict[str, Any], bool]:
+        async with unit_of_work(services) as session:
+            await open_customer(session, user, customer_id, purpose="write")
+            loan, created = await AccountsRepository(session).add_loan(customer_id, data)
+            if created:
+                AuditLog(session, user.id).record("create", "loan", loan.id, customer_id=customer_id,
+                                                  details={"external_ref": loan.external_ref})
+            return serialize.loan(loan), created
+
+    result, created = await twice_on_conflict(store)
     if not created:
         response.status_code = status.HTTP_200_OK
     return result
@@ -67,17 +86,21 @@ async def add_transaction(customer_id: Id, body: TransactionBody, user: CurrentU
         kind=body.kind, amount=body.amount, receipt_code=body.receipt_code, description=body.description,
         loan_ref=body.loan_ref,
     )
-    async with unit_of_work(services) as session:
-        await open_customer(session, user, customer_id, purpose="write")
-        posted = await AccountsRepository(session).add_transaction(customer_id, data)
-        if posted.created:
-            AuditLog(session, user.id).record(
-                "create", "transaction", posted.txn.id, customer_id=customer_id,
-                details={"external_ref": posted.txn.external_ref,
-                         "promises": [p.id for p in posted.promises]})
-        names = await serialize.Names.load(session, [p.assignee_id for p in posted.promises])
-        result = {**serialize.transaction(posted.txn),
-                  "applied_to_promises": [serialize.promise(p, names) for p in posted.promises]}
+
+    async def store() -> tuple[dict[str, Any], PostedTransaction]:
+        async with unit_of_work(services) as session:
+            await open_customer(session, user, customer_id, purpose="write")
+            posted = await AccountsRepository(session).add_transaction(customer_id, data)
+            if posted.created:
+                AuditLog(session, user.id).record(
+                    "create", "transaction", posted.txn.id, customer_id=customer_id,
+                    details={"external_ref": posted.txn.external_ref,
+                             "promises": [p.id for p in posted.promises]})
+            names = await serialize.Names.load(session, [p.assignee_id for p in posted.promises])
+            return {**serialize.transaction(posted.txn),
+                    "applied_to_promises": [serialize.promise(p, names) for p in posted.promises]}, posted
+
+    result, posted = await twice_on_conflict(store)
     if not posted.created:
         response.status_code = status.HTTP_200_OK
     elif posted.is_payment:

@@ -25,7 +25,6 @@ from store.models import (
     PromiseToPay,
     StatementTransaction,
     TxnDirection,
-    utcnow,
 )
 
 # Credits that move a balance without money arriving; every other credit is a payment.
@@ -220,14 +219,3 @@ class AccountsRepository:
         rows = await self.session.scalars(
             query.order_by(PromiseToPay.due_date, PromiseToPay.id).offset(offset).limit(limit))
         return list(rows.all())
-
-    async def mark_broken(self, today: date) -> int:
-        """Pending promises due before ``today`` and not covered become broken; returns how many."""
-        rows = await self.session.scalars(select(PromiseToPay).where(
-            PromiseToPay.status == PromiseStatus.PENDING, PromiseToPay.due_date < today))
-        count = 0
-        for promise in rows:
-            promise.status = PromiseStatus.BROKEN
-            promise.settled_at = utcnow()
-            count += 1
-        return count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -91,3 +92,13 @@ async def test_payment_is_applied_to_promises_oldest_first(api: ApiWorld) -> Non
     assert [p["id"] for p in due.json()["items"]] == [newer["id"]]
     # brian (another agent) sees none of amina's promises
     assert (await api.client.get("/api/promises", headers=api.as_("brian"))).json()["items"] == []
+
+
+async def test_concurrent_resends_store_one_row(api: ApiWorld) -> None:
+    cid = (await api.customer())["id"]
+    path = f"/api/customers/{cid}/transactions"
+    body = deposit("MP-RACE", "250")
+    responses = await asyncio.gather(*(api.client.post(path, json=body, headers=api.as_("sup")) for _ in range(4)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await _count(api, StatementTransaction) == 1
