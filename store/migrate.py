@@ -8,18 +8,21 @@ the ``alembic`` tool by hand (``alembic -c store/alembic.ini revision --autogene
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from domain.errors import ConfigError, StoreUnavailable
+from domain.errors import ConfigError, InvalidInput, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -53,20 +56,34 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def _migrate(database_url: str, action: str, target: str) -> str | None:
+def _engine(database_url: str) -> AsyncEngine:
     try:
-        engine = create_async_engine(database_url, poolclass=pool.NullPool)
-    except (ValueError, ImportError) as exc:  # bad URL or unknown driver
+        return create_async_engine(database_url, poolclass=pool.NullPool)
+    except (ArgumentError, ValueError, ImportError) as exc:  # bad URL or unknown driver
         raise ConfigError(f"bad database URL: {exc}", {"database_url": str(exc)}) from exc
+
+
+@asynccontextmanager
+async def _connect(database_url: str) -> AsyncIterator[AsyncConnection]:
+    """A connection; unreachable or refusing databases become StoreUnavailable."""
+    engine = _engine(database_url)
     try:
         async with engine.connect() as conn:
-            await conn.run_sync(_run, action, target)
-            await conn.commit()
-            return await conn.run_sync(_current)
+            yield conn
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise StoreUnavailable(f"cannot migrate the database: {exc}", {"reason": str(exc)}) from exc
+        raise StoreUnavailable(f"cannot use the database: {exc}", {"reason": str(exc)}) from exc
     finally:
         await engine.dispose()
+
+
+async def _migrate(database_url: str, action: str, target: str) -> str | None:
+    async with _connect(database_url) as conn:
+        try:
+            await conn.run_sync(_run, action, target)
+        except CommandError as exc:  # unknown or ambiguous revision
+            raise InvalidInput(f"cannot {action} to {target!r}: {exc}", {"revision": str(exc)}) from exc
+        await conn.commit()
+        return await conn.run_sync(_current)
 
 
 async def upgrade_async(database_url: str, target: str = "head") -> str | None:
@@ -79,12 +96,9 @@ async def downgrade_async(database_url: str, target: str = "base") -> str | None
 
 
 async def current_revision(database_url: str) -> str | None:
-    engine = create_async_engine(database_url, poolclass=pool.NullPool)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(_current)
-    finally:
-        await engine.dispose()
+    """The revision the database is at (None: not migrated at all)."""
+    async with _connect(database_url) as conn:
+        return await conn.run_sync(_current)
 
 
 def upgrade(database_url: str, target: str = "head") -> str | None:
