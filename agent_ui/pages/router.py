@@ -64,8 +64,8 @@ def _gate(request: Request, roles: tuple[str, ...] | None) -> Viewer | RedirectR
 def build_pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/login")
-    async def login(request: Request) -> Response:
+    @router.get("/login", name="login_page")
+    async def login() -> Response:
         return _page("login", "Sign in · Switchboard", None)
 
     @router.get("/")

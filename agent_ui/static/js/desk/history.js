@@ -5,7 +5,7 @@ import { dateTime, label, money } from '../lib/format.js';
 
 const CHANNELS = [['call', 'Calls'], ['sms', 'SMS'], ['email', 'Emails'], ['visit', 'Visits'], ['note', 'Notes']];
 
-function dispositionText(ctx, d) {
+export function dispositionText(ctx, d) {
   if (!d || !d.status) return '';
   const s = ctx.lists.dispositions.statuses.find((x) => x.code === d.status);
   const r = s && s.reasons.find((x) => x.code === d.reason);

@@ -3,6 +3,7 @@ import { post } from '../lib/api.js';
 import { fill, h, table, toast } from '../lib/dom.js';
 import { date, dateTime, money } from '../lib/format.js';
 import { repaidBar } from '../lib/charts.js';
+import { dispositionText } from './history.js';
 
 const KIND_LABELS = { mpesa_deposit: 'M-Pesa deposit', disbursement: 'Disbursement', loan_fee: 'Loan fee',
   repayment: 'Repayment', penalty: 'Penalty', interest: 'Interest', reversal: 'Reversal' };
@@ -11,7 +12,7 @@ function fact(term, value) {
   return [h('dt', {}, term), h('dd', {}, value ?? '—')];
 }
 
-function summary(box, r) {
+function summary(box, r, ctx) {
   const s = r.summary;
   const last = s.last_interaction;
   box.append(h('h3', {}, 'Summary'), h('dl', { class: 'facts' },
@@ -20,7 +21,7 @@ function summary(box, r) {
     fact('Total balance', money(s.total_balance)),
     fact('Open promise', s.open_promise ? `${money(s.open_promise.amount)} due ${date(s.open_promise.due_date)}` : 'None'),
     fact('Last interaction', last ? `${dateTime(last.at)} by ${last.operator || '—'}: ${
-      [last.disposition.status, last.disposition.reason, last.disposition.resolution].filter(Boolean).join(' → ') || last.channel}` : 'None'),
+      dispositionText(ctx, last.disposition) || last.channel}` : 'None'),
     fact('Open tasks', String(r.tasks.length)),
     fact('Do not call', r.do_not_call ? 'Yes' : 'No'),
   ));

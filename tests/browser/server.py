@@ -1,0 +1,116 @@
+"""The whole app served in-process for browser tests: uvicorn on 127.0.0.1 (an ephemeral port) in a
+background thread with its own event loop, over a fresh, migrated SQLite file with demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from starlette.routing import NoMatchFound
+
+from config.settings import CONFIG_DIR, AmiSettings, Settings
+from store.db import Database, make_engine
+from store.demo import ensure_demo_users, load_demo
+from store.migrate import upgrade_async
+
+DEMO_CUSTOMERS = 24
+
+
+async def _prepare(url: str) -> None:
+    await upgrade_async(url)
+    db = Database(make_engine(url))
+    try:
+        await ensure_demo_users(db)
+        await load_demo(db, customers=DEMO_CUSTOMERS)
+    finally:
+        await db.dispose()
+
+
+def make_settings(root: Path, *, ami: bool = False) -> Settings:
+    """Settings for one test server; its config lists are a private copy (admin tests edit them)."""
+    config_dir = root / "config"
+    shutil.copytree(CONFIG_DIR / "defaults", config_dir)
+    values: dict[str, Any] = {
+        "env": "test", "database_url": f"sqlite+aiosqlite:///{root / 'switchboard.db'}",
+        "secret_key": "browser-tests-" + "k" * 40, "config_dir": config_dir,
+        "attachments_dir": root / "attachments", "wrapup_seconds": 120, "redis_url": None,
+        "public_url": "http://127.0.0.1",
+    }
+    if ami:
+        values["ami"] = AmiSettings(host="127.0.0.1", port=5038, username="switchboard",
+                                    secret="switchboard-test", queues=["collections", "customer_service"])
+    return Settings(**values)
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """``create_app`` plus whatever of the wiring is not in it yet (pages, agent states, socket)."""
+    from agent_ui.app import create_app
+
+    app = create_app(settings)
+
+    def has(name: str) -> bool:
+        try:
+            app.url_path_for(name)
+        except NoMatchFound:
+            return False
+        return True
+
+    if not has("set_my_state"):
+        from agent_ui.routes import agents
+
+        app.include_router(agents.router)
+    if not has("agent_socket"):
+        from agent_ui.ws import build_ws_router
+
+        app.include_router(build_ws_router())
+    if not has("login_page"):
+        from agent_ui.pages import build_pages_router
+
+        app.include_router(build_pages_router())
+    return app
+
+
+@dataclass
+class LiveServer:
+    settings: Settings
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def login(self, username: str, password: str) -> str:
+        res = httpx.post(f"{self.url}/api/auth/login", json={"username": username, "password": password}, timeout=10)
+        res.raise_for_status()
+        return str(res.json()["token"])
+
+    def api(self, method: str, path: str, token: str, **kw: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.url}{path}", headers={"Authorization": f"Bearer {token}"},
+                             timeout=15, **kw)
+
+
+def start_server(root: Path, *, ami: bool = False) -> LiveServer:
+    settings = make_settings(root, ami=ami)
+    asyncio.run(_prepare(settings.database_url))
+    config = uvicorn.Config(build_app(settings), host="127.0.0.1", port=0, log_level="warning",
+                            lifespan="on", ws_ping_interval=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return LiveServer(settings, f"http://127.0.0.1:{port}", server, thread)

@@ -1,0 +1,178 @@
+"""The customer record and the follow-up notes form in the agent desktop (no PBX needed)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from playwright.async_api import expect
+
+from tests.browser.harness import Chromium, screenshot
+from tests.browser.helpers import customer_named, customers_of, tab_to, type_date, unlabelled_controls
+from tests.browser.server import LiveServer
+
+
+async def test_agent_cannot_open_another_agents_customer_by_url(browser: Chromium, server: LiveServer) -> None:
+    other = customers_of(server, "agent2")[0]
+    mine = customers_of(server, "agent1")[0]
+    browser.guard.allow(rf"404.*|/api/customers/{other['id']}")
+    page = await browser.signed_in("agent1", "agent1-pass")
+    await page.goto(f"/customers/{other['id']}")
+    error = page.locator("#record-error")
+    await expect(error).to_be_visible()
+    await expect(error).to_contain_text(f"No customer {other['id']} was found")
+    await expect(page.locator("#record")).to_be_hidden()
+    assert other["name"] not in await page.content()
+    await page.goto(f"/customers/{mine['id']}")
+    await expect(page.locator("#record-name")).to_have_text(mine["name"])
+    await expect(page.locator("#record-error")).to_be_hidden()
+    browser.guard.check()
+
+
+async def test_new_caller_form_refuses_nine_digits(browser: Chromium) -> None:
+    page = await browser.signed_in("agent2", "agent2-pass")
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and r.url.endswith("/api/customers") else None)
+    await page.get_by_role("tab", name="Incoming Call").click()
+    await page.locator("#existing-q").get_by_label("No").check()
+    await page.get_by_label("Full name").fill("Wanjiku Njoroge")
+    phone = page.get_by_label("Phone number (10 digits)")
+    await phone.fill("071234567")
+    await page.get_by_role("button", name="Save and continue").click()
+    error = page.locator("#nc-error")
+    await expect(error).to_be_visible()
+    await expect(error).to_contain_text("must be exactly 10 digits")
+    await expect(error).to_contain_text("this one has 9")
+    await expect(phone).to_have_attribute("aria-invalid", "true")
+    assert posted == []
+    await phone.fill("0798765432")
+    await page.get_by_role("button", name="Save and continue").click()
+    await expect(page.locator("#record-name")).to_have_text("Wanjiku Njoroge")
+    await expect(page.locator("#record-ids")).to_contain_text("+254798765432")
+    assert len(posted) == 1
+    browser.guard.check()
+
+
+async def test_follow_up_note_by_keyboard_with_three_layer_disposition(browser: Chromium, server: LiveServer) -> None:
+    amina = customer_named(server, "Amina Wanjiru")
+    page = await browser.signed_in("agent1", "agent1-pass", f"/customers/{amina['id']}")
+    await expect(page.locator("#record-name")).to_have_text("Amina Wanjiru")
+    assert await unlabelled_controls(page) == []
+    promised_on = date.today() + timedelta(days=5)
+    await page.locator("#nf-action").focus()
+    kb = page.keyboard
+    await kb.type("Call customer")
+    await tab_to(page, "nf-call_result")
+    await kb.type("Answered")
+    await tab_to(page, "nf-call_status")
+    await kb.type("Connected")
+    await tab_to(page, "nf-status_action")
+    await kb.type("Spoke to the customer")
+    await tab_to(page, "nf-party_response")
+    await kb.type("Promised to pay")
+    await tab_to(page, "nf-disp_status")
+    await expect(page.locator("[data-field='promised_amount']")).to_be_hidden()
+    await kb.type("Contacted")
+    await tab_to(page, "nf-disp_reason")
+    await kb.type("Promise to pay")
+    await expect(page.locator("[data-field='promised_amount']")).to_be_visible()
+    await expect(page.locator("[data-field='visit_date']")).to_be_hidden()
+    await expect(page.locator("[data-field='callback_at']")).to_be_hidden()
+    await tab_to(page, "nf-disp_resolution")
+    await kb.type("Payment scheduled")
+    await kb.press("Control+Enter")  # saving now is refused: the amount and date are required
+    await expect(page.locator("#notes-error")).to_contain_text("Promised amount is required")
+    await page.locator("#nf-disp_resolution").focus()
+    await tab_to(page, "nf-promised_amount")
+    await kb.type("1500")
+    await tab_to(page, "nf-promised_date")
+    await type_date(page, promised_on)
+    await tab_to(page, "nf-comments")
+    await kb.type("Will pay from her chama contribution on Friday.")
+    await tab_to(page, "nf-client_status")
+    await kb.type("Promise to pay pending")
+    await tab_to(page, "nf-send-no")
+    await kb.press("ArrowDown")  # radio group: No -> Yes
+    await expect(page.locator("#nf-message_template")).to_be_visible()
+    await tab_to(page, "nf-message_template")
+    await kb.type("Promise to pay confirmation")
+    await expect(page.locator("#nf-message_body")).to_have_value(re.compile(r"Dear Amina, thank you for your promise to pay KES 1500"))
+    await tab_to(page, "nf-message_body")
+    await tab_to(page, "nf-purpose")
+    await kb.type("Credit control")
+    await tab_to(page, "nf-subject")
+    await kb.type("Promise to clear arrears")
+    await tab_to(page, "nf-detail")
+    await kb.type("Customer cooperative; confirmed the M-Pesa paybill.")
+    await tab_to(page, "nf-call_outcome")
+    await kb.type("Successful")
+    await tab_to(page, "nf-customer_mood")
+    await kb.type("Cooperative")
+    await tab_to(page, "nf-complete")
+    await tab_to(page, "notes-save")
+    await kb.press("Enter")
+    await expect(page.locator("#toasts")).to_contain_text("recorded but not sent")
+    history = page.locator("#history-list li.note").first
+    await expect(history).to_contain_text("Contacted → Promise to pay → Payment scheduled")
+    await expect(history).to_contain_text("Promise to clear arrears")
+    await expect(history).to_contain_text(f"Promised KES 1,500.00 by {promised_on.isoformat()}")
+    await expect(history).to_contain_text("Message recorded, not sent")
+    await expect(page.locator("#nf-disp_status")).to_have_value("")  # the form is cleared once saved
+    await page.get_by_role("tab", name="Promises").click()
+    await expect(page.locator("#section-promises")).to_contain_text("KES 1,500.00")
+    notes = server.api("GET", f"/api/customers/{amina['id']}/interactions", server.login("agent1", "agent1-pass")).json()
+    saved = notes["items"][0]
+    assert saved["disposition"] == {"status": "contacted", "reason": "promise_to_pay", "resolution": "payment_scheduled"}
+    assert (saved["action"], saved["call_status"], saved["status_action"], saved["party_response"]) == (
+        "customer", "connected", "spoke_to_customer", "promised_to_pay")
+    assert (saved["purpose"], saved["call_outcome"], saved["customer_mood"], saved["complete"]) == (
+        "credit_control", "successful", "cooperative", True)
+    assert saved["promised_amount"] == "1500.00" and saved["promised_date"] == promised_on.isoformat()
+    await page.get_by_role("tab", name="Summary").click()
+    await screenshot(page, "customer-record.png")
+    browser.guard.check()
+
+
+async def test_record_sections_and_quick_actions(browser: Chromium, server: LiveServer) -> None:
+    amina = customer_named(server, "Amina Wanjiru")
+    page = await browser.signed_in("agent1", "agent1-pass", f"/customers/{amina['id']}")
+    await page.get_by_role("tab", name="Loan details").click()
+    loans = page.locator("#section-loans")
+    for text in ("Loan balance", "Applied amount", "Interest amount", "Start date", "End date", "Loan schedule"):
+        await expect(loans).to_contain_text(text)
+    await page.get_by_role("tab", name="Statement").click()
+    statement = page.locator("#section-statement")
+    await expect(statement).to_contain_text("M-Pesa deposit")
+    await expect(statement).to_contain_text("Disbursement")
+    await page.get_by_role("tab", name="Alternative contacts").click()
+    await expect(page.locator("#section-contacts")).to_contain_text("Peter Kamau")
+    await page.get_by_role("button", name="Add Alternative Contact").click()
+    await page.get_by_label("Name", exact=True).fill("Mary Atieno")
+    await page.get_by_label("Relationship to the customer").fill("sister")
+    await page.locator("#ac-phone").fill("0733111222")
+    await page.locator("#contact-form").get_by_role("button", name="Save").click()
+    await expect(page.locator("#section-contacts")).to_contain_text("+254733111222")
+    await page.get_by_role("button", name="Send SMS").click()
+    dialog = page.locator("#quick-dialog")
+    await dialog.get_by_label("Template").select_option("overdue_notice")
+    await expect(dialog.get_by_label("Message")).to_have_value(re.compile("Dear Amina"))
+    await page.locator("#quick-save").click()
+    await expect(page.locator("#toasts")).to_contain_text("SMS recorded in the history but NOT sent")
+    await page.get_by_role("button", name="Add Promise to Pay").click()
+    await dialog.get_by_label("Payment amount").fill("750")
+    await dialog.get_by_label("Due date").fill((date.today() + timedelta(days=3)).isoformat())
+    await page.locator("#quick-save").click()
+    await expect(page.locator("#section-promises")).to_contain_text("KES 750.00")
+    await page.get_by_role("button", name="Add Activity").click()
+    await dialog.get_by_label("Disposition").select_option("Left Message")
+    await dialog.get_by_label("Notes").fill("Voicemail, asked to call back.")
+    await page.locator("#quick-save").click()
+    await page.get_by_role("tab", name="Interaction history").click()
+    await expect(page.locator("#history-list li.note").first).to_contain_text("Not contacted → Left message")
+    await page.get_by_label("Type").select_option("channel:sms")
+    await page.get_by_role("button", name="Filter").click()
+    notes = page.locator("#history-list li.note")
+    await expect(notes.first).to_contain_text("sms")
+    for text in await notes.all_inner_texts():
+        assert text.startswith("sms"), text
+    browser.guard.check()

@@ -1,0 +1,43 @@
+"""Each page loads for its role with no console error; the state bar follows the agent's state."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.browser.harness import Chromium
+
+
+async def test_agent_desktop_state_bar(browser: Chromium) -> None:
+    page = await browser.signed_in("agent3", "agent3-pass")
+    pill = page.locator("#state-pill")
+    await expect(pill).to_have_text("Logged out")
+    await page.get_by_role("button", name="Ready").click()
+    await expect(pill).to_have_text("Ready")
+    await expect(pill).to_have_attribute("data-state", "ready")
+    await page.get_by_label("Pause code").select_option("lunch")
+    await page.get_by_role("button", name="Pause", exact=True).click()
+    await expect(pill).to_have_text("Paused")
+    await expect(page.locator("#state-reason")).to_have_text("Lunch")
+    await expect(page.locator("#state-clock")).to_have_text("0:01", timeout=5000)
+    await page.get_by_role("button", name="Leave queue").click()
+    await expect(pill).to_have_text("Logged out")
+    browser.guard.check()
+
+
+async def test_pages_need_sign_in_and_role(browser: Chromium) -> None:
+    page = await browser.page()
+    await page.goto("/supervisor")
+    await page.wait_for_url("**/login?next=%2Fsupervisor")
+    agent = await browser.signed_in("agent2", "agent2-pass")
+    await agent.goto("/admin")
+    await agent.wait_for_url(browser.base_url + "/")
+    await expect(agent.locator("nav[aria-label='Main'] a")).to_have_count(1)
+    browser.guard.check()
+
+
+async def test_admin_and_supervisor_pages_load(browser: Chromium) -> None:
+    admin = await browser.signed_in("admin", "admin-pass", "/admin")
+    await expect(admin.get_by_label("Extension of agent1")).to_have_value("PJSIP/1001")
+    sup = await browser.signed_in("supervisor", "supervisor-pass", "/supervisor")
+    await expect(sup.locator("#agents-table")).to_contain_text("Grace Achieng")
+    browser.guard.check()
