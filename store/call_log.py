@@ -26,7 +26,7 @@ from domain.events import (
 )
 from domain.phone import to_e164
 from store.db import Database
-from store.models import CallRecord, User
+from store.models import CallRecord, DialAttempt, User
 
 
 def _earliest(current: datetime | None, new: datetime) -> datetime:
@@ -64,6 +64,9 @@ class CallLog:
             )
             if event.call_id.startswith("sb-"):
                 row.direction, row.attempt_id = "outbound", event.call_id
+                # our own dial knows its customer (the pop's link may run before this row exists)
+                row.customer_id = await session.scalar(
+                    select(DialAttempt.customer_id).where(DialAttempt.id == event.call_id))
             session.add(row)
         row.offered_at = _earliest(row.offered_at, event.at)
         match event:
