@@ -3,9 +3,10 @@
 ``twilio_app`` is a :class:`TwilioWorld`: the running app (live layer + Twilio component, chosen
 by ``default_components`` because ``SWITCHBOARD_TWILIO__ACCOUNT_SID`` is set), the local stand-in
 for Twilio's REST API (``SWITCHBOARD_TWILIO__API_BASE`` points the twilio client at it), and
-agents whose extension picks the carrier: ``amina`` (``client:amina``), ``brian`` (``client:brian``),
+agents whose extension picks the carrier (all in queue ``collections``): ``amina`` (``client:amina``), ``brian`` (``client:brian``),
 ``wanjiru`` (``+254733555666``, a mobile phone) on Twilio and ``otieno`` (``PJSIP/1001``) on
-Asterisk, plus the supervisor ``sup``. One customer, Wanjiku Kamau, owns ``+254712345678``.
+Asterisk, plus the supervisor ``sup``; campaigns ``mobile_collections`` (Twilio) and ``collections`` (Asterisk);
+customers Wanjiku Kamau (``+254712345678``, Twilio campaign) and Kibet Ruto (Asterisk campaign).
 
 Webhooks are signed as Twilio signs them (RequestValidator over the public URL + form body) and
 sent as form posts to the real server; see :class:`TwilioWorld`.
@@ -31,12 +32,16 @@ from config.settings import CONFIG_DIR, Settings
 from cti.twilio.service import TwilioVoiceService
 from domain.events import Event
 from store.db import Database
-from store.models import CallRecord, Customer, CustomerPhone, Loan, Role, User
+from store.models import CallRecord, Campaign, CampaignAgent, Customer, CustomerPhone, Loan, Role, User
 from tests.support.server import RunningApp, running_app
 from tests.twilio.fake_api import FakeTwilioApi
 from tests.twilio.helpers import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, twilio_signature
 
 CUSTOMER_NUMBER = "+254712345678"
+ASTERISK_CUSTOMER_NUMBER = "+254722444555"
+# Mixed mode: one campaign per carrier. Agents join by their extension's carrier.
+CAMPAIGNS = {"collections": ("asterisk", "collections", ("otieno",)),
+             "mobile_collections": ("twilio", "collections", ("amina", "brian", "wanjiru"))}
 AGENTS = {"amina": "client:amina", "brian": "client:brian", "wanjiru": "+254733555666", "otieno": "PJSIP/1001"}
 
 
@@ -47,6 +52,7 @@ class TwilioWorld:
     http: httpx.AsyncClient
     users: dict[str, User]
     customer_id: int
+    asterisk_customer_id: int
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -111,24 +117,39 @@ async def until(check: Callable[[], Awaitable[bool]] | Callable[[], bool], what:
         await asyncio.sleep(0.02)
 
 
-async def _seed(database: Database) -> tuple[dict[str, User], int]:
+async def _seed(database: Database) -> tuple[dict[str, User], int, int]:
+    """Agents, campaigns and two customers: Wanjiku (a Twilio campaign) and Kibet (an Asterisk one).
+
+    Their loans are current (not past due), so no dialer generates tasks for them by itself.
+    """
     users: dict[str, User] = {}
     async with database.session() as session:
         for name, extension in AGENTS.items():
             users[name] = User(username=name, display_name=name.title(), role=Role.AGENT, password_hash="x",
-                               extension=extension, queues=["collections", "sales"], active=True)
+                               extension=extension, queues=["collections"], active=True)
         users["sup"] = User(username="sup", display_name="Sup", role=Role.SUPERVISOR, password_hash="x",
                             active=True)
         session.add_all(users.values())
-        customer = Customer(name="Wanjiku Kamau", name_lower="wanjiku kamau", timezone="Africa/Nairobi")
-        customer.phones.append(CustomerPhone(e164=CUSTOMER_NUMBER, position=0, label="mobile"))
-        session.add(customer)
+        campaigns = {code: Campaign(code=code, name=code.title(), carrier=carrier, queue=queue)
+                     for code, (carrier, queue, _) in CAMPAIGNS.items()}
+        session.add_all(campaigns.values())
         await session.flush()
-        session.add(Loan(customer_id=customer.id, external_ref="L-1", product="solar",
-                         applied_amount=Decimal(50000), principal=Decimal(50000), interest_amount=Decimal(0),
-                         balance=Decimal(40000), start_date=date(2025, 1, 1), end_date=date(2027, 1, 1),
-                         days_past_due=12, overdue_amount=Decimal(5000), status="active", currency="KES"))
-        return users, customer.id
+        for code, (_, _, agents) in CAMPAIGNS.items():
+            session.add_all(CampaignAgent(campaign_id=campaigns[code].id, user_id=users[a].id) for a in agents)
+        ids = []
+        for name, number, code in (("Wanjiku Kamau", CUSTOMER_NUMBER, "mobile_collections"),
+                                   ("Kibet Ruto", ASTERISK_CUSTOMER_NUMBER, "collections")):
+            customer = Customer(name=name, name_lower=name.lower(), timezone="Africa/Nairobi",
+                                campaign_id=campaigns[code].id)
+            customer.phones.append(CustomerPhone(e164=number, position=0, label="mobile"))
+            session.add(customer)
+            await session.flush()
+            session.add(Loan(customer_id=customer.id, external_ref=f"L-{customer.id}", product="solar",
+                             applied_amount=Decimal(50000), principal=Decimal(50000), interest_amount=Decimal(0),
+                             balance=Decimal(40000), start_date=date(2025, 1, 1), end_date=date(2027, 1, 1),
+                             days_past_due=0, overdue_amount=Decimal(0), status="active", currency="KES"))
+            ids.append(customer.id)
+        return users, ids[0], ids[1]
 
 
 def twilio_settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api_base: str,
@@ -141,6 +162,9 @@ def twilio_settings(database_url: str, tmp_path: Path, monkeypatch: pytest.Monke
     config_dir = tmp_path / "config"
     if not config_dir.exists():
         shutil.copytree(CONFIG_DIR / "defaults", config_dir)
+        dialer_yaml = config_dir / "dialer.yaml"
+        dialer_yaml.write_text(dialer_yaml.read_text() + "  - {code: mobile_collections, label: Mobile collections, "
+                               "carrier: twilio, queue: collections}\n")
     values: dict[str, Any] = {"env": "test", "database_url": database_url, "redis_url": None,
                               "secret_key": SecretStr("twilio-app-" + "k" * 40), "config_dir": config_dir,
                               "attachments_dir": tmp_path / "attachments", "wrapup_seconds": 60}
@@ -161,11 +185,11 @@ async def fake_twilio() -> AsyncIterator[FakeTwilioApi]:
 @pytest.fixture
 async def twilio_app(database: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                      fake_twilio: FakeTwilioApi) -> AsyncIterator[TwilioWorld]:
-    users, customer_id = await _seed(database)
+    users, customer_id, asterisk_customer_id = await _seed(database)
     settings = twilio_settings(database_url, tmp_path, monkeypatch, fake_twilio.base_url)
     assert settings.twilio.api_base == fake_twilio.base_url and settings.public_url == PUBLIC_URL
     async with running_app(settings) as running, httpx.AsyncClient(timeout=10) as http:
-        world = TwilioWorld(running, fake_twilio, http, users, customer_id)
+        world = TwilioWorld(running, fake_twilio, http, users, customer_id, asterisk_customer_id)
 
         async def record(event: Event) -> None:
             world.events.append(event)
