@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,11 +11,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from agent_ui.app import create_app
+from agent_ui.services import build_services
 from config.lists import load_lists
-from config.settings import CONFIG_DIR
+from config.settings import CONFIG_DIR, Settings
 from domain.errors import Conflict
 from domain.phone import national_digits
 from store.db import Database, make_engine
@@ -216,3 +221,39 @@ async def test_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     other = await _snapshot(tmp_path / "other.db", 8, day)
     assert one == two
     assert one != other
+
+
+async def test_demo_record_reads_back_through_the_api(database: Database, database_url: str,
+                                                      tmp_path: Path) -> None:
+    """The demo logins work and the well-known record is whole, for its agent only."""
+    await load_demo(database, customers=6, today=TODAY)
+    config_dir = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR / "defaults", config_dir)
+    settings = Settings(env="test", database_url=database_url, secret_key=SecretStr("demo-" + "k" * 40),
+                        config_dir=config_dir, attachments_dir=tmp_path / "files", redis_url=None)
+    services = build_services(settings)
+    await services.start()
+    try:
+        app = create_app(settings, services, components=[])
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            async def login(username: str) -> dict[str, str]:
+                reply = await c.post("/api/auth/login",
+                                     json={"username": username, "password": f"{username}-pass"})
+                assert reply.status_code == 200, reply.text
+                return {"Authorization": f"Bearer {reply.json()['token']}"}
+
+            agent1, agent2 = await login("agent1"), await login("agent2")
+            found = (await c.get("/api/customers", params={"q": "0712-345-678"}, headers=agent1)).json()
+            [amina] = [i for i in found["items"] if i["name"] == "Amina Wanjiru"]
+            record = (await c.get(f"/api/customers/{amina['id']}", headers=agent1)).json()
+            assert record["phone"] == "+254712345678" and record["assigned_agent"] == "agent1"
+            assert record["summary"]["days_past_due"] > 0
+            assert record["loans"] and all(loan["schedule"] for loan in record["loans"])
+            assert any(t["receipt_code"] for t in record["statement"])
+            assert {c["relation"] for c in record["contacts"]} >= {"guarantor", "relationship_officer"}
+            assert record["interactions"] and record["promises"]
+            assert (await c.get(f"/api/customers/{amina['id']}", headers=agent2)).status_code == 404
+            tasks = (await c.get("/api/tasks", params={"due": "today"}, headers=agent1)).json()
+            assert any(t["customer_id"] == amina["id"] for t in tasks["items"])
+    finally:
+        await services.close()
