@@ -49,7 +49,9 @@ class LiveComponent:
                                    is_pause_code=lambda code: _is_pause_code(services, code),
                                    carrier_of=carrier_of)
         lookup = StoreCallerLookup(db, region=settings.default_region, default_timezone=settings.timezone)
-        pop = PopService(db, outbox, lookup, call_log, region=settings.default_region)
+        # several workers (Redis): each pop frame is claimed once across them
+        claims = services.lease if settings.redis_url else None
+        pop = PopService(db, outbox, lookup, call_log, region=settings.default_region, claims=claims)
         wallboard = WallboardService(db, outbox, call_log, timezone=settings.timezone,
                                      service_level_seconds=settings.service_level_seconds)
         for part in (presence, pop, wallboard):

@@ -9,6 +9,7 @@ agent for the call and its wrap-up (call-scoped access).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from agent_ui.live.presence import agent_stream
-from bus.base import EventBus, Outbox
+from bus.base import EventBus, Lease, Outbox
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
 from domain.phone import to_e164
 from store.call_log import CallLog
@@ -48,9 +49,16 @@ class CallerLookup(Protocol):
     ) -> None: ...
 
 
+CLAIM_SECONDS = 3600.0
+
+
 class PopService:
+    """``claims`` (the shared lease store, with several workers) makes each frame once-only across
+    workers: after a failover the new AMI holder's resync re-announces a call that is still ringing,
+    and the Redis bus delivers at least once; the agent still gets one ``call.ringing``."""
+
     def __init__(self, database: Database, outbox: Outbox, lookup: CallerLookup, call_log: CallLog, *,
-                 region: str, grant_minutes: int = 30) -> None:
+                 region: str, grant_minutes: int = 30, claims: Lease | None = None) -> None:
         self._db = database
         self._outbox = outbox
         self._lookup = lookup
@@ -58,24 +66,45 @@ class PopService:
         self._region = region
         self._grant = timedelta(minutes=grant_minutes)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._claims = claims
+        self._holder = f"pop-{uuid.uuid4().hex}"
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(AgentRinging, self.on_ringing, group="pop")
         bus.subscribe(AgentConnected, self.on_connected, group="pop")
         bus.subscribe(CallEnded, self.on_ended, group="pop")
 
-    def _first_time(self, *key: str) -> bool:
-        k = (key[0], key[1], key[2] if len(key) > 2 else "")
+    async def _first_time(self, kind: str, call_id: str, device: str) -> bool:
+        k = (kind, call_id, device)
         if k in self._seen:
             return False
+        if self._claims is not None and not await self._claims.try_acquire(
+                f"pop:{kind}:{call_id}:{device}", self._holder, CLAIM_SECONDS):
+            return False  # another worker sent this frame
         self._seen[k] = None
         while len(self._seen) > 10_000:
             self._seen.popitem(last=False)
         return True
 
+    async def _undo(self, kind: str, call_id: str, device: str) -> None:
+        """The frame was not sent: let the bus's retry send it."""
+        self._seen.pop((kind, call_id, device), None)
+        if self._claims is not None:
+            try:
+                await self._claims.release(f"pop:{kind}:{call_id}:{device}", self._holder)
+            except Exception:
+                log.exception("pop: could not release the claim on %s %s", kind, call_id)
+
     async def on_ringing(self, ev: AgentRinging) -> None:
-        if not self._first_time("ring", ev.call_id, ev.device):
+        if not await self._first_time("ring", ev.call_id, ev.device):
             return
+        try:
+            await self._pop(ev)
+        except Exception:
+            await self._undo("ring", ev.call_id, ev.device)
+            raise
+
+    async def _pop(self, ev: AgentRinging) -> None:
         async with self._db.session() as session:
             user = await PresenceRepository(session).user_by_device(ev.device)
         if user is None:
@@ -104,23 +133,31 @@ class PopService:
             await self._call_log.link_customer(ev.call_id, matches[0].customer_id)
 
     async def on_connected(self, ev: AgentConnected) -> None:
-        if not self._first_time("answer", ev.call_id, ev.device):
+        if not await self._first_time("answer", ev.call_id, ev.device):
             return
-        async with self._db.session() as session:
-            user = await PresenceRepository(session).user_by_device(ev.device)
-        if user is not None:
-            await self._outbox.append(agent_stream(user.username), "call.answered", {
-                "call_id": ev.call_id, "device": ev.device, "queue": ev.queue,
-                "hold_seconds": ev.hold_seconds, "answered_at": ev.at.isoformat(),
-            })
+        try:
+            async with self._db.session() as session:
+                user = await PresenceRepository(session).user_by_device(ev.device)
+            if user is not None:
+                await self._outbox.append(agent_stream(user.username), "call.answered", {
+                    "call_id": ev.call_id, "device": ev.device, "queue": ev.queue,
+                    "hold_seconds": ev.hold_seconds, "answered_at": ev.at.isoformat(),
+                })
+        except Exception:
+            await self._undo("answer", ev.call_id, ev.device)
+            raise
 
     async def on_ended(self, ev: CallEnded) -> None:
-        if not self._first_time("end", ev.call_id, ""):
+        if not await self._first_time("end", ev.call_id, ""):
             return
-        async with self._db.session() as session:
-            users = await PresenceRepository(session).on_call(ev.call_id)
-        for user in users:
-            await self._outbox.append(agent_stream(user.username), "call.ended", {
-                "call_id": ev.call_id, "cause": ev.cause.value, "cause_code": ev.cause_code,
-                "talk_seconds": ev.talk_seconds, "ended_at": ev.at.isoformat(),
-            })
+        try:
+            async with self._db.session() as session:
+                users = await PresenceRepository(session).on_call(ev.call_id)
+            for user in users:
+                await self._outbox.append(agent_stream(user.username), "call.ended", {
+                    "call_id": ev.call_id, "cause": ev.cause.value, "cause_code": ev.cause_code,
+                    "talk_seconds": ev.talk_seconds, "ended_at": ev.at.isoformat(),
+                })
+        except Exception:
+            await self._undo("end", ev.call_id, "")
+            raise
