@@ -166,12 +166,13 @@ def _parse_time(data: bytes, chunk: int = 4096) -> tuple[float, AmiParser]:
 
 def test_five_megabyte_message_parses_in_linear_time() -> None:
     one, five = _big_message(1_000_000), _big_message(5_000_000)
-    t1, p1 = _parse_time(one)
-    t5, p5 = _parse_time(five)
-    # operation count: the separator search never re-reads the buffer (quadratic would be ~600x)
+    _t1, p1 = _parse_time(one)
+    _t5, p5 = _parse_time(five)
+    # Linear by operation count, not by the clock (wall time is for bench/): the separator search
+    # never re-reads the buffer, so bytes searched stay ~ bytes fed (quadratic would be ~600x).
     assert p1.scanned <= len(one) + 2 * (len(one) // 4096 + 1)
     assert p5.scanned <= len(five) + 2 * (len(five) // 4096 + 1)
-    assert t5 / t1 < 8, (t1, t5)
+    assert p5.scanned / p1.scanned < 5.5
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

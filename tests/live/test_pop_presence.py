@@ -81,6 +81,21 @@ async def live(database: Database) -> AsyncIterator[Live]:
         await supervisor.stop()
 
 
+async def _state(live: Live, wanted: str) -> None:
+    """Presence runs in its own bus group: wait (bounded) until it has caught up."""
+    async with asyncio.timeout(5):
+        while (await live.presence.view_of("agent1")).state != wanted:
+            await asyncio.sleep(0.02)
+
+
+async def _command(live: Live, state: str, reason: str | None = None) -> AgentStateRequested:
+    """The carrier command is recorded by another bus group: wait (bounded) for it."""
+    async with asyncio.timeout(5):
+        while not (live.commands and (live.commands[-1].state, live.commands[-1].reason) == (state, reason)):
+            await asyncio.sleep(0.02)
+    return live.commands[-1]
+
+
 async def _until(outbox: MemoryOutbox, stream: str, kind: str, after: int = 0) -> OutboxMessage:
     async with asyncio.timeout(5):
         while True:
@@ -102,8 +117,7 @@ def _ring(call_id: str, caller: str) -> list[Event]:
 
 async def test_known_caller_pops_ringing_agent_then_answer_end_and_wrap_up(live: Live) -> None:
     await live.presence.request("agent1", "ready", None)
-    await asyncio.sleep(0.05)
-    assert live.commands[-1].state == "ready" and live.commands[-1].queues == ("collections",)
+    assert (await _command(live, "ready")).queues == ("collections",)
     for ev in _ring("ast/1", "0712345678"):
         await live.bus.publish(ev)
     pop = await _until(live.outbox, agent_stream("agent1"), "call.ringing")
@@ -117,19 +131,18 @@ async def test_known_caller_pops_ringing_agent_then_answer_end_and_wrap_up(live:
     await live.bus.publish(AgentConnected(call_id="ast/1", device="PJSIP/1001", queue="collections",
                                           hold_seconds=3, ring_seconds=2))
     await _until(live.outbox, agent_stream("agent1"), "call.answered", pop.seq)
-    assert (await live.presence.view_of("agent1")).state == "on_call"
+    await _state(live, "on_call")
     await live.bus.publish(CallEnded(call_id="ast/1", cause=EndCause.NORMAL, cause_code=16))
     ended = await _until(live.outbox, agent_stream("agent1"), "call.ended", pop.seq)
     assert ended.data["cause"] == "normal"
-    await asyncio.sleep(0.05)
+    await _state(live, "wrap_up")
     view = await live.presence.view_of("agent1")
     assert view.state == "wrap_up" and view.call_id == "ast/1"
-    assert live.commands[-1].state == "paused" and live.commands[-1].reason == "wrap_up"
+    await _command(live, "paused", "wrap_up")
     await live.bus.publish(InteractionSaved(interaction_id=1, customer_id=1, operator="agent1", call_id="ast/1",
                                             status="contacted", reason="promise_to_pay", resolution=None))
-    await asyncio.sleep(0.05)
-    assert (await live.presence.view_of("agent1")).state == "ready"
-    assert live.commands[-1].state == "ready"
+    await _state(live, "ready")
+    await _command(live, "ready")
     board = await live.wallboard.snapshot()
     [queue] = board["queues"]
     assert (queue["queue"], queue["answered"], queue["waiting"], queue["abandoned"]) == ("collections", 1, 0, 0)
@@ -142,9 +155,9 @@ async def test_guarantor_pops_the_customer_and_unknown_pops_nobody(live: Live) -
         await live.bus.publish(ev)
     pop = await _until(live.outbox, agent_stream("agent1"), "call.ringing")
     assert [(m["name"], m["relation"]) for m in pop.data["matches"]] == [("Amina Wanjiru", "guarantor")]
+    await _state(live, "ringing")
     await live.bus.publish(CallEnded(call_id="ast/2", cause=EndCause.ABANDONED, cause_code=16))
-    await asyncio.sleep(0.05)
-    assert (await live.presence.view_of("agent1")).state == "ready"  # rang, never answered
+    await _state(live, "ready")  # rang, never answered
     for ev in _ring("ast/3", "0799999999"):
         await live.bus.publish(ev)
     pop2 = await _until(live.outbox, agent_stream("agent1"), "call.ringing", pop.seq)
@@ -157,6 +170,5 @@ async def test_pause_needs_a_known_code(live: Live) -> None:
     with pytest.raises(InvalidInput):
         await live.presence.request("agent1", "paused", "nap")
     view = await live.presence.request("agent1", "paused", "lunch")
-    await asyncio.sleep(0.05)
     assert (view.state, view.reason) == ("paused", "lunch")
-    assert live.commands[-1].state == "paused" and live.commands[-1].reason == "lunch"
+    await _command(live, "paused", "lunch")
