@@ -80,7 +80,7 @@ class Outbox(Protocol):
     async def append(self, stream: str, type: str, data: dict[str, Any]) -> int:
         """Append and return the new message's seq (1, 2, 3 ... per stream)."""
 
-    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:  # noqa: ASYNC109
+    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:
         """Messages with seq > after_seq, waiting up to ``timeout`` s for the first one.
 
         Returns at once when there are any (all retained ones, oldest first), else waits; ``[]``

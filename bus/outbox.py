@@ -90,7 +90,7 @@ class MemoryOutbox:
         found = self._streams.get(stream)
         return found.last_seq if found else 0
 
-    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:  # noqa: ASYNC109
+    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

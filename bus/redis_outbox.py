@@ -96,7 +96,7 @@ class RedisOutbox:
             raise BusUnavailable(f"outbox last_seq of {stream!r} failed: {exc}") from exc
         return int(value) if value is not None else 0
 
-    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:  # noqa: ASYNC109
+    async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

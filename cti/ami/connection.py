@@ -47,7 +47,7 @@ class AmiConnection:
     def connected(self) -> bool:
         return self._logged_in.is_set()
 
-    async def wait_connected(self, timeout: float) -> bool:  # noqa: ASYNC109
+    async def wait_connected(self, timeout: float) -> bool:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._logged_in.wait()
@@ -152,7 +152,7 @@ class AmiConnection:
                 future.set_exception(CarrierError(f"AMI connection dropped during {pending.name}"))
 
     async def action(self, name: str, fields: Mapping[str, str] | Iterable[tuple[str, str]], *,
-                     timeout: float = 10.0, action_id: str | None = None) -> ActionResult:  # noqa: ASYNC109
+                     timeout: float = 10.0, action_id: str | None = None) -> ActionResult:
         """Send an action once and wait for its result. Never re-sent on a drop."""
         writer = self._writer
         if writer is None or not self.connected:
