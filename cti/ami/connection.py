@@ -27,7 +27,7 @@ class AmiConnection:
     def __init__(
         self, server: AmiServer, *, events: bool, on_events: OnEvents | None = None,
         on_login: OnLogin | None = None, ping_interval: float = 5.0, dead_after: float = 12.0,
-        max_backoff: float = 5.0, connect_timeout: float = 3.0,
+        max_backoff: float = 5.0, connect_timeout: float = 3.0, min_backoff: float = 0.2,
     ) -> None:
         self.server = server
         self.label = f"{server.name}{'' if events else '/actions'}"
@@ -37,6 +37,7 @@ class AmiConnection:
         )
         self._on_events, self._on_login = on_events, on_login
         self._max_backoff, self._connect_timeout = max_backoff, connect_timeout
+        self._min_backoff = min(min_backoff, max_backoff)
         self._writer: asyncio.StreamWriter | None = None
         self._futures: dict[str, asyncio.Future[ActionResult]] = {}
         self._logged_in = asyncio.Event()
@@ -54,15 +55,18 @@ class AmiConnection:
         return self._logged_in.is_set()
 
     async def run(self) -> None:
-        backoff = 0.2
+        backoff = self._min_backoff
         while True:
+            logins = self.connects
             try:
                 await self._connect_and_serve()
-                backoff = 0.2  # served a while: reconnect promptly
             except (OSError, TimeoutError) as exc:
                 log.warning("AMI %s: %s; retrying in %.1fs", self.label, exc, backoff)
             finally:
                 self._connection_lost()
+            if self.connects > logins:
+                backoff = self._min_backoff  # it worked: reconnect promptly
+            # else a refused, or accepted-then-dropped, connection: back off further each time
             await asyncio.sleep(backoff)
             backoff = min(self._max_backoff, backoff * 2)
 
