@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -240,7 +241,7 @@ async def test_refused_and_flapping_connections_back_off_and_a_login_resets_it(f
         fake_ami.refuse = False
         assert await conn.wait_connected(5)
         attempts = fake_ami.accepted_at[:6]
-        gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(attempts)]
         # 0.02, 0.04, 0.08, 0.16, 0.16 (plus scheduling): growing, then capped at max_backoff
         assert gaps[0] < gaps[2] < gaps[3], gaps
         assert all(gap < 0.16 + 0.15 for gap in gaps), gaps
