@@ -60,3 +60,13 @@ async def outbox_types(world: TwilioWorld, stream: str) -> list[str]:
     outbox = world.running.services.outbox
     assert outbox is not None
     return [m.type for m in await outbox.read(stream, 0, 0)]
+
+
+async def desktop_state(world: TwilioWorld, username: str, state: str) -> None:
+    """Wait (bounded) until GET /api/agents/me shows ``state`` for the agent (presence is its own
+    bus consumer, so it may trail the pop by a moment)."""
+
+    async def shows() -> bool:
+        return await world.my_state(username) == state
+
+    await until(shows, f"{username} {state} on the desktop")

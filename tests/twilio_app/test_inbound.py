@@ -10,7 +10,16 @@ import websockets
 from domain.events import AgentState, utcnow
 from tests.twilio.helpers import ACCOUNT_SID, OUR_NUMBER, PUBLIC_URL, call_sid, voice_form
 from tests.twilio_app.conftest import CUSTOMER_NUMBER, TwilioWorld, until
-from tests.twilio_app.support import acd_state, dial_target, outbox_types, query, ready_in_acd, recv, twiml
+from tests.twilio_app.support import (
+    acd_state,
+    desktop_state,
+    dial_target,
+    outbox_types,
+    query,
+    ready_in_acd,
+    recv,
+    twiml,
+)
 
 VOICE_URL = f"{PUBLIC_URL}/twilio/voice?queue=collections"
 
@@ -47,13 +56,13 @@ async def test_inbound_call_pops_the_chosen_agent_and_is_recorded_with_its_times
         assert (match["customer_id"], match["name"], match["relation"]) == (
             world.customer_id, "Wanjiku Kamau", "customer")
         assert match["summary"], "the pop carries the customer's summary"
-        assert await world.my_state("amina") == "ringing"
+        await desktop_state(world, "amina", "ringing")
 
         await asyncio.sleep(1.1)  # a measurable hold time
         await world.twilio(status_url, child_form(parent, child, "in-progress", "client:amina", 2))
         answered = (await recv(ws, "call.answered"))["data"]
         assert answered["call_id"] == call_id and answered["hold_seconds"] >= 1
-        assert await world.my_state("amina") == "on_call"
+        await desktop_state(world, "amina", "on_call")
 
         await asyncio.sleep(1.1)  # a measurable talk time
         after = await world.twilio(action, voice_form(parent, status="in-progress", DialCallStatus="completed",
@@ -82,14 +91,14 @@ async def test_inbound_call_pops_the_chosen_agent_and_is_recorded_with_its_times
     assert row.talk_seconds is not None and row.talk_seconds >= 1 and not row.abandoned
 
     # wrap-up, as on Asterisk: no next call until the outcome is saved; saving it makes amina ready
-    assert await world.my_state("amina") == "wrap_up"
+    await desktop_state(world, "amina", "wrap_up")
     assert acd_state(world, "client:amina") is AgentState.WRAP_UP
     saved = await world.http.post(f"{world.running.base_url}/api/customers/{world.customer_id}/interactions",
                                   json={"channel": "call", "call_id": call_id, "comments": "Promised Friday"},
                                   headers=world.auth("amina"))
     assert saved.status_code == 201, saved.text  # the pop opened the record to amina for this call
     await until(lambda: acd_state(world, "client:amina") is AgentState.READY, "amina ready in the ACD after saving")
-    assert await world.my_state("amina") == "ready"
+    await desktop_state(world, "amina", "ready")
 
 
 async def test_no_ready_agent_enqueues_and_an_agent_turning_ready_is_connected(twilio_app: TwilioWorld) -> None:
@@ -153,11 +162,7 @@ async def test_an_agent_who_does_not_answer_sends_the_call_to_the_next_agent(twi
         pop = (await recv(ws, "call.ringing"))["data"]
         assert (pop["call_id"], pop["device"]) == (f"twilio/{parent}", "+254733555666")
         assert pop["matches"][0]["customer_id"] == world.customer_id
-    assert await world.my_state("wanjiru") == "ringing"
+    await desktop_state(world, "wanjiru", "ringing")
     await until(lambda: acd_state(world, "client:amina") is AgentState.READY,
                 "amina back to ready in the ACD")
-
-    async def amina_ready() -> bool:
-        return await world.my_state("amina") == "ready"
-
-    await until(amina_ready, "amina back to ready on the desktop")
+    await desktop_state(world, "amina", "ready")

@@ -120,6 +120,8 @@ async def test_click_to_call_places_the_agent_leg_then_the_customer_and_joins_on
         await world.twilio(status_url, agent_leg(leg, "completed", 5, CallDuration="2"))
         await recv(ws, "call.ended")
 
+    await until(lambda: any(isinstance(e, CallEnded) and e.call_id == call_id for e in world.events)
+                and len(results(world, call_id)) == 2, "the end and the answer on the bus")
     calls = [e for e in world.events if isinstance(e, CallEvent | DialResult)]
     assert {e.call_id for e in calls if e.call_id.startswith("sb-")} == {call_id}
     kinds = [type(e).__name__ for e in calls if e.call_id == call_id and not isinstance(e, DialResult)]
@@ -152,8 +154,8 @@ async def test_a_progressive_dial_goes_through_the_calls_api_and_its_no_answer_r
     assert world.api.requests == []
     assert (await dialer.tick()).dials == 1
     await until(lambda: len(world.api.requests) == 1, "the Calls API create")
-    requested = [e for e in world.events if isinstance(e, DialRequested)]
-    [request] = requested
+    await until(lambda: any(isinstance(e, DialRequested) for e in world.events), "the dial on the bus")
+    [request] = [e for e in world.events if isinstance(e, DialRequested)]
     assert (request.carrier, request.campaign, request.agent_device) == ("twilio", "mobile_collections",
                                                                           "client:amina")
     outbound_url, status_url = check_create(world.api.requests[0], request.call_id, 30)
