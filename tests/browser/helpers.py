@@ -50,3 +50,9 @@ async def type_date(page: Page, day: date) -> None:
       year: 'numeric'}).formatToParts(new Date(2026, 10, 22)).filter((p) => p.type !== 'literal').map((p) => p.type)""")
     parts = {"day": f"{day.day:02d}", "month": f"{day.month:02d}", "year": f"{day.year:04d}"}
     await page.keyboard.type("".join(parts[p] for p in order))
+
+
+async def duplicate_ids(page: Page) -> list[str]:
+    return list(await page.evaluate("""() => { const seen = new Set(); const dup = new Set();
+      for (const el of document.querySelectorAll('[id]')) { if (seen.has(el.id)) dup.add(el.id); seen.add(el.id); }
+      return [...dup]; }"""))

@@ -50,11 +50,18 @@ def make_settings(root: Path, *, ami: bool = False) -> Settings:
     return Settings(**values)
 
 
-def build_app(settings: Settings) -> FastAPI:
-    """``create_app`` plus whatever of the wiring is not in it yet (pages, agent states, socket)."""
+def build_app(settings: Settings, *, dialer: bool = False) -> FastAPI:
+    """``create_app`` plus whatever of the wiring is not in it yet (pages, agent states, socket,
+    and with ``dialer`` the dialer component and routes)."""
     from agent_ui.app import create_app
+    from agent_ui.wiring import default_components
 
-    app = create_app(settings)
+    components = default_components(settings)
+    if dialer and not any(c.name == "dialer" for c in components):
+        from agent_ui.routes.dialer import DialerComponent
+
+        components.append(DialerComponent())
+    app = create_app(settings, components=components)
 
     def has(name: str) -> bool:
         try:
@@ -71,6 +78,10 @@ def build_app(settings: Settings) -> FastAPI:
         from agent_ui.ws import build_ws_router
 
         app.include_router(build_ws_router())
+    if dialer and not has("click_to_call"):
+        from agent_ui.routes.dialer import build_dialer_router
+
+        app.include_router(build_dialer_router())
     if not has("login_page"):
         from agent_ui.pages import build_pages_router
 
@@ -99,10 +110,10 @@ class LiveServer:
                              timeout=15, **kw)
 
 
-def start_server(root: Path, *, ami: bool = False) -> LiveServer:
+def start_server(root: Path, *, ami: bool = False, dialer: bool = False) -> LiveServer:
     settings = make_settings(root, ami=ami)
     asyncio.run(_prepare(settings.database_url))
-    config = uvicorn.Config(build_app(settings), host="127.0.0.1", port=0, log_level="warning",
+    config = uvicorn.Config(build_app(settings, dialer=dialer), host="127.0.0.1", port=0, log_level="warning",
                             lifespan="on", ws_ping_interval=None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)

@@ -8,7 +8,14 @@ from datetime import date, timedelta
 from playwright.async_api import expect
 
 from tests.browser.harness import Chromium, screenshot
-from tests.browser.helpers import customer_named, customers_of, tab_to, type_date, unlabelled_controls
+from tests.browser.helpers import (
+    customer_named,
+    customers_of,
+    duplicate_ids,
+    tab_to,
+    type_date,
+    unlabelled_controls,
+)
 from tests.browser.server import LiveServer
 
 
@@ -58,6 +65,7 @@ async def test_follow_up_note_by_keyboard_with_three_layer_disposition(browser: 
     page = await browser.signed_in("agent1", "agent1-pass", f"/customers/{amina['id']}")
     await expect(page.locator("#record-name")).to_have_text("Amina Wanjiru")
     assert await unlabelled_controls(page) == []
+    assert await duplicate_ids(page) == []
     promised_on = date.today() + timedelta(days=5)
     await page.locator("#nf-action").focus()
     kb = page.keyboard

@@ -118,7 +118,7 @@ export function initOutgoing(ctx) {
           status.textContent = blockedText(err);
         }
       } }, 'Request approval'),
-      h('button', { type: 'button', id: 'manual-call', disabled: true, onclick: async () => {
+      h('button', { type: 'button', id: 'manual-dial', disabled: true, onclick: async () => {
         try {
           const res = await clickToCall(customer.id, request.dataset.number);
           status.textContent = `Calling ${request.dataset.number} (call ${res.call_id}).`;
@@ -134,7 +134,7 @@ export function initOutgoing(ctx) {
     const status = $('#manual-status');
     if (status) status.textContent = approved ? `Approved until ${dateTime(data.expires_at)}. You may call now.`
       : `Not approved (${data.status}).`;
-    const call = $('#manual-call');
+    const call = $('#manual-dial');
     if (call) call.disabled = !approved;
     toast(approved ? 'Your outgoing call was approved.' : 'Your outgoing call was not approved.', approved ? 'info' : 'error');
   });

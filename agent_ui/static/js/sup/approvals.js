@@ -37,7 +37,7 @@ export async function initApprovals(ctx) {
 
   try {
     const found = await listApprovals('pending');
-    for (const a of found.items || found) pending.set(a.id, a);
+    for (const a of found.approvals || found.items || []) pending.set(a.id, a);
   } catch (err) {
     toast(`Approvals could not be loaded: ${err.message}`, 'error');
   }

@@ -5,9 +5,10 @@ import { bars } from '../lib/charts.js';
 import { dialerStatus } from '../lib/dialer_api.js';
 import { has } from '../lib/features.js';
 
+const readyCount = (c) => (Array.isArray(c.ready_agents) ? c.ready_agents.length : Number(c.ready_agents) || 0);
+
 export function why(c) {
-  if (c.ready_agents === 0) return 'No agent in this campaign is ready.';
-  if (c.state && c.state !== 'dialing' && c.state !== 'running' && c.state !== 'ok' && c.reason) return c.reason;
+  if (readyCount(c) === 0) return 'No agent in this campaign is ready.';
   if (c.eligible_tasks === 0) return `No call is due now${c.scheduled_later ? ` (${c.scheduled_later} scheduled for later)` : ''}.`;
   if (c.dialable_now === 0) {
     const rules = Object.entries(c.blocked_now || {}).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
@@ -33,7 +34,8 @@ export async function initDialerStatus(ctx) {
         { label: 'Campaign', value: (c) => c.campaign },
         { label: 'State', value: (c) => c.state || '—' },
         { label: 'Why', value: (c) => why(c) },
-        { label: 'Ready agents', value: (c) => String(c.ready_agents ?? '—'), class: 'num' },
+        { label: 'Ready agents', value: (c) => (Array.isArray(c.ready_agents) && c.ready_agents.length
+          ? `${c.ready_agents.length} (${c.ready_agents.join(', ')})` : String(readyCount(c))) },
         { label: 'Due tasks', value: (c) => String(c.eligible_tasks ?? '—'), class: 'num' },
         { label: 'Previewing', value: (c) => String(c.previewing ?? 0), class: 'num' },
         { label: 'In progress', value: (c) => String(c.calls_in_progress ?? 0), class: 'num' },
