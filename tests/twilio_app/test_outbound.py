@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import websockets
@@ -22,6 +22,7 @@ from dialer.service import Dialer
 from domain.events import (
     AgentConnected,
     AgentState,
+    AgentStateRequested,
     CallEnded,
     CallEvent,
     DialOutcome,
@@ -229,3 +230,25 @@ async def test_a_429_on_create_is_sent_again_later(twilio_app: TwilioWorld, dial
     assert [r.outcome for r in results(world, call_id)] == [DialOutcome.SENT]
     first, second = world.api.requests
     assert first.form == second.form and first.path == second.path == CALLS_PATH
+
+
+async def test_commands_twilio_cannot_carry_out_get_one_result_and_change_nothing(twilio_app: TwilioWorld) -> None:
+    world = twilio_app
+    bus = world.running.services.bus
+    assert bus is not None
+    await ready_in_acd(world, "amina")
+    stale = DialRequested(call_id="sb-stale", agent_device="client:amina", customer_number=CUSTOMER_NUMBER,
+                          carrier="twilio", at=datetime.now(UTC) - timedelta(seconds=120))
+    desk_phone = DialRequested(call_id="sb-desk", agent_device="PJSIP/1001", customer_number=CUSTOMER_NUMBER,
+                               carrier="twilio")
+    for request in (stale, desk_phone):
+        await bus.publish(request)
+    await bus.publish(AgentStateRequested(username="otieno", device="PJSIP/1001", state="ready", reason=None,
+                                          queues=("collections",), carrier="twilio"))
+    await until(lambda: results(world, "sb-stale") != [] and results(world, "sb-desk") != [], "both results")
+    assert [r.outcome for r in results(world, "sb-stale")] == [DialOutcome.NOT_SENT]
+    assert [r.outcome for r in results(world, "sb-desk")] == [DialOutcome.FAILED]
+    assert "not a Twilio device" in (results(world, "sb-desk")[0].reason or "")
+    await asyncio.sleep(0.2)
+    assert world.api.requests == [] and acd_state(world, "PJSIP/1001") is None
+    assert acd_state(world, "client:amina") is AgentState.READY
