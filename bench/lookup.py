@@ -198,6 +198,8 @@ async def main() -> None:
     for text in lines:
         print(text)
     print("goal: phone lookup p99 <= 5 ms")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs; load average at the end (1, 5, 15 min): {load}")
 
 
 if __name__ == "__main__":
