@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from config.lists import load_lists
 from config.settings import Settings
 from domain.errors import ConfigError, StoreUnavailable, SwitchboardError
 from store.db import Database, make_engine
@@ -198,10 +199,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from agent_ui.app import create_app
 
     host, port = args.host or settings.host, args.port if args.port is not None else settings.port
+    load_lists(settings.config_dir)  # a bad list file: one clear line now, not a failed startup
+    asyncio.run(_with_database(settings, _nothing))  # reachable and migrated
     app = create_app(settings)
     out.print(f"Serving on http://{host}:{port} (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="info")
     return EXIT_OK
+
+
+async def _nothing(_database: Database) -> None:
+    return None
 
 
 def _safe_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agent_ui.cli import main
+from config.settings import CONFIG_DIR
 from store.db import Database, make_engine
 from store.migrate import head_revision
 from store.models import Customer, User
@@ -188,3 +190,19 @@ def test_serve_answers_health_then_stops(db_url: str, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_serve_refuses_a_bad_config_file_or_an_unmigrated_database(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "1"]) == 2  # nothing listens: it stops before serving
+    assert "not migrated" in capsys.readouterr().err
+    assert main(["db", "upgrade"]) == 0
+    config_dir = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR / "defaults", config_dir)
+    broken = config_dir / "dispositions.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("statuses:", "statuses: [oops", 1),
+                      encoding="utf-8")
+    monkeypatch.setenv("SWITCHBOARD_CONFIG_DIR", str(config_dir))
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "configuration error" in err and "dispositions.yaml" in err and "Traceback" not in err
