@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, Chromium, chromium
+from tests.browser.harness import Chromium, chromium
 from tests.browser.server import LiveServer, start_server
-
-pytestmark = pytest.mark.browser
-
-
-def _need_chromium() -> None:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +24,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture
 async def browser(server: LiveServer) -> AsyncIterator[Chromium]:
     """Chromium on the shared server; the test fails on any unexpected console or page error."""
-    _need_chromium()
     async with chromium(server.url) as handle:
         yield handle
         handle.guard.check()

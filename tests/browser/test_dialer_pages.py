@@ -13,6 +13,8 @@ from playwright.async_api import expect
 from tests.browser.harness import chromium
 from tests.browser.server import LiveServer, start_server
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def dialer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:

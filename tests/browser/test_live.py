@@ -7,11 +7,14 @@ import json
 import re
 from datetime import date, timedelta
 
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.harness import Chromium
 from tests.browser.helpers import customer_named
 from tests.browser.server import LiveServer
+
+pytestmark = pytest.mark.browser
 
 
 async def test_wallboard_follows_agents_and_promises_without_reload(browser: Chromium, server: LiveServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.harness import Chromium, screenshot
@@ -17,6 +18,8 @@ from tests.browser.helpers import (
     unlabelled_controls,
 )
 from tests.browser.server import LiveServer
+
+pytestmark = pytest.mark.browser
 
 
 async def test_agent_cannot_open_another_agents_customer_by_url(browser: Chromium, server: LiveServer) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.harness import Chromium
+
+pytestmark = pytest.mark.browser
 
 
 async def test_agent_desktop_state_bar(browser: Chromium) -> None:
