@@ -18,7 +18,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,10 @@ import pytest
 from pydantic import SecretStr
 
 from agent_ui.twilio_component import SERVICE_KEY
+from config.compliance_loader import load_pack
 from config.settings import CONFIG_DIR, Settings
 from cti.twilio.service import TwilioVoiceService
+from dialer.service import Dialer
 from domain.events import Event
 from store.db import Database
 from store.models import CallRecord, Campaign, CampaignAgent, Customer, CustomerPhone, Loan, Role, User
@@ -37,6 +39,8 @@ from tests.support.server import RunningApp, running_app
 from tests.twilio.fake_api import FakeTwilioApi
 from tests.twilio.helpers import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, twilio_signature
 
+# Wednesday 4 March 2026, 10:00 in Nairobi: inside the Kenya pack's calling window
+DIALER_NOW = datetime(2026, 3, 4, 7, 0, tzinfo=UTC)
 CUSTOMER_NUMBER = "+254712345678"
 ASTERISK_CUSTOMER_NUMBER = "+254722444555"
 # Mixed mode: one campaign per carrier. Agents join by their extension's carrier.
@@ -197,3 +201,26 @@ async def twilio_app(database: Database, database_url: str, tmp_path: Path, monk
         assert running.services.bus is not None
         running.services.bus.subscribe(Event, record, group="test-twilio-recorder")
         yield world
+
+
+@pytest.fixture
+async def dialer(twilio_app: TwilioWorld) -> AsyncIterator[Dialer]:
+    """The dialer on the app's store, bus and lists, driven by hand (``tick``) on a fixed clock inside
+    the calling window, so the gate's answer does not depend on the hour the tests run. Previews
+    dial at once (``preview_seconds=0``). If the app already runs a dialer, that one is stopped
+    and driven instead, so no second dialer competes for the same tasks."""
+    services = twilio_app.running.services
+    assert services.bus is not None and services.outbox is not None
+    settings = services.settings.model_copy(update={
+        "dialer": services.settings.dialer.model_copy(update={"preview_seconds": 0.0})})
+    running = services.extras.get("dialer")
+    if isinstance(running, Dialer):
+        await running.stop()
+        running.ctx.settings, running.ctx.clock = settings, lambda: DIALER_NOW
+        dialer = running
+    else:
+        dialer = Dialer(settings, services.database, services.bus, services.outbox, services.lists_source.current,
+                        load_pack(settings.compliance_pack), services.supervisor, clock=lambda: DIALER_NOW)
+        dialer.subscribe(services.bus)
+    yield dialer
+    dialer.engine.cancel_timers()

@@ -10,14 +10,11 @@ tests run. ``Dialer.click_to_call`` is what ``POST /api/calls`` calls.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import websockets
 from sqlalchemy import select
 
-from config.compliance_loader import load_pack
 from dialer.service import Dialer
 from domain.events import (
     AgentConnected,
@@ -35,21 +32,7 @@ from tests.twilio.helpers import ACCOUNT_SID, OUR_NUMBER, PUBLIC_URL, call_sid, 
 from tests.twilio_app.conftest import CUSTOMER_NUMBER, TwilioWorld, until
 from tests.twilio_app.support import acd_state, dial_target, query, ready_in_acd, recv, twiml
 
-WEDNESDAY_10_NAIROBI = datetime(2026, 3, 4, 7, 0, tzinfo=UTC)
 CALLS_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
-
-
-@pytest.fixture
-async def dialer(twilio_app: TwilioWorld) -> AsyncIterator[Dialer]:
-    services = twilio_app.running.services
-    assert services.bus is not None and services.outbox is not None
-    settings = services.settings.model_copy(update={
-        "dialer": services.settings.dialer.model_copy(update={"preview_seconds": 0.0})})
-    dialer = Dialer(settings, services.database, services.bus, services.outbox, services.lists_source.current,
-                    load_pack(settings.compliance_pack), services.supervisor, clock=lambda: WEDNESDAY_10_NAIROBI)
-    dialer.subscribe(services.bus)
-    yield dialer
-    dialer.engine.cancel_timers()
 
 
 def results(world: TwilioWorld, call_id: str) -> list[DialResult]:

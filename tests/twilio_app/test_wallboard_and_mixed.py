@@ -3,14 +3,10 @@ deployment, each command going to the carrier that serves the agent's device or 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import websockets
 
-from config.compliance_loader import load_pack
 from dialer.service import Dialer
 from domain.events import AgentState, AgentStateRequested, CallQueued, DialRequested, DialResult
 from tests.twilio.helpers import PUBLIC_URL, call_sid, voice_form
@@ -65,18 +61,6 @@ async def test_the_wallboard_counts_twilio_calls(twilio_app: TwilioWorld) -> Non
             if (pushed["queue"], pushed["answered"], pushed["abandoned"], pushed["waiting"]) == (
                     "collections", 1, 1, 1):
                 break
-
-
-@pytest.fixture
-async def dialer(twilio_app: TwilioWorld) -> AsyncIterator[Dialer]:
-    services = twilio_app.running.services
-    assert services.bus is not None and services.outbox is not None
-    dialer = Dialer(services.settings, services.database, services.bus, services.outbox,
-                    services.lists_source.current, load_pack(services.settings.compliance_pack),
-                    services.supervisor, clock=lambda: datetime(2026, 3, 4, 7, 0, tzinfo=UTC))
-    dialer.subscribe(services.bus)
-    yield dialer
-    dialer.engine.cancel_timers()
 
 
 async def test_asterisk_and_twilio_agents_and_campaigns_in_one_deployment(
