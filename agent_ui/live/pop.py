@@ -9,6 +9,7 @@ agent for the call and its wrap-up (call-scoped access).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -50,6 +51,7 @@ class CallerLookup(Protocol):
 
 
 CLAIM_SECONDS = 3600.0
+DEVICE_CACHE_SECONDS = 10.0  # a changed extension reaches the pop within this time
 
 
 class PopService:
@@ -67,6 +69,7 @@ class PopService:
         self._grant = timedelta(minutes=grant_minutes)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._claims = claims
+        self._devices: dict[str, tuple[float, tuple[int, str]]] = {}
         self._holder = f"pop-{uuid.uuid4().hex}"
 
     def subscribe(self, bus: EventBus) -> None:
@@ -104,9 +107,23 @@ class PopService:
             await self._undo("ring", ev.call_id, ev.device)
             raise
 
-    async def _pop(self, ev: AgentRinging) -> None:
+    async def _agent(self, device: str) -> tuple[int, str] | None:
+        """(user id, username) of the device's agent; remembered ``DEVICE_CACHE_SECONDS``."""
+        now = time.monotonic()
+        cached = self._devices.get(device)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         async with self._db.session() as session:
-            user = await PresenceRepository(session).user_by_device(ev.device)
+            user = await PresenceRepository(session).user_by_device(device)
+            found = None if user is None else (user.id, user.username)
+        if found is not None:
+            if len(self._devices) > 10_000:
+                self._devices.clear()
+            self._devices[device] = (now + DEVICE_CACHE_SECONDS, found)
+        return found
+
+    async def _pop(self, ev: AgentRinging) -> None:
+        user = await self._agent(ev.device)
         if user is None:
             log.warning("pop: no agent has device %s (call %s)", ev.device, ev.call_id)
             return
@@ -114,10 +131,11 @@ class PopService:
         number = ev.caller_number if ev.direction is Direction.INBOUND else ev.dialed_number
         e164 = to_e164(number, self._region) if number else None
         matches = list(await self._lookup.matches(e164)) if e164 else []
-        if matches:
-            await self._lookup.grant(user.id, [m.customer_id for m in matches], ev.call_id,
+        user_id, username = user
+        if matches:  # before the pop: the desktop may open the record at once
+            await self._lookup.grant(user_id, [m.customer_id for m in matches], ev.call_id,
                                      utcnow() + self._grant)
-        await self._outbox.append(agent_stream(user.username), "call.ringing", {
+        await self._outbox.append(agent_stream(username), "call.ringing", {
             "call_id": ev.call_id,
             "direction": ev.direction.value,
             "caller_number": e164 or ev.caller_number,
@@ -130,7 +148,7 @@ class PopService:
             "rang_at": ev.at.isoformat(),
         })
         if matches:
-            await self._call_log.link_customer(ev.call_id, matches[0].customer_id)
+            await self._call_log.link_customer(ev.call_id, matches[0].customer_id, ev.at)
 
     async def on_connected(self, ev: AgentConnected) -> None:
         if not await self._first_time("answer", ev.call_id, ev.device):
