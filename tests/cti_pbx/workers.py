@@ -1,4 +1,4 @@
-"""Real server processes (``python -m agent_ui.cli serve``) for the multi-worker CTI tests.
+"""Real server processes (uvicorn, one app each) for the multi-worker CTI tests and the benches.
 
 Each process gets its settings from the environment only (SWITCHBOARD_*), like production, logs to
 a file the test can show on failure, and is stopped by its own pid.
@@ -22,8 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class ServerProcess:
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, cli: bool = False) -> None:
+        """``cli``: run ``switchboard serve`` (needs a migrated database) instead of uvicorn's factory."""
         self.name = name
+        self.cli = cli
         self.port = free_port()
         self.env = {**os.environ, **env, "SWITCHBOARD_WORKER_ID": name}
         self.log_path = log_dir / f"{name}.log"
@@ -43,7 +45,12 @@ class ServerProcess:
         return self.proc.pid
 
     def start(self) -> ServerProcess:
-        cmd = [sys.executable, "-m", "agent_ui.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        where = ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.cli:
+            cmd = [sys.executable, "-m", "agent_ui.cli", "serve", *where]
+        else:
+            cmd = [sys.executable, "-m", "uvicorn", "--factory", "tests.cti_pbx.asgi:app", *where,
+                   "--log-level", "warning", "--no-access-log"]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
