@@ -28,3 +28,9 @@ class Carrier(Protocol):
     async def queue_remove(self, queue: str, device: str) -> None: ...
 
     async def queue_pause(self, queue: str | None, device: str, paused: bool, reason: str | None) -> None: ...
+
+
+def carrier_for_device(device: str | None) -> str:
+    """Which carrier serves an agent's device: Twilio for ``client:<identity>`` or ``+E.164``,
+    Asterisk for everything else (``PJSIP/1001``)."""
+    return "twilio" if (device or "").startswith(("client:", "+")) else "asterisk"

@@ -122,16 +122,25 @@ class CallLog:
         if ev.cause is EndCause.ABANDONED:
             row.abandoned = True
 
-    async def link_customer(self, call_id: str, customer_id: int) -> None:
-        """Remember the matched customer (the first match of the pop, or the agent's choice)."""
-        async with self._db.session() as session:
-            row = (
-                await session.execute(select(CallRecord).where(CallRecord.call_id == call_id))
-            ).scalar_one_or_none()
-            if row is not None and row.customer_id is None:
-                row.customer_id = customer_id
+    async def link_customer(self, call_id: str, customer_id: int, at: datetime) -> None:
+        """Remember the matched customer (the pop's first match). The pop and the call log consume
+        independently, so the row may not exist yet: create it then (the log fills in the rest)."""
+        for attempt in range(3):
+            try:
+                async with self._db.session() as session:
+                    row = (
+                        await session.execute(select(CallRecord).where(CallRecord.call_id == call_id))
+                    ).scalar_one_or_none()
+                    if row is None:
+                        session.add(CallRecord(call_id=call_id, direction="inbound", offered_at=at, ivr=[],
+                                               customer_id=customer_id))
+                    elif row.customer_id is None:
+                        row.customer_id = customer_id
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
 
 
 async def _agent_id(session: AsyncSession, device: str) -> int | None:
     return (await session.execute(select(User.id).where(User.extension == device))).scalar_one_or_none()
-

@@ -12,6 +12,7 @@ from agent_ui.live.wallboard import WallboardService
 from agent_ui.services import Services
 from config.lists import Lists
 from cti.ami.bridge import AsteriskBridge
+from domain.carrier import carrier_for_device
 from domain.errors import SwitchboardError
 from store.call_log import CallLog
 from store.models import User
@@ -20,9 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def carrier_of(user: User) -> str:
-    """Which carrier serves an agent's device: Twilio for ``client:<identity>`` or a phone number."""
-    extension = user.extension or ""
-    return "twilio" if extension.startswith(("client:", "+")) else "asterisk"
+    return carrier_for_device(user.extension)
 
 
 def _is_pause_code(services: Services, code: str) -> bool:
