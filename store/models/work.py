@@ -64,7 +64,7 @@ class FollowUpTask(Base):
     __table_args__ = (Index("ix_followup_assignee_due", "assignee_id", "done", "due_at"),)
 
     id: Mapped[IntPk]
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(16), default="follow_up")  # follow_up, callback
     due_at: Mapped[datetime]
