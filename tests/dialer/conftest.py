@@ -119,12 +119,10 @@ class World:
         return [m for m in found if type_ is None or m.type == type_]
 
     async def settle(self) -> None:
-        """Until the bus has nothing queued and handlers had a moment to finish (bounded)."""
-        for _ in range(200):
-            if not any(self.bus.pending().values()):
-                await asyncio.sleep(0.05)
-                if not any(self.bus.pending().values()):
-                    return
+        """Until every bus group has handled everything published so far (bounded)."""
+        queues = list(self.bus._queues.values())  # the in-process bus's per-group queues
+        for _ in range(3):  # handlers may publish more (the fake carrier does)
+            await asyncio.wait_for(asyncio.gather(*(q.join() for q in queues)), timeout=10)
             await asyncio.sleep(0.01)
 
     async def until(self, check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:

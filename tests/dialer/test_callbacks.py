@@ -79,3 +79,25 @@ async def test_two_dialer_workers_offer_each_ready_agent_one_task(world: World) 
         reserved = (await s.scalars(select(CallTask).where(CallTask.status == TaskStatus.RESERVED))).all()
     assert sorted(t.reserved_by_id or 0 for t in reserved) == sorted({t.reserved_by_id or 0 for t in reserved})
     assert len(reserved) == 3
+
+
+async def test_postpone_from_the_preview_frees_the_agent_and_keeps_the_task_theirs(world: World) -> None:
+    amina = await world.agent("amina", "PJSIP/1001")
+    await world.customer()
+    await world.dialer.generator.past_due()
+    await world.dialer.tick()
+    [preview] = await world.messages("agent:amina", "dialer.preview")
+    result = await world.dialer.postpone("amina", preview.data["task_id"], 4, "customer at a funeral")
+    assert result["next_eligible_at"] == (world.clock() + timedelta(hours=4)).isoformat()
+    async with world.database.session() as s:
+        task = await s.get(CallTask, preview.data["task_id"])
+        assert task is not None
+    assert task.status == TaskStatus.QUEUED and task.owner_id == amina.id and task.reserved_by_id is None
+    assert task.comment == "customer at a funeral" and task.last_outcome == "postponed"
+    assert (await world.dialer.tick()).previews == 0
+    world.clock.advance(seconds=5)
+    await world.dialer.tick()
+    await world.settle()
+    assert world.carrier.requests == []  # the preview timer does not dial a postponed task
+    world.clock.advance(hours=4)
+    assert (await world.dialer.tick()).previews == 1

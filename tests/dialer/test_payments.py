@@ -1,0 +1,67 @@
+"""A payment reaches the queue through the bus: the running dialer cancels a paid-up customer's
+collection task (taking a preview back) or re-ranks it on what is still owed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from domain.events import PaymentReceived
+from store.models import CallTask, StatementTransaction, TaskStatus, TxnDirection
+from tests.dialer.conftest import World
+
+
+async def _pay(world: World, customer_id: int, amount: str, ref: str) -> None:
+    async with world.database.session() as s:
+        s.add(StatementTransaction(customer_id=customer_id, external_ref=ref, direction=TxnDirection.CREDIT,
+                                   kind="mpesa_deposit", amount=Decimal(amount), posted_at=world.clock(),
+                                   created_at=datetime.now(UTC)))
+    await world.bus.publish(PaymentReceived(customer_id=customer_id, amount=amount, reference=ref))
+
+
+async def _task(world: World) -> CallTask:
+    async with world.database.session() as s:
+        [task] = (await s.scalars(select(CallTask))).all()
+        return task
+
+
+async def test_full_payment_cancels_the_task_and_takes_the_preview_back(world: World) -> None:
+    amina = await world.agent("amina", "PJSIP/1001", state="paused")
+    customer = await world.customer(overdue="5000")
+    await world.dialer.generator.past_due()
+    await world.dialer.start()  # the running dialer: its loops react to the bus
+    await world.set_state(amina, "ready")
+    world.dialer.ctx.poke()
+    await world.until(lambda: _has_preview(world))
+    await _pay(world, customer.id, "5000", "MPESA-1")
+    await world.until(lambda: _status_is(world, TaskStatus.CANCELLED))
+    task = await _task(world)
+    assert task.last_outcome == "paid" and task.reserved_by_id is None
+    [cancelled] = await world.messages("agent:amina", "dialer.preview_cancelled")
+    assert cancelled.data == {"task_id": task.id, "why": "the customer paid"}
+    assert world.carrier.requests == []
+
+
+async def test_part_payment_lowers_the_priority(world: World) -> None:
+    await world.agent("amina", "PJSIP/1001", state="paused")
+    customer = await world.customer(overdue="20000", dpd=40)
+    await world.dialer.generator.past_due()
+    before = (await _task(world)).priority
+    await _pay(world, customer.id, "15000", "MPESA-2")
+
+    async def lowered() -> bool:
+        return (await _task(world)).priority < before
+
+    await world.until(lowered)
+    task = await _task(world)
+    assert task.status == TaskStatus.QUEUED and task.priority < before
+
+
+async def _has_preview(world: World) -> bool:
+    return bool(await world.messages("agent:amina", "dialer.preview"))
+
+
+async def _status_is(world: World, status: TaskStatus) -> bool:
+    return (await _task(world)).status == status
