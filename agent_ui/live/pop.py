@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import select
+
 from agent_ui.live.presence import agent_stream
 from bus.base import EventBus, Lease, Outbox
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
 from domain.phone import to_e164
 from store.call_log import CallLog
 from store.db import Database
+from store.models import CallRecord, User
 from store.presence import PresenceRepository
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class PopService:
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._claims = claims
         self._devices: dict[str, tuple[float, tuple[int, str]]] = {}
+        self._rang: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> agents popped here
         self._holder = f"pop-{uuid.uuid4().hex}"
 
     def subscribe(self, bus: EventBus) -> None:
@@ -147,6 +151,9 @@ class PopService:
             "carrier": ev.carrier,
             "rang_at": ev.at.isoformat(),
         })
+        self._rang.setdefault(ev.call_id, set()).add(username)
+        while len(self._rang) > 10_000:
+            self._rang.popitem(last=False)
         if matches:
             await self._call_log.link_customer(ev.call_id, matches[0].customer_id, ev.at)
 
@@ -165,14 +172,24 @@ class PopService:
             await self._undo("answer", ev.call_id, ev.device)
             raise
 
+    async def _involved(self, call_id: str) -> set[str]:
+        """Who must hear that the call ended: agents whose presence is on it, the agent the record
+        names, and those this worker popped. Presence alone is not enough: a ring that timed out
+        may have put the agent back to ready (another bus group) before this handler runs."""
+        names = set(self._rang.pop(call_id, ()))
+        async with self._db.session() as session:
+            names.update(u.username for u in await PresenceRepository(session).on_call(call_id))
+            names.update((await session.scalars(
+                select(User.username).join(CallRecord, CallRecord.agent_id == User.id)
+                .where(CallRecord.call_id == call_id))).all())
+        return names
+
     async def on_ended(self, ev: CallEnded) -> None:
         if not await self._first_time("end", ev.call_id, ""):
             return
         try:
-            async with self._db.session() as session:
-                users = await PresenceRepository(session).on_call(ev.call_id)
-            for user in users:
-                await self._outbox.append(agent_stream(user.username), "call.ended", {
+            for username in sorted(await self._involved(ev.call_id)):
+                await self._outbox.append(agent_stream(username), "call.ended", {
                     "call_id": ev.call_id, "cause": ev.cause.value, "cause_code": ev.cause_code,
                     "talk_seconds": ev.talk_seconds, "ended_at": ev.at.isoformat(),
                 })
