@@ -1,10 +1,12 @@
-"""Seed 004 reports: notes by type, by operator and by customer over a date range; JSON or CSV."""
+"""Supervisor reports over a date range, JSON or CSV: notes by type, by operator and by customer (seed 004);
+agent activity and performance, outstanding debt and collection efficiency (seed 003)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,8 +15,10 @@ from fastapi.responses import Response
 from agent_ui import serialize
 from agent_ui.clock import day_range, local_today
 from agent_ui.deps import ServicesDep, SupervisorUser, current_user, unit_of_work
-from agent_ui.serialize import Names, iso
+from agent_ui.serialize import Names, iso, money
+from agent_ui.services import Services
 from domain.errors import InvalidInput
+from store.repositories.performance import CollectionsBy, agents_report, collections_report
 from store.repositories.reports import NoteRow, ReportBy, notes_report
 
 router = APIRouter(tags=["reports"], dependencies=[Depends(current_user)])
@@ -42,6 +46,31 @@ def _csv_values(key: str, row: NoteRow, n: Any) -> list[Any]:
             n.disposition_reason, n.disposition_resolution, n.complete, n.detail, n.comments]
 
 
+def _window(services: Services, since: date | None, until: date | None) -> tuple[date, date, datetime, datetime]:
+    """Local days ``from``..``to`` (default: the last 30 days) and their UTC ``[start, end)``."""
+    tz = services.settings.timezone
+    until = until or local_today(tz)
+    since = since or until - timedelta(days=30)
+    if since > until:
+        raise InvalidInput("from is after to", {"from": "must not be after to"})
+    start, end = day_range(since, until, tz)
+    assert start is not None
+    return since, until, start, end if end is not None else start + timedelta(days=1)
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _items_csv(columns: Sequence[str], items: Iterable[dict[str, Any]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    writer.writerows([_cell(item[c]) for c in columns] for item in items)
+    return _csv_response(buffer.getvalue(), filename)
+
+
 @router.get("/api/reports/notes", response_model=None)
 async def notes(
     _user: SupervisorUser, services: ServicesDep,
@@ -53,25 +82,16 @@ async def notes(
 ) -> dict[str, Any] | Response:
     """``by`` type (purpose / activity type), operator or customer; ``from``/``to`` are local dates
     (default: the last 30 days); ``key`` keeps one group."""
-    tz = services.settings.timezone
-    until = until or local_today(tz)
-    since = since or until - timedelta(days=30)
-    if since > until:
-        raise InvalidInput("from is after to", {"from": "must not be after to"})
-    start, end = day_range(since, until, tz)
-    assert start is not None
+    since, until, start, end = _window(services, since, until)
     async with unit_of_work(services) as session:
-        rows = await notes_report(session, by, start, end if end is not None else start + timedelta(days=1),
-                                  key)
+        rows = await notes_report(session, by, start, end, key)
         names = await Names.load(session, [r.note.operator_id for r in rows])
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(_CSV_COLUMNS)
         writer.writerows(_csv_row(r.key(by), r) for r in rows)
-        filename = f"notes-by-{by}-{since}-{until}.csv"
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return _csv_response(buffer.getvalue(), f"notes-by-{by}-{since}-{until}.csv")
     groups: dict[str, list[NoteRow]] = {}
     for row in rows:
         groups.setdefault(row.key(by), []).append(row)
@@ -81,3 +101,47 @@ async def notes(
                     "count": len(members), "notes": [serialize.interaction(m.note, names) for m in members]}
                    for k, members in groups.items()],
     }
+
+
+_AGENT_COLUMNS = ("agent", "calls", "talk_seconds", "promises", "kept_rate")
+_COLLECTION_COLUMNS = ("group", "outstanding", "overdue", "collected", "efficiency")
+
+
+@router.get("/api/reports/agents", response_model=None)
+async def agents(
+    _user: SupervisorUser, services: ServicesDep,
+    since: Annotated[date | None, Query(alias="from")] = None,
+    until: Annotated[date | None, Query(alias="to")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
+    """Per agent: calls handled and talk time (calls offered in range), promises taken in range and the
+    kept rate of those promises, kept / (kept + broken), ``null`` while none is settled."""
+    since, until, start, end = _window(services, since, until)
+    async with unit_of_work(services) as session:
+        rows = await agents_report(session, start, end)
+    items = [{"agent": r.agent, "calls": r.calls, "talk_seconds": r.talk_seconds, "promises": r.promises,
+              "kept_rate": r.kept_rate} for r in rows]
+    if format == "csv":
+        return _items_csv(_AGENT_COLUMNS, items, f"agents-{since}-{until}.csv")
+    return {"from": since.isoformat(), "to": until.isoformat(), "items": items}
+
+
+@router.get("/api/reports/collections", response_model=None)
+async def collections(
+    _user: SupervisorUser, services: ServicesDep,
+    by: CollectionsBy = "campaign",
+    since: Annotated[date | None, Query(alias="from")] = None,
+    until: Annotated[date | None, Query(alias="to")] = None,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
+    """Per campaign (or assigned agent, ``by=agent``) of the customers: outstanding balance and overdue
+    amount of active loans now, repayments and M-Pesa deposits posted in range, and the collection
+    efficiency collected / (collected + overdue), ``null`` when both are 0. Money as decimal strings."""
+    since, until, start, end = _window(services, since, until)
+    async with unit_of_work(services) as session:
+        rows = await collections_report(session, start, end, by)
+    items = [{"group": r.group, "outstanding": money(r.outstanding), "overdue": money(r.overdue),
+              "collected": money(r.collected), "efficiency": r.efficiency} for r in rows]
+    if format == "csv":
+        return _items_csv(_COLLECTION_COLUMNS, items, f"collections-by-{by}-{since}-{until}.csv")
+    return {"by": by, "from": since.isoformat(), "to": until.isoformat(), "items": items}
