@@ -7,8 +7,9 @@ For each backend (PostgreSQL, SQLite):
 2. one worker claims ``--single`` tasks one after another: per-claim latency p50/p99 (a claim is
    one transaction: BEGIN, the UPDATE ... WHERE id = (SELECT ... [FOR UPDATE SKIP LOCKED]) RETURNING,
    COMMIT, through SQLAlchemy's async engine, as the dialer runs it);
-3. ``--workers`` processes (each its own event loop and connection, as separate dialer workers)
-   claim ``--claims`` tasks in all: claims per second, latency p50/p99 under contention, and double
+3. ``--workers`` workers (``--mode processes``: each its own process, event loop and connection,
+   as separate dialer workers; ``--mode asyncio``: tasks of one event loop, each its own
+   connection) claim ``--claims`` tasks in all: claims per second, latency p50/p99 under contention, and double
    claims (ids returned twice, and rows whose reserved_by disagrees with the winner).
 
 Goals: p99 <= 5 ms, >= 500 claims/s with 4 workers, 0 double claims. Bounded: every phase stops at
@@ -179,10 +180,17 @@ async def _reserved(url: str) -> dict[int, int]:
 def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     single_ids, single_lat, s0, s1 = asyncio.run(_claims(url, 1, args.single, args.max_seconds))
     per = args.claims // args.workers
-    start_at = time.time() + 1.0
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        futures = [pool.submit(_worker, url, 2 + w, per, args.max_seconds, start_at) for w in range(args.workers)]
-        results = [f.result() for f in futures]
+    if args.mode == "processes":
+        start_at = time.time() + 1.0
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            futures = [pool.submit(_worker, url, 2 + w, per, args.max_seconds, start_at)
+                       for w in range(args.workers)]
+            results = [f.result() for f in futures]
+    else:
+        async def together() -> list[tuple[list[int], list[float], float, float]]:
+            return list(await asyncio.gather(*(_claims(url, 2 + w, per, args.max_seconds)
+                                               for w in range(args.workers))))
+        results = asyncio.run(together())
     ids = [i for r in results for i in r[0]]
     lat = [x for r in results for x in r[1]]
     wall = max(r[3] for r in results) - min(r[2] for r in results)
@@ -199,7 +207,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
         "backend": name, "single_claims": len(single_ids),
         "single_p50_ms": _pct(single_lat, 0.50) * 1000, "single_p99_ms": _pct(single_lat, 0.99) * 1000,
         "single_per_s": len(single_ids) / (s1 - s0) if s1 > s0 else 0.0,
-        "workers": args.workers, "claims": len(ids), "claims_per_s": len(ids) / wall if wall > 0 else 0.0,
+        "workers": f"{args.workers} {args.mode}", "claims": len(ids), "claims_per_s": len(ids) / wall if wall > 0 else 0.0,
         "p50_ms": _pct(lat, 0.50) * 1000, "p99_ms": _pct(lat, 0.99) * 1000,
         "mean_ms": statistics.fmean(lat) * 1000 if lat else float("nan"),
         "double_claims": doubles, "reserved_rows": reserved, "expected_rows": len(ids) + len(single_ids),
@@ -211,12 +219,12 @@ def report(r: dict[str, Any], load_s: float, tasks: int) -> None:
     print(f"\n== {r['backend']}: {tasks:,} queued tasks (loaded in {load_s:.1f} s)")
     print(f"  1 worker : {r['single_claims']:,} claims, p50 {r['single_p50_ms']:.2f} ms, "
           f"p99 {r['single_p99_ms']:.2f} ms, {r['single_per_s']:.0f} claims/s")
-    print(f"  {r['workers']} workers: {r['claims']:,} claims, {r['claims_per_s']:.0f} claims/s, "
+    print(f"  {r['workers']}: {r['claims']:,} claims, {r['claims_per_s']:.0f} claims/s, "
           f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms (under contention)")
     print(f"  double claims: {r['double_claims']}; reserved rows {r['reserved_rows']:,} "
           f"= claims {r['expected_rows']:,}: {'OK' if ok else 'MISMATCH'}")
     print(f"  goals: p99 <= 5 ms (1 worker): {'met' if r['single_p99_ms'] <= 5 else 'missed'}; "
-          f">= 500 claims/s with {r['workers']} workers: {'met' if r['claims_per_s'] >= 500 else 'missed'}; "
+          f">= 500 claims/s with {r['workers']}: {'met' if r['claims_per_s'] >= 500 else 'missed'}; "
           f"0 double claims: {'met' if r['double_claims'] == 0 else 'MISSED'}")
 
 
@@ -227,6 +235,8 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--mode", choices=("asyncio", "processes"), default="processes",
+                        help="the workers: processes (separate dialer workers) or asyncio tasks in one process")
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument("--pg-admin", default=os.environ.get("SWITCHBOARD_TEST_PG_ADMIN",
                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))

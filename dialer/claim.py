@@ -10,7 +10,10 @@ AND status = queued RETURNING id``.
   takes the write lock before it reads, so the SELECT and the UPDATE see the same, latest data; the
   ``status = queued`` re-check guards any other order. Run the claim in its own short transaction.
 
-Callbacks owned by an agent are offered to that agent only until ``owner_until``; then to anyone.
+Order: priority first (higher first), then the index's own order (``ix_call_tasks_pick`` read
+backwards, so PostgreSQL and SQLite need no sort even over a million rows); priorities are
+continuous scores, so ties are rare. Callbacks owned by an agent are offered to that agent only
+until ``owner_until``; then to anyone.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ async def claim_next(session: AsyncSession, *, campaign_id: int, agent_id: int, 
         pick = pick.where(CallTask.customer_id.not_in(exclude_customers))
     if is_postgres(session):
         pick = pick.with_for_update(skip_locked=True)
+        # A reservation need not survive a database crash (the task is simply queued again, and a
+        # dial re-checks the reservation), so its commit does not wait for the WAL flush.
+        await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     stmt = (
         update(CallTask)
         .where(CallTask.id == pick.scalar_subquery(), CallTask.status == TaskStatus.QUEUED)

@@ -26,6 +26,11 @@ SUPERVISORS = "supervisors"
 DIALER_PAUSE_REASON = "dialer"
 
 
+def carrier_of_device(device: str) -> str:
+    """``client:amina`` is a Twilio Client identity; ``PJSIP/1001`` (any channel tech) is Asterisk."""
+    return "twilio" if device.startswith("client:") else "asterisk"
+
+
 def agent_stream(username: str) -> str:
     """The agent's socket stream (the same name agent_ui's WebSocket reads)."""
     return f"agent:{username}"
@@ -63,7 +68,7 @@ class DialerContext:
     async def push_supervisors(self, type_: str, data: dict[str, Any]) -> None:
         await self.outbox.append(SUPERVISORS, type_, data)
 
-    async def carrier_pause(self, user: User, paused: bool, carrier: str = "asterisk") -> None:
+    async def carrier_pause(self, user: User, paused: bool, carrier: str | None = None) -> None:
         """Keep queue calls away from an agent in a dialer preview (paused, reason "dialer"), or
         give them back (ready). The presence row is not changed: the reservation is on the task."""
         if not user.extension:
@@ -71,7 +76,7 @@ class DialerContext:
         await self.bus.publish(AgentStateRequested(
             username=user.username, device=user.extension, state="paused" if paused else "ready",
             reason=DIALER_PAUSE_REASON if paused else None, queues=tuple(user.queues or ()),
-            carrier=carrier))
+            carrier=carrier or carrier_of_device(user.extension)))
 
     async def give_back(self, agent_id: int | None) -> None:
         """End the dialer's carrier pause of an agent who is ready again (no wrap-up to wait for)."""
