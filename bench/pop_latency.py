@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
+import asyncpg  # type: ignore[import-untyped]  # noqa: E402
 import websockets  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -273,12 +273,14 @@ async def bench_pbx(args: argparse.Namespace) -> None:
                     await member_paused("PJSIP/1001", False, within=15)
                     latencies: list[float] = []
                     for i in range(args.calls):
-                        after = agent.frames[-1]["seq"]
+                        after: int = agent.frames[-1]["seq"]
+
+                        def new_pop(f: dict[str, Any], a: int = after) -> bool:
+                            return bool(f["type"] == "call.ringing" and f["seq"] > a)
+
                         call = customer_call(AMINA_PHONE, DID_DIRECT, scenario="uac_abandon", hold_seconds=0.3)
                         try:
-                            frame = await agent.wait_for(
-                                lambda f, a=after: f["type"] == "call.ringing" and f["seq"] > a, 15,
-                                f"the pop of call {i}")
+                            frame = await agent.wait_for(new_pop, 15, f"the pop of call {i}")
                             received = time.time()
                             await agent.wait("call.ended", frame["data"]["call_id"], within=15)
                             await asyncio.to_thread(call.check, 15)

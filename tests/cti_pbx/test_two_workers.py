@@ -34,7 +34,7 @@ from tests.cti_pbx.workers import ServerProcess
 from tests.pbx.fixtures import Phones
 from tests.pbx.harness import DID_DIRECT, Pbx
 
-pytestmark = [pytest.mark.pbx, pytest.mark.redis,
+pytestmark = [pytest.mark.pbx, pytest.mark.redis, pytest.mark.postgres,
               pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
 REDIS_URL = "redis://127.0.0.1:6379/13"  # this module's own Redis database, flushed around each test
 LEASE_KEY = "sb:lease:ami:default"
