@@ -60,6 +60,6 @@ def create_app(settings: Settings, services: Services | None = None,
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(UploadLimit, max_bytes=settings.attachment_max_bytes)
-    for router in (*ROUTERS, *extra_routers()):
+    for router in (*ROUTERS, *extra_routers(settings)):
         app.include_router(router)
     return app

@@ -41,20 +41,26 @@ class Hooks:
 
 
 def default_components(settings: Settings) -> list[Component]:
-    """The parts ``create_app`` wires in when the caller names none."""
+    """The parts ``create_app`` wires in when the caller names none, in start order."""
     from agent_ui.live.component import LiveComponent
+    from agent_ui.routes.dialer import DialerComponent
 
     parts: list[Component] = [LiveComponent()]
     if settings.twilio.account_sid:  # the Twilio ACD lives in one process: see agent_ui.twilio_component
         from agent_ui.twilio_component import TwilioComponent
 
         parts.append(TwilioComponent())
+    if settings.dialer.enabled:
+        parts.append(DialerComponent())
     return parts
 
 
-def extra_routers() -> list[APIRouter]:
-    """Routers of the wired parts (live agent states, the WebSocket, the dialer, pages ...)."""
+def extra_routers(settings: Settings) -> list[APIRouter]:
+    """Routers of the wired parts: agent states, the WebSocket, Twilio, the dialer, the pages."""
+    from agent_ui.pages import build_pages_router
     from agent_ui.routes import agents, twilio
+    from agent_ui.routes.dialer import build_dialer_router
     from agent_ui.ws import build_ws_router
 
-    return [agents.router, build_ws_router(), twilio.router]
+    dialer = [build_dialer_router()] if settings.dialer.enabled else []
+    return [agents.router, build_ws_router(), twilio.router, *dialer, build_pages_router()]

@@ -48,6 +48,7 @@ class AmiSettings(BaseModel):
 
 
 class DialerSettings(BaseModel):
+    enabled: bool = True  # the progressive dialer runs in this process (click-to-call works either way)
     dial_template: str = "PJSIP/{national}@trunk"
     preview_seconds: float = 5.0
     preview_mode: Literal["auto", "click"] = "auto"
