@@ -172,3 +172,20 @@ async def test_pause_needs_a_known_code(live: Live) -> None:
     view = await live.presence.request("agent1", "paused", "lunch")
     assert (view.state, view.reason) == ("paused", "lunch")
     await _command(live, "paused", "lunch")
+
+
+async def test_call_ended_reaches_the_agent_after_a_ring_timeout_made_them_ready(live: Live) -> None:
+    from domain.events import AgentState, AgentStateChanged
+
+    await live.presence.request("agent1", "ready", None)
+    for ev in _ring("ast/4", "0712345678"):
+        await live.bus.publish(ev)
+    pop = await _until(live.outbox, agent_stream("agent1"), "call.ringing")
+    await _state(live, "ringing")
+    # the member's ring times out: Asterisk reports the member idle again before the caller hangs up
+    await live.bus.publish(AgentStateChanged(device="PJSIP/1001", state=AgentState.READY, queue="collections"))
+    await _state(live, "ready")
+    await live.bus.publish(CallEnded(call_id="ast/4", cause=EndCause.ABANDONED, cause_code=16))
+    ended = await _until(live.outbox, agent_stream("agent1"), "call.ended", pop.seq)
+    assert ended.data["call_id"] == "ast/4"
+    assert ended.data["cause"] == "abandoned"
