@@ -9,7 +9,7 @@ export async function initApprovals(ctx) {
   const list = $('#approvals');
   const pending = new Map();
   if (!(await has('/api/approvals'))) {
-    fill(list, h('li', { class: 'muted' }, 'Approvals need the dialer routes (GET /api/approvals), not on this server yet.'));
+    fill(list, h('li', { class: 'muted' }, 'The dialer is off on this server (SWITCHBOARD_DIALER__ENABLED=false), so there are no approvals to decide here.'));
     return;
   }
 

@@ -20,7 +20,7 @@ export function why(c) {
 export async function initDialerStatus(ctx) {
   const box = $('#dialer-status');
   if (!(await has('/api/dialer/status'))) {
-    fill(box, h('p', { class: 'muted' }, 'The dialer status needs GET /api/dialer/status, not on this server yet.'));
+    fill(box, h('p', { class: 'muted' }, 'The dialer is off on this server (SWITCHBOARD_DIALER__ENABLED=false): nothing is dialled.'));
     return;
   }
   let timer = null;
