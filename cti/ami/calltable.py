@@ -47,6 +47,7 @@ class CallInfo:
     answered_ts: float | None = None
     talk_seconds: int | None = None
     causes: dict[str, int] = field(default_factory=dict)  # Uniqueid -> Hangup Cause
+    dial_status: str | None = None  # outbound: DialEnd's DialStatus of the customer leg (NOANSWER, BUSY ...)
 
 
 class CallTable:

@@ -43,6 +43,14 @@ _CAUSES: dict[int, EndCause] = {
     19: EndCause.NO_ANSWER,
     21: EndCause.REJECTED,
 }
+# DialEnd DialStatus of an outbound call's customer leg -> the cause it means. Asterisk hangs up
+# both legs with Cause 0 ("Unknown") when Dial's ring timeout runs out; only DialEnd says NOANSWER.
+_DIAL_STATUS_CAUSES: dict[str, EndCause] = {
+    "NOANSWER": EndCause.NO_ANSWER,
+    "BUSY": EndCause.BUSY,
+    "CONGESTION": EndCause.FAILED,
+    "CHANUNAVAIL": EndCause.FAILED,
+}
 # OriginateResponse Reason (AST_CONTROL_*): 1 hangup, 3 ring timeout, 4 answered, 5 busy, 8 congestion
 _ORIGINATE_REASONS: dict[str, tuple[DialOutcome, str]] = {
     "0": (DialOutcome.FAILED, "no such extension or channel"),
@@ -101,6 +109,9 @@ def end_cause(call: CallInfo) -> tuple[EndCause, int | None]:
         code = next(iter(call.causes.values()))
     if call.abandoned:
         return EndCause.ABANDONED, code
+    told = _DIAL_STATUS_CAUSES.get(call.dial_status or "")
+    if told is not None and code not in _CAUSES:  # no Q.850 cause on the hangup (e.g. 0 after a ring timeout)
+        return told, code
     if code is None:
         return EndCause.FAILED, None
     return _CAUSES.get(code, EndCause.FAILED), code
@@ -215,6 +226,15 @@ def _newstate(table: CallTable, h: Headers, server: str) -> list[Event]:
                 queue=call.queue, hold_seconds=None, ring_seconds=None,
             )
         ]
+    return []
+
+
+def _dial_end(table: CallTable, h: Headers, server: str) -> list[Event]:
+    """Remember how an outbound call's dial of the customer ended (the hangup may not say)."""
+    call = table.calls.get(h.get("Linkedid", ""))
+    dest = h.get("DestUniqueid")
+    if call is not None and call.direction is Direction.OUTBOUND and dest and dest != call.first_leg:
+        call.dial_status = (h.get("DialStatus") or "").upper() or None
     return []
 
 
@@ -403,6 +423,7 @@ _HANDLERS: dict[str, Handler] = {
     "Newchannel": _newchannel,
     "Newstate": _newstate,
     "Hangup": _hangup,
+    "DialEnd": _dial_end,
     "UserEvent": _user_event,
     "DTMFEnd": _dtmf_end,
     "QueueCallerJoin": _caller_join,
