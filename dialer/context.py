@@ -78,13 +78,21 @@ class DialerContext:
             reason=DIALER_PAUSE_REASON if paused else None, queues=tuple(user.queues or ()),
             carrier=carrier or carrier_of_device(user.extension)))
 
-    async def give_back(self, agent_id: int | None) -> None:
-        """End the dialer's carrier pause of an agent who is ready again (no wrap-up to wait for)."""
+    async def give_back(self, agent_id: int | None, call_id: str | None = None) -> None:
+        """End the dialer's carrier pause of an agent who is ready again (no wrap-up to wait for).
+
+        ``call_id``: the dial that just ended. An agent still ``ringing`` on it is about to be
+        ready (the presence service handles the same CallEnded, maybe after us): a customer who was
+        busy or did not answer never connects the call, so the agent's state never leaves ringing
+        before the call ends. Without this the agent would stay paused at the carrier ("dialer")."""
         if agent_id is None:
             return
         async with self.database.session() as session:
             user = await session.get(User, agent_id)
-            state = await session.scalar(select(AgentPresence.state).where(AgentPresence.user_id == agent_id))
-        if user is not None and state == "ready":
+            row = (await session.execute(select(AgentPresence.state, AgentPresence.call_id)
+                                         .where(AgentPresence.user_id == agent_id))).first()
+        state, on_call = (row[0], row[1]) if row is not None else (None, None)
+        ending = call_id is not None and state == "ringing" and on_call == call_id
+        if user is not None and (state == "ready" or ending):
             await self.carrier_pause(user, False)
         self.poke()

@@ -151,7 +151,7 @@ class Outcomes:
                                                         "outcome": state, "next": next_info})
         if escalated is not None:
             await self.ctx.push_supervisors("dialer.escalated", escalated)
-        await self.ctx.give_back(agent_id)
+        await self.ctx.give_back(agent_id, call_id)
 
     async def on_interaction_saved(self, ev: InteractionSaved) -> None:
         self.ctx.poke()
