@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import CallRecord, PromiseToPay
@@ -37,33 +38,50 @@ class QueueStats:
 
 
 async def queue_stats(session: AsyncSession, *, now: datetime, tz: str, sl_seconds: int,
-                      queue: str | None = None) -> list[QueueStats]:
-    since = start_of_day(now, tz)
-    query = select(CallRecord).where(CallRecord.queue.is_not(None), CallRecord.offered_at >= since)
-    if queue is not None:
-        query = query.where(CallRecord.queue == queue)
-    rows = (await session.execute(query)).scalars().all()
-    by_queue: dict[str, list[CallRecord]] = {}
-    for row in rows:
-        assert row.queue is not None
-        by_queue.setdefault(row.queue, []).append(row)
-    if queue is not None:
-        by_queue.setdefault(queue, [])
+                      queue: str | None = None, queues: Collection[str] | None = None) -> list[QueueStats]:
+    """Today's figures per queue (all queues, or ``queue`` / ``queues`` only), in one aggregate query."""
+    wanted = set(queues or ()) | ({queue} if queue is not None else set())
+    c = CallRecord
+    waiting = and_(c.answered_at.is_(None), c.ended_at.is_(None), not_(c.abandoned))
+    answered = c.answered_at.is_not(None)
+    query = (
+        select(
+            c.queue,
+            _count(waiting),
+            func.min(case((waiting, func.coalesce(c.queued_at, c.offered_at)), else_=None)),
+            _count(answered),
+            _count(c.abandoned.is_(True)),
+            _count(and_(answered, func.coalesce(c.hold_seconds, 0) <= sl_seconds)),
+        )
+        .where(c.queue.is_not(None), c.offered_at >= start_of_day(now, tz))
+        .group_by(c.queue)
+    )
+    if wanted:
+        query = query.where(c.queue.in_(sorted(wanted)))
+    rows = {name: rest for name, *rest in (await session.execute(query)).all()}
     out = []
-    for name, calls in sorted(by_queue.items()):
-        waiting = [c for c in calls if c.answered_at is None and c.ended_at is None and not c.abandoned]
-        answered = [c for c in calls if c.answered_at is not None]
-        abandoned = [c for c in calls if c.abandoned]
-        in_sl = [c for c in answered if (c.hold_seconds or 0) <= sl_seconds]
-        offered = len(answered) + len(abandoned)
-        longest = max((now - (c.queued_at or c.offered_at) for c in waiting), default=timedelta(0))
+    for name in sorted(set(rows) | wanted):
+        n_waiting, oldest, n_answered, n_abandoned, in_sl = rows.get(name, (0, None, 0, 0, 0))
+        offered = int(n_answered) + int(n_abandoned)
+        longest = now - _utc(oldest) if oldest is not None else timedelta(0)
         out.append(QueueStats(
-            queue=name, waiting=len(waiting), longest_wait_seconds=max(0, int(longest.total_seconds())),
-            answered=len(answered), abandoned=len(abandoned),
-            abandon_rate=len(abandoned) / offered if offered else 0.0,
-            service_level=len(in_sl) / offered if offered else 1.0,
+            queue=name, waiting=int(n_waiting), longest_wait_seconds=max(0, int(longest.total_seconds())),
+            answered=int(n_answered), abandoned=int(n_abandoned),
+            abandon_rate=int(n_abandoned) / offered if offered else 0.0,
+            service_level=int(in_sl) / offered if offered else 1.0,
         ))
     return out
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _utc(value: datetime | str) -> datetime:
+    """MIN() over a datetime: a datetime on PostgreSQL, the stored text on SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 async def promises_today(session: AsyncSession, *, now: datetime, tz: str) -> dict[str, object]:

@@ -72,9 +72,10 @@ class LiveComponent:
                 await asyncio.sleep(1.0)
 
         services.supervisor.spawn("wrapup-expiry", expire_wrapups)
+        services.supervisor.spawn("wallboard-flush", wallboard.run)
         services.extras.update(presence=presence, wallboard=wallboard, pop=pop, call_log=call_log,
                                bridges=bridges)
         log.info("live layer started with %d Asterisk server(s)", len(bridges))
 
     async def stop(self, services: Services) -> None:
-        await services.supervisor.cancel("wrapup-expiry")
+        await services.supervisor.cancel("wrapup-expiry", "wallboard-flush")

@@ -1,16 +1,16 @@
 """The supervisor wallboard, pushed from the event stream (no polling).
 
-Call events are applied to the call log first and then the queue's figures are recomputed and
-pushed to the ``supervisors`` stream, in the same handler, so the figures never lag the record.
-Agent states reach the same stream from the presence service.
+Call events are applied to the call log, which marks the call's queue dirty; one supervised loop
+(:meth:`WallboardService.run`) recomputes the dirty queues' figures at most every
+``FLUSH_SECONDS`` with one aggregate query and pushes ``wallboard.queue`` to the ``supervisors``
+stream, so a busy queue costs one query per tick, not one per event. Agent states reach the same
+stream from the presence service.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.live.presence import SUPERVISORS
 from bus.base import EventBus, Outbox
@@ -29,10 +29,10 @@ from domain.events import (
 )
 from store.call_log import CallLog
 from store.db import Database
-from store.models import CallRecord
 from store.presence import PresenceRepository
 from store.wallboard_queries import promises_today, queue_stats
 
+FLUSH_SECONDS = 0.5
 CALL_EVENTS: tuple[type[CallEvent], ...] = (
     CallOffered, IvrInput, CallQueued, AgentRinging, AgentConnected, CallEnded, CallAbandoned,
 )
@@ -43,6 +43,7 @@ class WallboardService:
                  service_level_seconds: int) -> None:
         self._db, self._outbox, self._call_log = database, outbox, call_log
         self._tz, self._sl = timezone, service_level_seconds
+        self._dirty: set[str] = set()
 
     def subscribe(self, bus: EventBus) -> None:
         for event_type in CALL_EVENTS:
@@ -51,15 +52,30 @@ class WallboardService:
         bus.subscribe(PaymentReceived, self.on_money_event, group="wallboard-promises")
 
     async def on_call_event(self, event: CallEvent) -> None:
-        await self._call_log.record(event)
-        async with self._db.session() as session:
-            queue = (await session.get(CallRecord, await _record_id(session, event.call_id)))
-            name = queue.queue if queue is not None else None
-            if name is None:
-                return
-            stats = await queue_stats(session, now=utcnow(), tz=self._tz, sl_seconds=self._sl, queue=name)
-        for item in stats:
-            await self._outbox.append(SUPERVISORS, "wallboard.queue", item.to_json())
+        queue = await self._call_log.record(event)
+        if queue is not None:
+            self._dirty.add(queue)
+
+    async def flush(self) -> int:
+        """Push the figures of the queues changed since the last flush; returns how many."""
+        if not self._dirty:
+            return 0
+        queues, self._dirty = self._dirty, set()
+        try:
+            async with self._db.session() as session:
+                stats = await queue_stats(session, now=utcnow(), tz=self._tz, sl_seconds=self._sl, queues=queues)
+            for item in stats:
+                await self._outbox.append(SUPERVISORS, "wallboard.queue", item.to_json())
+        except BaseException:
+            self._dirty |= queues  # pushed again next time
+            raise
+        return len(stats)
+
+    async def run(self, every: float = FLUSH_SECONDS) -> None:
+        """The flush loop (run under the task supervisor, which logs and restarts on failure)."""
+        while True:
+            await asyncio.sleep(every)
+            await self.flush()
 
     async def on_money_event(self, _event: InteractionSaved | PaymentReceived) -> None:
         async with self._db.session() as session:
@@ -81,9 +97,3 @@ class WallboardService:
             "service_level_seconds": self._sl,
         }
 
-
-async def _record_id(session: AsyncSession, call_id: str) -> int | None:
-    found: int | None = (
-        await session.execute(select(CallRecord.id).where(CallRecord.call_id == call_id))
-    ).scalar()
-    return found
