@@ -2,16 +2,24 @@
 
 Each event sets only the fields it knows, so the record converges whatever order the events
 arrive in (the Redis bus orders per event type, not across types) and a replayed event changes
-nothing. Two workers racing to create the same row: the loser retries as an update.
+nothing. Most events are one ``INSERT ... ON CONFLICT (call_id) DO UPDATE`` whose SET clause
+states the same per-field rules in SQL (earliest time wins, a known value is kept, ...), so two
+workers racing on one call need no retry; IVR choices and the end of a call (which read the row)
+take the read-modify-write path, where the loser of a creation race retries as an update.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from domain.events import (
     AgentConnected,
@@ -28,6 +36,9 @@ from domain.phone import to_e164
 from store.db import Database
 from store.models import CallRecord, DialAttempt, User
 
+Values = dict[str, Any]
+SetClause = Callable[[Any], Mapping[str, Any]]  # excluded -> the SET clause
+
 
 def _earliest(current: datetime | None, new: datetime) -> datetime:
     return new if current is None or new < current else current
@@ -37,23 +48,83 @@ class CallLog:
     def __init__(self, database: Database, region: str) -> None:
         self._db = database
         self._region = region
+        self._postgres = database.engine.dialect.name == "postgresql"
 
     def _number(self, raw: str | None) -> str | None:
         if not raw:
             return None
         return to_e164(raw, self._region) or raw
 
-    async def record(self, event: CallEvent) -> None:
+    async def record(self, event: CallEvent) -> str | None:
+        """Apply ``event`` to its call's record; returns the record's queue (None if not known yet)."""
         for attempt in range(3):
             try:
                 async with self._db.session() as session:
-                    await self._apply(session, event)
-                return
+                    upsert = self._upsert_of(event)
+                    if upsert is not None:
+                        return await self._upsert(session, event, *upsert)
+                    return await self._apply(session, event)
             except IntegrityError:
                 if attempt == 2:
                     raise
+        return None  # pragma: no cover (the loop returns or raises)
 
-    async def _apply(self, session: AsyncSession, event: CallEvent) -> None:
+    # -- one statement per event ----------------------------------------------------------------
+    def _upsert_of(self, event: CallEvent) -> tuple[Values, SetClause] | None:
+        """(the new row's event fields, the SET clause for an existing row), or None: read the row."""
+        c = CallRecord
+        match event:
+            case CallOffered():
+                return ({"direction": event.direction.value, "caller_number": self._number(event.caller_number),
+                         "dialed_number": self._number(event.dialed_number)},
+                        lambda ex: {"direction": ex.direction, "caller_number": _kept(c.caller_number, ex),
+                                    "dialed_number": _kept(c.dialed_number, ex)})
+            case CallQueued():
+                return ({"queue": event.queue, "queued_at": event.at,
+                         "caller_number": self._number(event.caller_number)},
+                        lambda ex: {"queue": ex.queue, "queued_at": _earliest_sql(c.queued_at, ex),
+                                    "caller_number": _kept(c.caller_number, ex)})
+            case AgentRinging():
+                ringing = c.answered_at.is_(None)  # the agent who answers wins over those who only rang
+                return ({"queue": event.queue, "caller_number": self._number(event.caller_number),
+                         "device": event.device, "agent_id": _agent_id(event.device)},
+                        lambda ex: {"queue": _kept(c.queue, ex), "caller_number": _kept(c.caller_number, ex),
+                                    "device": case((ringing, ex.device), else_=c.device),
+                                    "agent_id": case((ringing, ex.agent_id), else_=c.agent_id)})
+            case AgentConnected():
+                return ({"device": event.device, "agent_id": _agent_id(event.device), "answered_at": event.at,
+                         "hold_seconds": event.hold_seconds, "ring_seconds": event.ring_seconds,
+                         "queue": event.queue},
+                        lambda ex: {"device": ex.device, "agent_id": ex.agent_id,
+                                    "answered_at": _earliest_sql(c.answered_at, ex),
+                                    "hold_seconds": func.coalesce(ex.hold_seconds, c.hold_seconds),
+                                    "ring_seconds": func.coalesce(ex.ring_seconds, c.ring_seconds),
+                                    "queue": _kept(c.queue, ex)})
+            case CallAbandoned():
+                return ({"abandoned": True, "cause": EndCause.ABANDONED.value, "queue": event.queue,
+                         "hold_seconds": event.hold_seconds, "ended_at": event.at},
+                        lambda ex: {"abandoned": true(), "cause": ex.cause, "queue": _kept(c.queue, ex),
+                                    "hold_seconds": ex.hold_seconds, "ended_at": _kept(c.ended_at, ex)})
+        return None
+
+    async def _upsert(self, session: AsyncSession, event: CallEvent, fields: Values,
+                      rules: SetClause) -> str | None:
+        insert = postgresql.insert if self._postgres else sqlite.insert
+        values: Values = {"call_id": event.call_id, "direction": "inbound", "carrier": event.carrier,
+                          "server": event.server, "offered_at": event.at, "ivr": [], "abandoned": False}
+        if event.call_id.startswith("sb-"):  # our own dial knows its customer
+            values.update(direction="outbound", attempt_id=event.call_id, customer_id=(
+                select(DialAttempt.customer_id).where(DialAttempt.id == event.call_id).scalar_subquery()))
+        values.update(fields)
+        stmt = insert(CallRecord).values(values)
+        ex = stmt.excluded
+        update = {**rules(ex), "offered_at": _earliest_sql(CallRecord.offered_at, ex)}
+        stmt = stmt.on_conflict_do_update(index_elements=[CallRecord.call_id], set_=update)
+        queue: str | None = (await session.execute(stmt.returning(CallRecord.queue))).scalar_one()
+        return queue
+
+    # -- read, change, write (IVR choices, the end of a call) ------------------------------------
+    async def _apply(self, session: AsyncSession, event: CallEvent) -> str | None:
         row = (
             await session.execute(select(CallRecord).where(CallRecord.call_id == event.call_id))
         ).scalar_one_or_none()
@@ -70,45 +141,13 @@ class CallLog:
             session.add(row)
         row.offered_at = _earliest(row.offered_at, event.at)
         match event:
-            case CallOffered():
-                self._offered(row, event)
             case IvrInput():
                 choice = f"{event.menu}:{event.digit}"
                 if choice not in row.ivr:
                     row.ivr = [*row.ivr, choice]
-            case CallQueued():
-                row.queue = event.queue
-                row.queued_at = _earliest(row.queued_at, event.at)
-                row.caller_number = row.caller_number or self._number(event.caller_number)
-            case AgentRinging():
-                row.queue = row.queue or event.queue
-                row.caller_number = row.caller_number or self._number(event.caller_number)
-                if row.answered_at is None:  # the agent who answers wins over those who only rang
-                    row.device = event.device
-                    row.agent_id = await _agent_id(session, event.device)
-            case AgentConnected():
-                await self._connected(session, row, event)
             case CallEnded():
                 self._ended(row, event)
-            case CallAbandoned():
-                row.abandoned = True
-                row.cause = EndCause.ABANDONED.value
-                row.queue = row.queue or event.queue
-                row.hold_seconds = event.hold_seconds
-                row.ended_at = row.ended_at or event.at
-
-    def _offered(self, row: CallRecord, ev: CallOffered) -> None:
-        row.direction = ev.direction.value
-        row.caller_number = row.caller_number or self._number(ev.caller_number)
-        row.dialed_number = row.dialed_number or self._number(ev.dialed_number)
-
-    async def _connected(self, session: AsyncSession, row: CallRecord, ev: AgentConnected) -> None:
-        row.device = ev.device
-        row.agent_id = await _agent_id(session, ev.device)
-        row.answered_at = _earliest(row.answered_at, ev.at)
-        row.hold_seconds = ev.hold_seconds if ev.hold_seconds is not None else row.hold_seconds
-        row.ring_seconds = ev.ring_seconds if ev.ring_seconds is not None else row.ring_seconds
-        row.queue = row.queue or ev.queue
+        return row.queue
 
     def _ended(self, row: CallRecord, ev: CallEnded) -> None:
         row.ended_at = row.ended_at or ev.at
@@ -125,22 +164,26 @@ class CallLog:
     async def link_customer(self, call_id: str, customer_id: int, at: datetime) -> None:
         """Remember the matched customer (the pop's first match). The pop and the call log consume
         independently, so the row may not exist yet: create it then (the log fills in the rest)."""
-        for attempt in range(3):
-            try:
-                async with self._db.session() as session:
-                    row = (
-                        await session.execute(select(CallRecord).where(CallRecord.call_id == call_id))
-                    ).scalar_one_or_none()
-                    if row is None:
-                        session.add(CallRecord(call_id=call_id, direction="inbound", offered_at=at, ivr=[],
-                                               customer_id=customer_id))
-                    elif row.customer_id is None:
-                        row.customer_id = customer_id
-                return
-            except IntegrityError:
-                if attempt == 2:
-                    raise
+        insert = postgresql.insert if self._postgres else sqlite.insert
+        stmt = insert(CallRecord).values(call_id=call_id, direction="inbound", offered_at=at, ivr=[],
+                                         customer_id=customer_id, abandoned=False)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[CallRecord.call_id],
+            set_={"customer_id": func.coalesce(CallRecord.customer_id, stmt.excluded.customer_id)})
+        async with self._db.session() as session:
+            await session.execute(stmt)
 
 
-async def _agent_id(session: AsyncSession, device: str) -> int | None:
-    return (await session.execute(select(User.id).where(User.extension == device))).scalar_one_or_none()
+def _kept(current: InstrumentedAttribute[Any], ex: Any) -> ColumnElement[Any]:
+    """A value once known is kept: COALESCE(stored, the event's)."""
+    return func.coalesce(current, getattr(ex, current.key))
+
+
+def _earliest_sql(current: InstrumentedAttribute[Any], ex: Any) -> ColumnElement[Any]:
+    """The earliest of the stored and the event's time (either may be NULL), like :func:`_earliest`."""
+    new = getattr(ex, current.key)
+    return case((current.is_(None), new), (new.is_(None), current), (new < current, new), else_=current)
+
+
+def _agent_id(device: str) -> ScalarSelect[int]:
+    return select(User.id).where(User.extension == device).limit(1).scalar_subquery()
