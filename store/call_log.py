@@ -119,6 +119,8 @@ class CallLog:
         stmt = insert(CallRecord).values(values)
         ex = stmt.excluded
         update = {**rules(ex), "offered_at": _earliest_sql(CallRecord.offered_at, ex)}
+        if event.call_id.startswith("sb-"):  # the row may come from the pop's link_customer
+            update.update(attempt_id=_kept(CallRecord.attempt_id, ex), customer_id=_kept(CallRecord.customer_id, ex))
         stmt = stmt.on_conflict_do_update(index_elements=[CallRecord.call_id], set_=update)
         queue: str | None = (await session.execute(stmt.returning(CallRecord.queue))).scalar_one()
         return queue
@@ -165,7 +167,9 @@ class CallLog:
         """Remember the matched customer (the pop's first match). The pop and the call log consume
         independently, so the row may not exist yet: create it then (the log fills in the rest)."""
         insert = postgresql.insert if self._postgres else sqlite.insert
-        stmt = insert(CallRecord).values(call_id=call_id, direction="inbound", offered_at=at, ivr=[],
+        ours = call_id.startswith("sb-")  # our own dial: outbound, and the call_id is the attempt's id
+        stmt = insert(CallRecord).values(call_id=call_id, direction="outbound" if ours else "inbound",
+                                         attempt_id=call_id if ours else None, offered_at=at, ivr=[],
                                          customer_id=customer_id, abandoned=False)
         stmt = stmt.on_conflict_do_update(
             index_elements=[CallRecord.call_id],
