@@ -14,12 +14,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, true
+from sqlalchemy import ColumnElement, Executable, Table, bindparam, case, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.selectable import ScalarSelect
 
 from domain.events import (
     AgentConnected,
@@ -37,6 +35,9 @@ from store.db import Database
 from store.models import CallRecord, DialAttempt, User
 
 Values = dict[str, Any]
+CALL_RECORDS: Table = CallRecord.__table__  # type: ignore[assignment]
+AGENT_OF = "agent_of_device"  # parameter: agent_id is the id of the user with this extension
+CUSTOMER_OF = "customer_of_attempt"  # parameter: customer_id is this dial attempt's customer
 SetClause = Callable[[Any], Mapping[str, Any]]  # excluded -> the SET clause
 
 
@@ -48,7 +49,9 @@ class CallLog:
     def __init__(self, database: Database, region: str) -> None:
         self._db = database
         self._region = region
-        self._postgres = database.engine.dialect.name == "postgresql"
+        self._insert = postgresql.insert if database.engine.dialect.name == "postgresql" else sqlite.insert
+        self._statements: dict[tuple[type[CallEvent], bool], Executable] = {}
+        self._link = self._link_statement()
 
     def _number(self, raw: str | None) -> str | None:
         if not raw:
@@ -87,12 +90,12 @@ class CallLog:
             case AgentRinging():
                 ringing = c.answered_at.is_(None)  # the agent who answers wins over those who only rang
                 return ({"queue": event.queue, "caller_number": self._number(event.caller_number),
-                         "device": event.device, "agent_id": _agent_id(event.device)},
+                         "device": event.device, AGENT_OF: event.device},
                         lambda ex: {"queue": _kept(c.queue, ex), "caller_number": _kept(c.caller_number, ex),
                                     "device": case((ringing, ex.device), else_=c.device),
                                     "agent_id": case((ringing, ex.agent_id), else_=c.agent_id)})
             case AgentConnected():
-                return ({"device": event.device, "agent_id": _agent_id(event.device), "answered_at": event.at,
+                return ({"device": event.device, AGENT_OF: event.device, "answered_at": event.at,
                          "hold_seconds": event.hold_seconds, "ring_seconds": event.ring_seconds,
                          "queue": event.queue},
                         lambda ex: {"device": ex.device, "agent_id": ex.agent_id,
@@ -109,21 +112,38 @@ class CallLog:
 
     async def _upsert(self, session: AsyncSession, event: CallEvent, fields: Values,
                       rules: SetClause) -> str | None:
-        insert = postgresql.insert if self._postgres else sqlite.insert
-        values: Values = {"call_id": event.call_id, "direction": "inbound", "carrier": event.carrier,
+        params: Values = {"call_id": event.call_id, "direction": "inbound", "carrier": event.carrier,
                           "server": event.server, "offered_at": event.at, "ivr": [], "abandoned": False}
-        if event.call_id.startswith("sb-"):  # our own dial knows its customer
-            values.update(direction="outbound", attempt_id=event.call_id, customer_id=(
-                select(DialAttempt.customer_id).where(DialAttempt.id == event.call_id).scalar_subquery()))
-        values.update(fields)
-        stmt = insert(CallRecord).values(values)
+        ours = event.call_id.startswith("sb-")
+        if ours:  # our own dial knows its customer
+            params.update(direction="outbound", attempt_id=event.call_id, **{CUSTOMER_OF: event.call_id})
+        params.update(fields)
+        key = (type(event), ours)
+        stmt = self._statements.get(key)
+        if stmt is None:
+            stmt = self._statements[key] = self._build(tuple(params), rules, ours)
+        queue: str | None = (await session.execute(stmt, params)).scalar_one()
+        return queue
+
+    def _build(self, names: tuple[str, ...], rules: SetClause, ours: bool) -> Executable:
+        """The upsert of one event type, with a parameter per value (built once, then reused)."""
+        table = CALL_RECORDS
+        values: Values = {}
+        for name in names:
+            if name == AGENT_OF:
+                values["agent_id"] = (select(User.id).where(User.extension == bindparam(AGENT_OF))
+                                      .limit(1).scalar_subquery())
+            elif name == CUSTOMER_OF:
+                values["customer_id"] = (select(DialAttempt.customer_id)
+                                         .where(DialAttempt.id == bindparam(CUSTOMER_OF)).scalar_subquery())
+            else:
+                values[name] = bindparam(name, type_=table.c[name].type)
+        stmt = self._insert(table).values(values)
         ex = stmt.excluded
         update = {**rules(ex), "offered_at": _earliest_sql(CallRecord.offered_at, ex)}
-        if event.call_id.startswith("sb-"):  # the row may come from the pop's link_customer
+        if ours:  # the row may come from the pop's link_customer
             update.update(attempt_id=_kept(CallRecord.attempt_id, ex), customer_id=_kept(CallRecord.customer_id, ex))
-        stmt = stmt.on_conflict_do_update(index_elements=[CallRecord.call_id], set_=update)
-        queue: str | None = (await session.execute(stmt.returning(CallRecord.queue))).scalar_one()
-        return queue
+        return stmt.on_conflict_do_update(index_elements=[table.c.call_id], set_=update).returning(table.c.queue)
 
     # -- read, change, write (IVR choices, the end of a call) ------------------------------------
     async def _apply(self, session: AsyncSession, event: CallEvent) -> str | None:
@@ -166,28 +186,28 @@ class CallLog:
     async def link_customer(self, call_id: str, customer_id: int, at: datetime) -> None:
         """Remember the matched customer (the pop's first match). The pop and the call log consume
         independently, so the row may not exist yet: create it then (the log fills in the rest)."""
-        insert = postgresql.insert if self._postgres else sqlite.insert
         ours = call_id.startswith("sb-")  # our own dial: outbound, and the call_id is the attempt's id
-        stmt = insert(CallRecord).values(call_id=call_id, direction="outbound" if ours else "inbound",
-                                         attempt_id=call_id if ours else None, offered_at=at, ivr=[],
-                                         customer_id=customer_id, abandoned=False)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[CallRecord.call_id],
-            set_={"customer_id": func.coalesce(CallRecord.customer_id, stmt.excluded.customer_id)})
+        params: Values = {"call_id": call_id, "direction": "outbound" if ours else "inbound",
+                  "attempt_id": call_id if ours else None, "offered_at": at, "ivr": [],
+                  "customer_id": customer_id, "abandoned": False}
         async with self._db.session() as session:
-            await session.execute(stmt)
+            await session.execute(self._link, params)
+
+    def _link_statement(self) -> Executable:
+        table = CALL_RECORDS
+        stmt = self._insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in (
+            "call_id", "direction", "attempt_id", "offered_at", "ivr", "customer_id", "abandoned")})
+        return stmt.on_conflict_do_update(
+            index_elements=[table.c.call_id],
+            set_={"customer_id": func.coalesce(CallRecord.customer_id, stmt.excluded.customer_id)})
 
 
-def _kept(current: InstrumentedAttribute[Any], ex: Any) -> ColumnElement[Any]:
+def _kept(current: Any, ex: Any) -> ColumnElement[Any]:
     """A value once known is kept: COALESCE(stored, the event's)."""
     return func.coalesce(current, getattr(ex, current.key))
 
 
-def _earliest_sql(current: InstrumentedAttribute[Any], ex: Any) -> ColumnElement[Any]:
+def _earliest_sql(current: Any, ex: Any) -> ColumnElement[Any]:
     """The earliest of the stored and the event's time (either may be NULL), like :func:`_earliest`."""
     new = getattr(ex, current.key)
     return case((current.is_(None), new), (new.is_(None), current), (new < current, new), else_=current)
-
-
-def _agent_id(device: str) -> ScalarSelect[int]:
-    return select(User.id).where(User.extension == device).limit(1).scalar_subquery()

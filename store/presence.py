@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, cast, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import AgentPresence, User, utcnow
@@ -35,6 +37,46 @@ class AgentView:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    """The user fields an :class:`AgentView` shows (what a device -> agent cache keeps)."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    device: str | None
+    queues: tuple[str, ...]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> AgentIdentity:
+        return cls(user.id, user.username, user.display_name, user.role.value, user.extension,
+                   tuple(user.queues or ()), user.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceRow:
+    user_id: int
+    state: str
+    reason: str | None
+    since: datetime
+    call_id: str | None
+    wrapup_until: datetime | None
+
+    def view(self, who: AgentIdentity) -> AgentView:
+        return AgentView(
+            user_id=who.user_id, username=who.username, display_name=who.display_name, role=who.role,
+            device=who.device, queues=who.queues, state=self.state, reason=self.reason, since=self.since,
+            call_id=self.call_id, wrapup_until=self.wrapup_until,
+        )
+
+
+_ROW = (AgentPresence.user_id, AgentPresence.state, AgentPresence.reason, AgentPresence.since,
+        AgentPresence.call_id, AgentPresence.wrapup_until)
+_IDENTITY = (User.id, User.username, User.display_name, User.role, User.extension, User.queues, User.created_at)
+
+
 def _view(user: User, row: AgentPresence | None) -> AgentView:
     return AgentView(
         user_id=user.id, username=user.username, display_name=user.display_name, role=user.role.value,
@@ -51,6 +93,54 @@ class PresenceRepository:
 
     async def user_by_device(self, device: str) -> User | None:
         return (await self._s.execute(select(User).where(User.extension == device))).scalar_one_or_none()
+
+    async def identity_by_device(self, device: str) -> AgentIdentity | None:
+        found = (await self._s.execute(select(*_IDENTITY).where(User.extension == device).limit(1))).first()
+        if found is None:
+            return None
+        uid, username, display_name, role, extension, queues, created_at = found
+        return AgentIdentity(uid, username, display_name, role.value, extension, tuple(queues or ()), created_at)
+
+    async def move_device(
+        self, device: str, state: str, *, call_id: str | None = None, only_from: Sequence[str], now: datetime,
+    ) -> PresenceRow | None:
+        """Move the agent whose extension is ``device`` to ``state`` (no reason, no wrap-up) if their
+        state is one of ``only_from``, in one conditional statement; None when nothing changed.
+
+        The same rules as :meth:`set_state`: ``since`` moves only when state, reason or call change;
+        leaving a call for ready stamps ``last_call_ended_at``. An agent with no row is logged out:
+        with ``logged_out`` in ``only_from`` the row is created (INSERT ... ON CONFLICT DO UPDATE
+        ... WHERE), otherwise it is a plain UPDATE ... WHERE.
+        """
+        p = AgentPresence
+        changed = or_(p.state != state, p.reason.is_not(None), p.call_id.is_distinct_from(call_id))
+        ended: Any = p.last_call_ended_at
+        if state == "wrap_up":
+            ended = now
+        elif state == "ready":
+            ended = case((p.state.in_(("on_call", "wrap_up")), now), else_=p.last_call_ended_at)
+        new = {"state": state, "reason": None, "call_id": call_id, "wrapup_until": None,
+               "since": case((changed, now), else_=p.since), "last_call_ended_at": ended}
+        allowed = p.state.in_(tuple(only_from))
+        user_id = select(User.id).where(User.extension == device).limit(1)
+        stmt: Any
+        if "logged_out" in only_from:
+            postgres = self._s.get_bind().dialect.name == "postgresql"
+            insert = postgresql.insert if postgres else sqlite.insert
+            first = {"state": state, "reason": None, "since": now, "call_id": call_id, "wrapup_until": None,
+                     "last_call_ended_at": now if state == "wrap_up" else None}
+            # PostgreSQL types a bare parameter in a SELECT list as text: cast it. SQLite must not
+            # (CAST(... AS DATETIME) makes a number of the stored text).
+            source = select(User.id, *(
+                cast(literal(v, getattr(p, k).type), getattr(p, k).type) if postgres else literal(v, getattr(p, k).type)
+                for k, v in first.items()))
+            columns = ["user_id", *first]
+            stmt = insert(p).from_select(columns, source.where(User.extension == device).limit(1))
+            stmt = stmt.on_conflict_do_update(index_elements=[p.user_id], set_=new, where=allowed)
+        else:
+            stmt = update(p).where(p.user_id == user_id.scalar_subquery(), allowed).values(new)
+        found = (await self._s.execute(stmt.returning(*_ROW))).first()
+        return None if found is None else PresenceRow(*found)
 
     async def user_by_name(self, username: str) -> User | None:
         return (await self._s.execute(select(User).where(User.username == username))).scalar_one_or_none()

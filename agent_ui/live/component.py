@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from agent_ui.live.devices import DeviceDirectory
 from agent_ui.live.lookup import StoreCallerLookup
 from agent_ui.live.pop import PopService
 from agent_ui.live.presence import PresenceService
@@ -44,13 +45,15 @@ class LiveComponent:
             raise SwitchboardError("the live layer needs the bus and the outbox")
         db = services.database
         call_log = CallLog(db, settings.default_region)
+        devices = DeviceDirectory(db)  # device -> agent, shared by the pop and presence
         presence = PresenceService(db, bus, outbox, wrapup_seconds=settings.wrapup_seconds,
                                    is_pause_code=lambda code: _is_pause_code(services, code),
-                                   carrier_of=carrier_of)
+                                   carrier_of=carrier_of, devices=devices)
         lookup = StoreCallerLookup(db, region=settings.default_region, default_timezone=settings.timezone)
         # several workers (Redis): each pop frame is claimed once across them
         claims = services.lease if settings.redis_url else None
-        pop = PopService(db, outbox, lookup, call_log, region=settings.default_region, claims=claims)
+        pop = PopService(db, outbox, lookup, call_log, region=settings.default_region, claims=claims,
+                         devices=devices)
         wallboard = WallboardService(db, outbox, call_log, timezone=settings.timezone,
                                      service_level_seconds=settings.service_level_seconds)
         for part in (presence, pop, wallboard):

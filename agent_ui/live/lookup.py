@@ -1,4 +1,10 @@
-"""The pop's caller lookup over the store: matches with a short summary, and call-scoped grants."""
+"""The pop's caller lookup over the store: matches with a short summary, and call-scoped grants.
+
+One session, a fixed number of statements whatever the number of matches: who has the number
+(customers and contacts, one UNION ALL), the summaries of all matched customers (one query:
+active loans aggregated, the first open promise and the last interaction ranked per customer),
+and the grant.
+"""
 
 from __future__ import annotations
 
@@ -7,66 +13,110 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, String, and_, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from agent_ui.live.pop import PopMatch
 from store.db import Database
-from store.models import Interaction, Loan, PromiseStatus, PromiseToPay
+from store.models import Contact, Customer, CustomerPhone, Interaction, Loan, PromiseStatus, PromiseToPay, Relation
 from store.repositories.access import grant_call_access
-from store.repositories.customers import CustomerRepository
+
+MAX_MATCHES = 20
 
 
-async def pop_summary(session: AsyncSession, customer_id: int) -> dict[str, Any]:
-    """Overdue amount, days past due, the open promise and the last interaction."""
-    overdue, dpd = (await session.execute(
-        select(func.coalesce(func.sum(Loan.overdue_amount), 0),
-               func.coalesce(func.max(Loan.days_past_due), 0))
-        .where(Loan.customer_id == customer_id, Loan.status == "active")
-    )).one()
-    promise = (await session.execute(
-        select(PromiseToPay).where(PromiseToPay.customer_id == customer_id,
-                                   PromiseToPay.status == PromiseStatus.PENDING)
-        .order_by(PromiseToPay.due_date).limit(1)
-    )).scalar_one_or_none()
-    last = (await session.execute(
-        select(Interaction).where(Interaction.customer_id == customer_id)
-        .order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(1)
-    )).scalar_one_or_none()
-    return {
-        "overdue_amount": str(Decimal(overdue).quantize(Decimal("0.01"))),
-        "days_past_due": int(dpd),
-        "open_promise": None if promise is None else {
-            "id": promise.id, "amount": str(promise.amount), "due_date": promise.due_date.isoformat(),
-        },
-        "last_interaction": None if last is None else {
-            "at": last.created_at.isoformat(), "channel": last.channel,
-            "disposition": "/".join(x for x in (last.disposition_status, last.disposition_reason,
-                                                last.disposition_resolution) if x),
-            "comments": (last.comments or last.subject or "")[:140],
-        },
-    }
+def _matches_query() -> Select[Any]:
+    """Owners of ``:e164`` first, then the customers of contacts with it (one UNION ALL)."""
+    relation_type = Contact.__table__.c.relation.type
+    e164 = bindparam("e164", type_=String())
+    owners = (select(Customer.id, Customer.name, literal("CUSTOMER", relation_type).label("relation"),
+                     literal(0).label("rank"))
+              .join(CustomerPhone, CustomerPhone.customer_id == Customer.id).where(CustomerPhone.e164 == e164))
+    related = (select(Customer.id, Customer.name, Contact.relation, literal(1))
+               .join(Customer, Contact.customer_id == Customer.id).where(Contact.phone_e164 == e164))
+    both = union_all(owners, related).subquery()
+    return (select(both.c.id, both.c.name, both.c.relation).order_by(both.c.rank, both.c.id)
+            .limit(bindparam("limit", type_=Integer())))
+
+
+def _summaries_query() -> Select[Any]:
+    """Per customer in ``:ids``: active loans aggregated, the first open promise and the last
+    interaction (each ranked per customer), in one statement."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    loans = (select(Loan.customer_id, func.sum(Loan.overdue_amount).label("overdue"),
+                    func.max(Loan.days_past_due).label("dpd"))
+             .where(Loan.customer_id.in_(ids), Loan.status == "active").group_by(Loan.customer_id).subquery())
+    promise = (select(PromiseToPay.customer_id, PromiseToPay.id, PromiseToPay.amount, PromiseToPay.due_date,
+                      func.row_number().over(partition_by=PromiseToPay.customer_id,
+                                             order_by=(PromiseToPay.due_date, PromiseToPay.id)).label("rn"))
+               .where(PromiseToPay.customer_id.in_(ids), PromiseToPay.status == PromiseStatus.PENDING).subquery())
+    last = (select(Interaction.customer_id, Interaction.created_at, Interaction.channel,
+                   Interaction.disposition_status, Interaction.disposition_reason,
+                   Interaction.disposition_resolution, Interaction.comments, Interaction.subject,
+                   func.row_number().over(partition_by=Interaction.customer_id,
+                                          order_by=(Interaction.created_at.desc(), Interaction.id.desc()))
+                   .label("rn"))
+            .where(Interaction.customer_id.in_(ids)).subquery())
+    return (
+        select(Customer.id, loans.c.overdue, loans.c.dpd, promise.c.id, promise.c.amount, promise.c.due_date,
+               last.c.created_at, last.c.channel, last.c.disposition_status, last.c.disposition_reason,
+               last.c.disposition_resolution, last.c.comments, last.c.subject)
+        .select_from(Customer)
+        .outerjoin(loans, loans.c.customer_id == Customer.id)
+        .outerjoin(promise, and_(promise.c.customer_id == Customer.id, promise.c.rn == 1))
+        .outerjoin(last, and_(last.c.customer_id == Customer.id, last.c.rn == 1))
+        .where(Customer.id.in_(ids))
+    )
+
+
+# built once: a ring then costs the execution, not the construction of the statements
+MATCHES = _matches_query()
+SUMMARIES = _summaries_query()
+
+
+async def find_matches(session: AsyncSession, e164: str, limit: int = MAX_MATCHES) -> list[tuple[int, str, str]]:
+    """(customer id, name, relation) for the owners of ``e164`` first, then its contacts' customers;
+    each (customer, relation) once."""
+    rows = await session.execute(MATCHES, {"e164": e164, "limit": limit})
+    out: dict[tuple[int, str], str] = {}
+    for cid, name, relation in rows.tuples():
+        out.setdefault((cid, Relation(relation).value), name)
+    return [(cid, name, relation) for (cid, relation), name in out.items()]
+
+
+async def pop_summaries(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Per customer: overdue amount, days past due, the open promise and the last interaction."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    for (cid, overdue, dpd, p_id, p_amount, p_due, at, channel, status, reason, resolution, comments,
+         subject) in (await session.execute(SUMMARIES, {"ids": ids})).tuples():
+        out[cid] = {
+            "overdue_amount": str(Decimal(overdue or 0).quantize(Decimal("0.01"))),
+            "days_past_due": int(dpd or 0),
+            "open_promise": None if p_id is None else {
+                "id": p_id, "amount": str(p_amount), "due_date": p_due.isoformat(),
+            },
+            "last_interaction": None if at is None else {
+                "at": at.isoformat(), "channel": channel,
+                "disposition": "/".join(x for x in (status, reason, resolution) if x),
+                "comments": (comments or subject or "")[:140],
+            },
+        }
+    return out
 
 
 class StoreCallerLookup:
     def __init__(self, database: Database, *, region: str, default_timezone: str) -> None:
         self._db, self._region, self._tz = database, region, default_timezone
 
-    async def matches(self, e164: str) -> Sequence[PopMatch]:
+    async def matches_for_call(self, e164: str, *, agent_id: int, call_id: str, until: datetime) -> list[PopMatch]:
         async with self._db.session() as session:
-            found = await CustomerRepository(session, self._region, self._tz).find_by_phone(e164)
-            out: list[PopMatch] = []
-            seen: set[tuple[int, str]] = set()
-            for match in found:
-                key = (match.customer.id, match.relation.value)
-                if key in seen:
-                    continue
-                seen.add(key)
-                out.append(PopMatch(customer_id=match.customer.id, name=match.customer.name,
-                                    relation=match.relation.value,
-                                    summary=await pop_summary(session, match.customer.id)))
-            return out
-
-    async def grant(self, agent_id: int, customer_ids: Sequence[int], call_id: str, until: datetime) -> None:
-        async with self._db.session() as session:
-            await grant_call_access(session, agent_id, customer_ids, call_id, until)
+            found = await find_matches(session, e164)
+            if not found:
+                return []
+            summaries = await pop_summaries(session, [cid for cid, _n, _r in found])
+            await grant_call_access(session, agent_id, [cid for cid, _n, _r in found], call_id, until)
+        return [PopMatch(customer_id=cid, name=name, relation=relation, summary=summaries[cid])
+                for cid, name, relation in found]

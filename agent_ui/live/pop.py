@@ -9,7 +9,6 @@ agent for the call and its wrap-up (call-scoped access).
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from agent_ui.live.devices import DeviceDirectory
 from agent_ui.live.presence import agent_stream
 from bus.base import EventBus, Lease, Outbox
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
@@ -46,15 +46,14 @@ class PopMatch:
 class CallerLookup(Protocol):
     """Finds who a number belongs to and opens those records to the ringing agent."""
 
-    async def matches(self, e164: str) -> Sequence[PopMatch]: ...
-
-    async def grant(
-        self, agent_id: int, customer_ids: Sequence[int], call_id: str, until: datetime
-    ) -> None: ...
+    async def matches_for_call(
+        self, e164: str, *, agent_id: int, call_id: str, until: datetime
+    ) -> Sequence[PopMatch]:
+        """The matches of ``e164``, granted to ``agent_id`` for ``call_id`` until ``until``."""
+        ...
 
 
 CLAIM_SECONDS = 3600.0
-DEVICE_CACHE_SECONDS = 10.0  # a changed extension reaches the pop within this time
 
 
 class PopService:
@@ -63,7 +62,8 @@ class PopService:
     and the Redis bus delivers at least once; the agent still gets one ``call.ringing``."""
 
     def __init__(self, database: Database, outbox: Outbox, lookup: CallerLookup, call_log: CallLog, *,
-                 region: str, grant_minutes: int = 30, claims: Lease | None = None) -> None:
+                 region: str, grant_minutes: int = 30, claims: Lease | None = None,
+                 devices: DeviceDirectory | None = None) -> None:
         self._db = database
         self._outbox = outbox
         self._lookup = lookup
@@ -72,7 +72,7 @@ class PopService:
         self._grant = timedelta(minutes=grant_minutes)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._claims = claims
-        self._devices: dict[str, tuple[float, tuple[int, str]]] = {}
+        self._devices = devices or DeviceDirectory(database)  # a changed extension: seen within 10 s
         self._rang: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> agents popped here
         self._holder = f"pop-{uuid.uuid4().hex}"
 
@@ -111,34 +111,18 @@ class PopService:
             await self._undo("ring", ev.call_id, ev.device)
             raise
 
-    async def _agent(self, device: str) -> tuple[int, str] | None:
-        """(user id, username) of the device's agent; remembered ``DEVICE_CACHE_SECONDS``."""
-        now = time.monotonic()
-        cached = self._devices.get(device)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        async with self._db.session() as session:
-            user = await PresenceRepository(session).user_by_device(device)
-            found = None if user is None else (user.id, user.username)
-        if found is not None:
-            if len(self._devices) > 10_000:
-                self._devices.clear()
-            self._devices[device] = (now + DEVICE_CACHE_SECONDS, found)
-        return found
-
     async def _pop(self, ev: AgentRinging) -> None:
-        user = await self._agent(ev.device)
-        if user is None:
+        who = await self._devices.agent(ev.device)
+        if who is None:
             log.warning("pop: no agent has device %s (call %s)", ev.device, ev.call_id)
             return
         # Inbound: who is calling. Outbound (our dial): the customer is the number dialled.
         number = ev.caller_number if ev.direction is Direction.INBOUND else ev.dialed_number
         e164 = to_e164(number, self._region) if number else None
-        matches = list(await self._lookup.matches(e164)) if e164 else []
-        user_id, username = user
-        if matches:  # before the pop: the desktop may open the record at once
-            await self._lookup.grant(user_id, [m.customer_id for m in matches], ev.call_id,
-                                     utcnow() + self._grant)
+        username = who.username
+        # granted before the pop: the desktop may open the record at once
+        matches = list(await self._lookup.matches_for_call(
+            e164, agent_id=who.user_id, call_id=ev.call_id, until=utcnow() + self._grant)) if e164 else []
         await self._outbox.append(agent_stream(username), "call.ringing", {
             "call_id": ev.call_id,
             "direction": ev.direction.value,
@@ -161,10 +145,9 @@ class PopService:
         if not await self._first_time("answer", ev.call_id, ev.device):
             return
         try:
-            async with self._db.session() as session:
-                user = await PresenceRepository(session).user_by_device(ev.device)
-            if user is not None:
-                await self._outbox.append(agent_stream(user.username), "call.answered", {
+            who = await self._devices.agent(ev.device)
+            if who is not None:
+                await self._outbox.append(agent_stream(who.username), "call.answered", {
                     "call_id": ev.call_id, "device": ev.device, "queue": ev.queue,
                     "hold_seconds": ev.hold_seconds, "answered_at": ev.at.isoformat(),
                 })

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from agent_ui.live.devices import DeviceDirectory
 from bus.base import EventBus, Outbox
 from domain.errors import InvalidInput, NotFound
 from domain.events import (
@@ -27,7 +28,7 @@ from domain.events import (
 )
 from store.db import Database
 from store.models import User
-from store.presence import AgentView, PresenceRepository
+from store.presence import AgentIdentity, AgentView, PresenceRepository
 
 log = logging.getLogger(__name__)
 SUPERVISORS = "supervisors"
@@ -42,6 +43,7 @@ class PresenceService:
     def __init__(
         self, database: Database, bus: EventBus, outbox: Outbox, *, wrapup_seconds: int,
         is_pause_code: Callable[[str], bool], carrier_of: Callable[[User], str] = lambda _u: "asterisk",
+        devices: DeviceDirectory | None = None,
     ) -> None:
         self._db = database
         self._bus = bus
@@ -49,6 +51,7 @@ class PresenceService:
         self._wrapup = timedelta(seconds=wrapup_seconds)
         self._is_pause_code = is_pause_code
         self._carrier_of = carrier_of
+        self._devices = devices or DeviceDirectory(database)
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(AgentRinging, self.on_ringing, group="presence")
@@ -131,17 +134,25 @@ class PresenceService:
                 raise NotFound("no such agent")
             return await repo.view(user)
 
-    async def _move(self, device: str, state: str, **kwargs: object) -> tuple[User, AgentView] | None:
+    async def _move(self, device: str, state: str, *, call_id: str | None = None,
+                    only_from: tuple[str, ...]) -> AgentView | None:
+        """A call event moves the device's agent: one conditional statement, then the push."""
         async with self._db.session() as session:
             repo = PresenceRepository(session)
-            user = await repo.user_by_device(device)
-            if user is None:
+            row = await repo.move_device(device, state, call_id=call_id, only_from=only_from, now=utcnow())
+            if row is None:
                 return None
-            view = await repo.set_state(user, state, **kwargs)  # type: ignore[arg-type]
-        if view is None:
-            return None
+            who = self._devices.cached(device)
+            if who is None or who.user_id != row.user_id:
+                who = await repo.identity_by_device(device)
+                self._devices.remember(device, who)
+            if who is None or who.user_id != row.user_id:  # the extension moved in between
+                user = await session.get(User, row.user_id)
+                assert user is not None
+                who = AgentIdentity.of(user)
+        view = row.view(who)
         await self._push(view)
-        return user, view
+        return view
 
     async def on_ringing(self, ev: AgentRinging) -> None:
         await self._move(ev.device, "ringing", call_id=ev.call_id, only_from=("ready", "logged_out"))

@@ -189,3 +189,25 @@ async def test_call_ended_reaches_the_agent_after_a_ring_timeout_made_them_ready
     ended = await _until(live.outbox, agent_stream("agent1"), "call.ended", pop.seq)
     assert ended.data["call_id"] == "ast/4"
     assert ended.data["cause"] == "abandoned"
+
+
+async def test_an_agent_without_a_presence_row_rings_and_answers(live: Live) -> None:
+    """A device rung before its agent ever set a state (no presence row yet): one conditional
+    statement creates the row as ringing, the answer moves it on, a stale ring changes nothing."""
+    for ev in _ring("ast/5", "0712345678"):
+        await live.bus.publish(ev)
+    await _state(live, "ringing")
+    ringing = await live.presence.view_of("agent1")
+    assert (ringing.call_id, ringing.reason, ringing.device) == ("ast/5", None, "PJSIP/1001")
+    await live.bus.publish(AgentConnected(call_id="ast/5", device="PJSIP/1001", queue="collections",
+                                          hold_seconds=1, ring_seconds=1))
+    await _state(live, "on_call")
+    pushed = await _until(live.outbox, agent_stream("agent1"), "agent.state")
+    assert pushed.data["username"] == "agent1" and pushed.data["display_name"] == "Agent One"
+    await live.bus.publish(AgentRinging(call_id="ast/6", device="PJSIP/1001", member_name="agent1",
+                                        queue="collections", caller_number="0712345678",
+                                        dialed_number="0800123456", direction=Direction.INBOUND))
+    await _until(live.outbox, agent_stream("agent1"), "call.ringing", pushed.seq)
+    await asyncio.sleep(0.2)  # presence (its own bus group) has seen the ring by now
+    view = await live.presence.view_of("agent1")
+    assert (view.state, view.call_id) == ("on_call", "ast/5")  # on a call: a new ring does not move it
