@@ -120,12 +120,20 @@ class Outcomes:
             repo = DialerRepository(session)
             await repo.begin_write()
             attempt = await repo.attempt(call_id, for_update=True)
-            if attempt is None or attempt.ended_at is not None:
+            if attempt is None:
                 return
+            if attempt.ended_at is not None:
+                # CallEnded and the carrier's DialResult travel in different bus groups. A state guessed
+                # from the hangup cause gives way to the carrier's explicit outcome, whichever came first.
+                if state is not None and attempt.details.get("guessed") and attempt.state.value != state:
+                    attempt.state = AttemptState(state)
+                    attempt.details = {**attempt.details, "guessed": False}
+                return
+            guessed = state is None
             if state is None:
                 state = "answered" if attempt.details.get("connected_at") else outcome_of_cause(cause or "")
             attempt.state, attempt.ended_at = AttemptState(state), at
-            attempt.details = {**attempt.details, "cause": cause, "talk_seconds": talk}
+            attempt.details = {**attempt.details, "cause": cause, "talk_seconds": talk, "guessed": guessed}
             agent_id, task_id, next_info = attempt.agent_id, attempt.task_id, "disposition"
             task = await repo.task(task_id, for_update=True) if task_id is not None else None
             if task is not None and task.status in (TaskStatus.DIALING, TaskStatus.WAITING_OUTCOME):
