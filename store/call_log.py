@@ -2,7 +2,7 @@
 
 Each event sets only the fields it knows, so the record converges whatever order the events
 arrive in (the Redis bus orders per event type, not across types) and a replayed event changes
-nothing. Most events are one ``INSERT ... ON CONFLICT (call_id) DO UPDATE`` whose SET clause
+nothing. Most events are one prebuilt ``INSERT ... ON CONFLICT (call_id) DO UPDATE`` whose SET clause
 states the same per-field rules in SQL (earliest time wins, a known value is kept, ...), so two
 workers racing on one call need no retry; IVR choices and the end of a call (which read the row)
 take the read-modify-write path, where the loser of a creation race retries as an update.
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Executable, Table, bindparam, case, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.events import (
     AgentConnected,
@@ -60,12 +60,13 @@ class CallLog:
 
     async def record(self, event: CallEvent) -> str | None:
         """Apply ``event`` to its call's record; returns the record's queue (None if not known yet)."""
+        upsert = self._upsert_of(event)
+        if upsert is not None:
+            async with self._db.transaction() as connection:
+                return await self._upsert(connection, event, *upsert)
         for attempt in range(3):
             try:
                 async with self._db.session() as session:
-                    upsert = self._upsert_of(event)
-                    if upsert is not None:
-                        return await self._upsert(session, event, *upsert)
                     return await self._apply(session, event)
             except IntegrityError:
                 if attempt == 2:
@@ -110,7 +111,7 @@ class CallLog:
                                     "hold_seconds": ex.hold_seconds, "ended_at": _kept(c.ended_at, ex)})
         return None
 
-    async def _upsert(self, session: AsyncSession, event: CallEvent, fields: Values,
+    async def _upsert(self, connection: AsyncConnection, event: CallEvent, fields: Values,
                       rules: SetClause) -> str | None:
         params: Values = {"call_id": event.call_id, "direction": "inbound", "carrier": event.carrier,
                           "server": event.server, "offered_at": event.at, "ivr": [], "abandoned": False}
@@ -122,7 +123,7 @@ class CallLog:
         stmt = self._statements.get(key)
         if stmt is None:
             stmt = self._statements[key] = self._build(tuple(params), rules, ours)
-        queue: str | None = (await session.execute(stmt, params)).scalar_one()
+        queue: str | None = (await connection.execute(stmt, params)).scalar_one()
         return queue
 
     def _build(self, names: tuple[str, ...], rules: SetClause, ours: bool) -> Executable:
@@ -186,12 +187,17 @@ class CallLog:
     async def link_customer(self, call_id: str, customer_id: int, at: datetime) -> None:
         """Remember the matched customer (the pop's first match). The pop and the call log consume
         independently, so the row may not exist yet: create it then (the log fills in the rest)."""
+        async with self._db.transaction() as connection:
+            await self.link_customer_on(connection, call_id, customer_id, at)
+
+    async def link_customer_on(self, connection: AsyncConnection, call_id: str, customer_id: int,
+                               at: datetime) -> None:
+        """:meth:`link_customer` in the caller's transaction (one statement)."""
         ours = call_id.startswith("sb-")  # our own dial: outbound, and the call_id is the attempt's id
         params: Values = {"call_id": call_id, "direction": "outbound" if ours else "inbound",
-                  "attempt_id": call_id if ours else None, "offered_at": at, "ivr": [],
-                  "customer_id": customer_id, "abandoned": False}
-        async with self._db.session() as session:
-            await session.execute(self._link, params)
+                          "attempt_id": call_id if ours else None, "offered_at": at, "ivr": [],
+                          "customer_id": customer_id, "abandoned": False}
+        await connection.execute(self._link, params)
 
     def _link_statement(self) -> Executable:
         table = CALL_RECORDS

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, cast, literal, or_, select, update
+from sqlalchemy import Executable, bindparam, case, cast, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from store.models import AgentPresence, User, utcnow
+from store.models import AgentPresence, Role, User, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,52 +95,7 @@ class PresenceRepository:
         return (await self._s.execute(select(User).where(User.extension == device))).scalar_one_or_none()
 
     async def identity_by_device(self, device: str) -> AgentIdentity | None:
-        found = (await self._s.execute(select(*_IDENTITY).where(User.extension == device).limit(1))).first()
-        if found is None:
-            return None
-        uid, username, display_name, role, extension, queues, created_at = found
-        return AgentIdentity(uid, username, display_name, role.value, extension, tuple(queues or ()), created_at)
-
-    async def move_device(
-        self, device: str, state: str, *, call_id: str | None = None, only_from: Sequence[str], now: datetime,
-    ) -> PresenceRow | None:
-        """Move the agent whose extension is ``device`` to ``state`` (no reason, no wrap-up) if their
-        state is one of ``only_from``, in one conditional statement; None when nothing changed.
-
-        The same rules as :meth:`set_state`: ``since`` moves only when state, reason or call change;
-        leaving a call for ready stamps ``last_call_ended_at``. An agent with no row is logged out:
-        with ``logged_out`` in ``only_from`` the row is created (INSERT ... ON CONFLICT DO UPDATE
-        ... WHERE), otherwise it is a plain UPDATE ... WHERE.
-        """
-        p = AgentPresence
-        changed = or_(p.state != state, p.reason.is_not(None), p.call_id.is_distinct_from(call_id))
-        ended: Any = p.last_call_ended_at
-        if state == "wrap_up":
-            ended = now
-        elif state == "ready":
-            ended = case((p.state.in_(("on_call", "wrap_up")), now), else_=p.last_call_ended_at)
-        new = {"state": state, "reason": None, "call_id": call_id, "wrapup_until": None,
-               "since": case((changed, now), else_=p.since), "last_call_ended_at": ended}
-        allowed = p.state.in_(tuple(only_from))
-        user_id = select(User.id).where(User.extension == device).limit(1)
-        stmt: Any
-        if "logged_out" in only_from:
-            postgres = self._s.get_bind().dialect.name == "postgresql"
-            insert = postgresql.insert if postgres else sqlite.insert
-            first = {"state": state, "reason": None, "since": now, "call_id": call_id, "wrapup_until": None,
-                     "last_call_ended_at": now if state == "wrap_up" else None}
-            # PostgreSQL types a bare parameter in a SELECT list as text: cast it. SQLite must not
-            # (CAST(... AS DATETIME) makes a number of the stored text).
-            source = select(User.id, *(
-                cast(literal(v, getattr(p, k).type), getattr(p, k).type) if postgres else literal(v, getattr(p, k).type)
-                for k, v in first.items()))
-            columns = ["user_id", *first]
-            stmt = insert(p).from_select(columns, source.where(User.extension == device).limit(1))
-            stmt = stmt.on_conflict_do_update(index_elements=[p.user_id], set_=new, where=allowed)
-        else:
-            stmt = update(p).where(p.user_id == user_id.scalar_subquery(), allowed).values(new)
-        found = (await self._s.execute(stmt.returning(*_ROW))).first()
-        return None if found is None else PresenceRow(*found)
+        return await identity_by_device(await self._s.connection(), device)
 
     async def user_by_name(self, username: str) -> User | None:
         return (await self._s.execute(select(User).where(User.username == username))).scalar_one_or_none()
@@ -199,3 +154,65 @@ class PresenceRepository:
             .returning(AgentPresence.user_id)
         )
         return [int(uid) for uid in result.scalars()]
+
+
+# -- the ring path: Core statements on a connection, built once per shape ------------------------
+_IDENTITY_BY_DEVICE = select(*_IDENTITY).where(User.extension == bindparam("device")).limit(1)
+_MOVES: dict[tuple[str, str, tuple[str, ...]], Executable] = {}
+
+
+async def identity_by_device(connection: AsyncConnection, device: str) -> AgentIdentity | None:
+    found = (await connection.execute(_IDENTITY_BY_DEVICE, {"device": device})).first()
+    if found is None:
+        return None
+    uid, username, display_name, role, extension, queues, created_at = found
+    return AgentIdentity(uid, username, display_name, Role(role).value, extension, tuple(queues or ()), created_at)
+
+
+async def move_device(
+    connection: AsyncConnection, device: str, state: str, *, call_id: str | None = None,
+    only_from: Sequence[str], now: datetime,
+) -> PresenceRow | None:
+    """Move the agent whose extension is ``device`` to ``state`` (no reason, no wrap-up) if their
+    state is one of ``only_from``, in one conditional statement; None when nothing changed.
+
+    The same rules as :meth:`PresenceRepository.set_state`: ``since`` moves only when state,
+    reason or call change; leaving a call for ready stamps ``last_call_ended_at``. An agent with no
+    row is logged out: with ``logged_out`` in ``only_from`` the row is created (INSERT ... ON
+    CONFLICT DO UPDATE ... WHERE), otherwise it is a plain UPDATE ... WHERE.
+    """
+    key = (connection.dialect.name, state, tuple(only_from))
+    stmt = _MOVES.get(key)
+    if stmt is None:
+        stmt = _MOVES[key] = _move_statement(*key)
+    found = (await connection.execute(stmt, {"device": device, "call_id": call_id, "now": now})).first()
+    return None if found is None else PresenceRow(*found)
+
+
+def _move_statement(dialect: str, state: str, only_from: tuple[str, ...]) -> Executable:
+    p = AgentPresence
+    now = bindparam("now", type_=p.since.type)
+    call_id = bindparam("call_id", type_=p.call_id.type)
+    changed = or_(p.state != state, p.reason.is_not(None), p.call_id.is_distinct_from(call_id))
+    ended: Any = p.last_call_ended_at
+    if state == "wrap_up":
+        ended = now
+    elif state == "ready":
+        ended = case((p.state.in_(("on_call", "wrap_up")), now), else_=p.last_call_ended_at)
+    new = {"state": state, "reason": None, "call_id": call_id, "wrapup_until": None,
+           "since": case((changed, now), else_=p.since), "last_call_ended_at": ended}
+    allowed = p.state.in_(only_from)
+    device = bindparam("device", type_=User.extension.type)
+    if "logged_out" not in only_from:
+        user_id = select(User.id).where(User.extension == device).limit(1).scalar_subquery()
+        return update(p).where(p.user_id == user_id, allowed).values(new).returning(*_ROW)
+    postgres = dialect == "postgresql"
+    first: dict[str, Any] = {"state": literal(state, p.state.type), "reason": null(), "since": now,
+                             "call_id": call_id, "wrapup_until": null(),
+                             "last_call_ended_at": now if state == "wrap_up" else null()}
+    # PostgreSQL types a bare parameter or NULL in a SELECT list as text: cast it. SQLite must not
+    # (CAST(... AS DATETIME) makes a number of the stored text).
+    source = select(User.id, *(cast(v, getattr(p, k).type) if postgres else v for k, v in first.items()))
+    insert = postgresql.insert if postgres else sqlite.insert
+    stmt = insert(p).from_select(["user_id", *first], source.where(User.extension == device).limit(1))
+    return stmt.on_conflict_do_update(index_elements=[p.user_id], set_=new, where=allowed).returning(*_ROW)

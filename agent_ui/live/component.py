@@ -52,7 +52,7 @@ class LiveComponent:
         lookup = StoreCallerLookup(db, region=settings.default_region, default_timezone=settings.timezone)
         # several workers (Redis): each pop frame is claimed once across them
         claims = services.lease if settings.redis_url else None
-        pop = PopService(db, outbox, lookup, call_log, region=settings.default_region, claims=claims,
+        pop = PopService(db, outbox, lookup, region=settings.default_region, claims=claims,
                          devices=devices)
         wallboard = WallboardService(db, outbox, call_log, timezone=settings.timezone,
                                      service_level_seconds=settings.service_level_seconds)

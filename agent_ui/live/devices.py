@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from store.db import Database
-from store.presence import AgentIdentity, PresenceRepository
+from store.presence import AgentIdentity, identity_by_device
 
 DEVICE_CACHE_SECONDS = 10.0
 MAX_DEVICES = 10_000
@@ -38,7 +38,7 @@ class DeviceDirectory:
         """The agent of ``device`` (None if nobody has it)."""
         found = self.cached(device)
         if found is None:
-            async with self._db.session() as session:
-                found = await PresenceRepository(session).identity_by_device(device)
+            async with self._db.transaction() as connection:
+                found = await identity_by_device(connection, device)
             self.remember(device, found)
         return found

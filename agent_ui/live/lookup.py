@@ -1,9 +1,9 @@
 """The pop's caller lookup over the store: matches with a short summary, and call-scoped grants.
 
-One session, a fixed number of statements whatever the number of matches: who has the number
-(customers and contacts, one UNION ALL), the summaries of all matched customers (one query:
-active loans aggregated, the first open promise and the last interaction ranked per customer),
-and the grant.
+One transaction, a fixed number of prebuilt statements whatever the number of matches: who has
+the number (customers and contacts, one UNION ALL), the summaries of all matched customers (one
+query: active loans aggregated, the first open promise and the last interaction ranked per
+customer), the grant (a read, then one insert) and the customer's link on the call record.
 """
 
 from __future__ import annotations
@@ -13,14 +13,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, bindparam, func, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, Select, String, and_, bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 from agent_ui.live.pop import PopMatch
+from domain.events import utcnow
+from store.call_log import CallLog
 from store.db import Database
-from store.models import Contact, Customer, CustomerPhone, Interaction, Loan, PromiseStatus, PromiseToPay, Relation
-from store.repositories.access import grant_call_access
+from store.models import (
+    CallAccessGrant,
+    Contact,
+    Customer,
+    CustomerPhone,
+    Interaction,
+    Loan,
+    PromiseStatus,
+    PromiseToPay,
+    Relation,
+)
 
 MAX_MATCHES = 20
 
@@ -74,24 +85,24 @@ MATCHES = _matches_query()
 SUMMARIES = _summaries_query()
 
 
-async def find_matches(session: AsyncSession, e164: str, limit: int = MAX_MATCHES) -> list[tuple[int, str, str]]:
+async def find_matches(connection: AsyncConnection, e164: str, limit: int = MAX_MATCHES) -> list[tuple[int, str, str]]:
     """(customer id, name, relation) for the owners of ``e164`` first, then its contacts' customers;
     each (customer, relation) once."""
-    rows = await session.execute(MATCHES, {"e164": e164, "limit": limit})
+    rows = await connection.execute(MATCHES, {"e164": e164, "limit": limit})
     out: dict[tuple[int, str], str] = {}
     for cid, name, relation in rows.tuples():
         out.setdefault((cid, Relation(relation).value), name)
     return [(cid, name, relation) for (cid, relation), name in out.items()]
 
 
-async def pop_summaries(session: AsyncSession, customer_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+async def pop_summaries(connection: AsyncConnection, customer_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Per customer: overdue amount, days past due, the open promise and the last interaction."""
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
     out: dict[int, dict[str, Any]] = {}
     for (cid, overdue, dpd, p_id, p_amount, p_due, at, channel, status, reason, resolution, comments,
-         subject) in (await session.execute(SUMMARIES, {"ids": ids})).tuples():
+         subject) in (await connection.execute(SUMMARIES, {"ids": ids})).tuples():
         out[cid] = {
             "overdue_amount": str(Decimal(overdue or 0).quantize(Decimal("0.01"))),
             "days_past_due": int(dpd or 0),
@@ -107,16 +118,49 @@ async def pop_summaries(session: AsyncSession, customer_ids: Sequence[int]) -> d
     return out
 
 
+_GRANTED = select(CallAccessGrant.customer_id).where(
+    CallAccessGrant.agent_id == bindparam("agent_id"), CallAccessGrant.call_id == bindparam("call_id"),
+    CallAccessGrant.customer_id.in_(bindparam("ids", expanding=True)))
+_EXTEND = update(CallAccessGrant).where(
+    CallAccessGrant.agent_id == bindparam("agent_id"), CallAccessGrant.call_id == bindparam("call_id"),
+    CallAccessGrant.customer_id.in_(bindparam("ids", expanding=True)),
+    CallAccessGrant.until < bindparam("until", type_=CallAccessGrant.until.type),
+).values(until=bindparam("until", type_=CallAccessGrant.until.type))
+_GRANT = insert(CallAccessGrant)
+
+
+async def grant_for_call(connection: AsyncConnection, agent_id: int, customer_ids: Sequence[int],
+                         call_id: str, until: datetime) -> None:
+    """``store.repositories.access.grant_call_access`` as prebuilt Core statements (the same rule:
+    a grant per customer, re-granting extends ``until``)."""
+    wanted = list(dict.fromkeys(customer_ids))
+    params = {"agent_id": agent_id, "call_id": call_id, "ids": wanted}
+    existing = set((await connection.execute(_GRANTED, params)).scalars())
+    if existing:
+        await connection.execute(_EXTEND, {**params, "ids": sorted(existing), "until": until})
+    rows = [{"agent_id": agent_id, "customer_id": cid, "call_id": call_id, "until": until, "granted_at": utcnow()}
+            for cid in wanted if cid not in existing]
+    if rows:
+        await connection.execute(_GRANT, rows)
+
+
 class StoreCallerLookup:
+    """One transaction per ring: the matches and their summaries, the grants, and the first
+    match linked to the call's record (the call log fills in the rest of the record)."""
+
     def __init__(self, database: Database, *, region: str, default_timezone: str) -> None:
         self._db, self._region, self._tz = database, region, default_timezone
+        self._call_log = CallLog(database, region)
 
-    async def matches_for_call(self, e164: str, *, agent_id: int, call_id: str, until: datetime) -> list[PopMatch]:
-        async with self._db.session() as session:
-            found = await find_matches(session, e164)
+    async def matches_for_call(self, e164: str, *, agent_id: int, call_id: str, rang_at: datetime,
+                               until: datetime) -> list[PopMatch]:
+        async with self._db.transaction() as connection:
+            found = await find_matches(connection, e164)
             if not found:
                 return []
-            summaries = await pop_summaries(session, [cid for cid, _n, _r in found])
-            await grant_call_access(session, agent_id, [cid for cid, _n, _r in found], call_id, until)
+            ids = [cid for cid, _n, _r in found]
+            summaries = await pop_summaries(connection, ids)
+            await grant_for_call(connection, agent_id, ids, call_id, until)
+            await self._call_log.link_customer_on(connection, call_id, ids[0], rang_at)
         return [PopMatch(customer_id=cid, name=name, relation=relation, summary=summaries[cid])
                 for cid, name, relation in found]

@@ -23,7 +23,6 @@ from agent_ui.live.presence import agent_stream
 from bus.base import EventBus, Lease, Outbox
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
 from domain.phone import to_e164
-from store.call_log import CallLog
 from store.db import Database
 from store.models import CallRecord, User
 from store.presence import PresenceRepository
@@ -47,9 +46,10 @@ class CallerLookup(Protocol):
     """Finds who a number belongs to and opens those records to the ringing agent."""
 
     async def matches_for_call(
-        self, e164: str, *, agent_id: int, call_id: str, until: datetime
+        self, e164: str, *, agent_id: int, call_id: str, rang_at: datetime, until: datetime
     ) -> Sequence[PopMatch]:
-        """The matches of ``e164``, granted to ``agent_id`` for ``call_id`` until ``until``."""
+        """The matches of ``e164``, granted to ``agent_id`` for ``call_id`` until ``until``; the first
+        is remembered as the call's customer (the call record is created if the log has not yet)."""
         ...
 
 
@@ -61,13 +61,12 @@ class PopService:
     workers: after a failover the new AMI holder's resync re-announces a call that is still ringing,
     and the Redis bus delivers at least once; the agent still gets one ``call.ringing``."""
 
-    def __init__(self, database: Database, outbox: Outbox, lookup: CallerLookup, call_log: CallLog, *,
+    def __init__(self, database: Database, outbox: Outbox, lookup: CallerLookup, *,
                  region: str, grant_minutes: int = 30, claims: Lease | None = None,
                  devices: DeviceDirectory | None = None) -> None:
         self._db = database
         self._outbox = outbox
         self._lookup = lookup
-        self._call_log = call_log
         self._region = region
         self._grant = timedelta(minutes=grant_minutes)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
@@ -122,7 +121,8 @@ class PopService:
         username = who.username
         # granted before the pop: the desktop may open the record at once
         matches = list(await self._lookup.matches_for_call(
-            e164, agent_id=who.user_id, call_id=ev.call_id, until=utcnow() + self._grant)) if e164 else []
+            e164, agent_id=who.user_id, call_id=ev.call_id, rang_at=ev.at, until=utcnow() + self._grant,
+        )) if e164 else []
         await self._outbox.append(agent_stream(username), "call.ringing", {
             "call_id": ev.call_id,
             "direction": ev.direction.value,
@@ -138,8 +138,6 @@ class PopService:
         self._rang.setdefault(ev.call_id, set()).add(username)
         while len(self._rang) > 10_000:
             self._rang.popitem(last=False)
-        if matches:
-            await self._call_log.link_customer(ev.call_id, matches[0].customer_id, ev.at)
 
     async def on_connected(self, ev: AgentConnected) -> None:
         if not await self._first_time("answer", ev.call_id, ev.device):

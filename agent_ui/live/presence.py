@@ -28,7 +28,7 @@ from domain.events import (
 )
 from store.db import Database
 from store.models import User
-from store.presence import AgentIdentity, AgentView, PresenceRepository
+from store.presence import AgentIdentity, AgentView, PresenceRepository, identity_by_device, move_device
 
 log = logging.getLogger(__name__)
 SUPERVISORS = "supervisors"
@@ -137,16 +137,16 @@ class PresenceService:
     async def _move(self, device: str, state: str, *, call_id: str | None = None,
                     only_from: tuple[str, ...]) -> AgentView | None:
         """A call event moves the device's agent: one conditional statement, then the push."""
-        async with self._db.session() as session:
-            repo = PresenceRepository(session)
-            row = await repo.move_device(device, state, call_id=call_id, only_from=only_from, now=utcnow())
+        async with self._db.transaction() as connection:
+            row = await move_device(connection, device, state, call_id=call_id, only_from=only_from, now=utcnow())
             if row is None:
                 return None
             who = self._devices.cached(device)
             if who is None or who.user_id != row.user_id:
-                who = await repo.identity_by_device(device)
+                who = await identity_by_device(connection, device)
                 self._devices.remember(device, who)
-            if who is None or who.user_id != row.user_id:  # the extension moved in between
+        if who is None or who.user_id != row.user_id:  # the extension moved in between
+            async with self._db.session() as session:
                 user = await session.get(User, row.user_id)
                 assert user is not None
                 who = AgentIdentity.of(user)

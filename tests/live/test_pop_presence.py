@@ -68,7 +68,7 @@ async def live(database: Database) -> AsyncIterator[Live]:
     call_log = CallLog(database, "KE")
     presence = PresenceService(database, bus, outbox, wrapup_seconds=0, is_pause_code=lambda c: c == "lunch")
     pop = PopService(database, outbox, StoreCallerLookup(database, region="KE", default_timezone="Africa/Nairobi"),
-                     call_log, region="KE")
+                     region="KE")
     wallboard = WallboardService(database, outbox, call_log, timezone="Africa/Nairobi", service_level_seconds=20)
     for service in (presence, pop, wallboard):
         service.subscribe(bus)
