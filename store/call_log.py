@@ -10,6 +10,7 @@ take the read-modify-write path, where the loser of a creation race retries as a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,12 @@ CUSTOMER_OF = "customer_of_attempt"  # parameter: customer_id is this dial attem
 SetClause = Callable[[Any], Mapping[str, Any]]  # excluded -> the SET clause
 
 
+@functools.lru_cache(maxsize=8192)
+def cached_e164(raw: str, region: str) -> str | None:
+    """:func:`domain.phone.to_e164`, remembered: every event of a call carries the same numbers."""
+    return to_e164(raw, region)
+
+
 def _earliest(current: datetime | None, new: datetime) -> datetime:
     return new if current is None or new < current else current
 
@@ -56,13 +63,13 @@ class CallLog:
     def _number(self, raw: str | None) -> str | None:
         if not raw:
             return None
-        return to_e164(raw, self._region) or raw
+        return cached_e164(raw, self._region) or raw
 
     async def record(self, event: CallEvent) -> str | None:
         """Apply ``event`` to its call's record; returns the record's queue (None if not known yet)."""
         upsert = self._upsert_of(event)
         if upsert is not None:
-            async with self._db.transaction() as connection:
+            async with self._db.autocommit() as connection:
                 return await self._upsert(connection, event, *upsert)
         for attempt in range(3):
             try:
@@ -187,12 +194,12 @@ class CallLog:
     async def link_customer(self, call_id: str, customer_id: int, at: datetime) -> None:
         """Remember the matched customer (the pop's first match). The pop and the call log consume
         independently, so the row may not exist yet: create it then (the log fills in the rest)."""
-        async with self._db.transaction() as connection:
+        async with self._db.autocommit() as connection:
             await self.link_customer_on(connection, call_id, customer_id, at)
 
     async def link_customer_on(self, connection: AsyncConnection, call_id: str, customer_id: int,
                                at: datetime) -> None:
-        """:meth:`link_customer` in the caller's transaction (one statement)."""
+        """:meth:`link_customer` on the caller's connection (one statement)."""
         ours = call_id.startswith("sb-")  # our own dial: outbound, and the call_id is the attempt's id
         params: Values = {"call_id": call_id, "direction": "outbound" if ours else "inbound",
                           "attempt_id": call_id if ours else None, "offered_at": at, "ivr": [],

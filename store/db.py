@@ -42,6 +42,7 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -53,11 +54,11 @@ class Database:
             raise StoreUnavailable("database unavailable", {"reason": str(exc.orig)}) from exc
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in a transaction (committed on success): for hot paths that run
-        prebuilt statements and need no ORM unit of work (a fraction of a session's CPU)."""
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection where every statement commits on its own (no BEGIN/COMMIT round
+        trips): for hot paths whose statements are each idempotent and need no common unit."""
         try:
-            async with self.engine.begin() as connection:
+            async with self._autocommit.connect() as connection:
                 yield connection
         except OperationalError as exc:
             raise StoreUnavailable("database unavailable", {"reason": str(exc.orig)}) from exc

@@ -161,12 +161,22 @@ _IDENTITY_BY_DEVICE = select(*_IDENTITY).where(User.extension == bindparam("devi
 _MOVES: dict[tuple[str, str, tuple[str, ...]], Executable] = {}
 
 
-async def identity_by_device(connection: AsyncConnection, device: str) -> AgentIdentity | None:
-    found = (await connection.execute(_IDENTITY_BY_DEVICE, {"device": device})).first()
-    if found is None:
-        return None
+_ALL_IDENTITIES = select(*_IDENTITY).where(User.extension.is_not(None))
+
+
+def _identity(found: Any) -> AgentIdentity:
     uid, username, display_name, role, extension, queues, created_at = found
     return AgentIdentity(uid, username, display_name, Role(role).value, extension, tuple(queues or ()), created_at)
+
+
+async def identity_by_device(connection: AsyncConnection, device: str) -> AgentIdentity | None:
+    found = (await connection.execute(_IDENTITY_BY_DEVICE, {"device": device})).first()
+    return None if found is None else _identity(found)
+
+
+async def all_identities(connection: AsyncConnection) -> list[AgentIdentity]:
+    """Every user with an extension (the device directory, in one query)."""
+    return [_identity(found) for found in await connection.execute(_ALL_IDENTITIES)]
 
 
 async def move_device(

@@ -1,6 +1,6 @@
 """The pop's caller lookup over the store: matches with a short summary, and call-scoped grants.
 
-One transaction, a fixed number of prebuilt statements whatever the number of matches: who has
+One connection, a fixed number of prebuilt statements whatever the number of matches: who has
 the number (customers and contacts, one UNION ALL), the summaries of all matched customers (one
 query: active loans aggregated, the first open promise and the last interaction ranked per
 customer), the grant (a read, then one insert) and the customer's link on the call record.
@@ -145,8 +145,10 @@ async def grant_for_call(connection: AsyncConnection, agent_id: int, customer_id
 
 
 class StoreCallerLookup:
-    """One transaction per ring: the matches and their summaries, the grants, and the first
-    match linked to the call's record (the call log fills in the rest of the record)."""
+    """Per ring, on one connection: the matches and their summaries, the grants, and the first
+    match linked to the call's record (the call log fills in the rest of the record). Each
+    statement commits on its own (no BEGIN/COMMIT round trips): the writes are idempotent, and a
+    pop that fails part-way is retried whole by the bus."""
 
     def __init__(self, database: Database, *, region: str, default_timezone: str) -> None:
         self._db, self._region, self._tz = database, region, default_timezone
@@ -154,7 +156,7 @@ class StoreCallerLookup:
 
     async def matches_for_call(self, e164: str, *, agent_id: int, call_id: str, rang_at: datetime,
                                until: datetime) -> list[PopMatch]:
-        async with self._db.transaction() as connection:
+        async with self._db.autocommit() as connection:
             found = await find_matches(connection, e164)
             if not found:
                 return []

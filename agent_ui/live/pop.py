@@ -22,7 +22,7 @@ from agent_ui.live.devices import DeviceDirectory
 from agent_ui.live.presence import agent_stream
 from bus.base import EventBus, Lease, Outbox
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
-from domain.phone import to_e164
+from store.call_log import cached_e164
 from store.db import Database
 from store.models import CallRecord, User
 from store.presence import PresenceRepository
@@ -117,7 +117,7 @@ class PopService:
             return
         # Inbound: who is calling. Outbound (our dial): the customer is the number dialled.
         number = ev.caller_number if ev.direction is Direction.INBOUND else ev.dialed_number
-        e164 = to_e164(number, self._region) if number else None
+        e164 = cached_e164(number, self._region) if number else None
         username = who.username
         # granted before the pop: the desktop may open the record at once
         matches = list(await self._lookup.matches_for_call(
@@ -127,7 +127,7 @@ class PopService:
             "call_id": ev.call_id,
             "direction": ev.direction.value,
             "caller_number": e164 or ev.caller_number,
-            "dialed_number": to_e164(ev.dialed_number, self._region) or ev.dialed_number,
+            "dialed_number": cached_e164(ev.dialed_number, self._region) or ev.dialed_number,
             "queue": ev.queue,
             "ivr": list(ev.ivr),
             "matches": [m.to_json() for m in matches],

@@ -137,7 +137,7 @@ class PresenceService:
     async def _move(self, device: str, state: str, *, call_id: str | None = None,
                     only_from: tuple[str, ...]) -> AgentView | None:
         """A call event moves the device's agent: one conditional statement, then the push."""
-        async with self._db.transaction() as connection:
+        async with self._db.autocommit() as connection:
             row = await move_device(connection, device, state, call_id=call_id, only_from=only_from, now=utcnow())
             if row is None:
                 return None
