@@ -3,7 +3,7 @@
 One connection, a fixed number of prebuilt statements whatever the number of matches: who has
 the number (customers and contacts, one UNION ALL), the summaries of all matched customers (one
 query: active loans aggregated, the first open promise and the last interaction ranked per
-customer), the grant (a read, then one insert) and the customer's link on the call record.
+customer), the grant (one insert) and the customer's link on the call record.
 """
 
 from __future__ import annotations
@@ -13,7 +13,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, bindparam, func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
@@ -118,30 +132,29 @@ async def pop_summaries(connection: AsyncConnection, customer_ids: Sequence[int]
     return out
 
 
-_GRANTED = select(CallAccessGrant.customer_id).where(
-    CallAccessGrant.agent_id == bindparam("agent_id"), CallAccessGrant.call_id == bindparam("call_id"),
-    CallAccessGrant.customer_id.in_(bindparam("ids", expanding=True)))
-_EXTEND = update(CallAccessGrant).where(
-    CallAccessGrant.agent_id == bindparam("agent_id"), CallAccessGrant.call_id == bindparam("call_id"),
-    CallAccessGrant.customer_id.in_(bindparam("ids", expanding=True)),
-    CallAccessGrant.until < bindparam("until", type_=CallAccessGrant.until.type),
-).values(until=bindparam("until", type_=CallAccessGrant.until.type))
-_GRANT = insert(CallAccessGrant)
+def _grant_statement() -> Executable:
+    """A grant for each customer in ``:ids`` that ``:agent_id`` does not hold yet for ``:call_id``
+    (INSERT ... SELECT ... WHERE NOT EXISTS: one statement, and a replayed pop adds nothing)."""
+    g = CallAccessGrant
+    held = select(g.id).where(g.agent_id == bindparam("agent_id"), g.call_id == bindparam("call_id"),
+                              g.customer_id == Customer.id)
+    source = select(
+        cast(bindparam("agent_id"), Integer()), Customer.id, cast(bindparam("call_id"), g.call_id.type),
+        bindparam("until", type_=g.until.type), bindparam("now", type_=g.granted_at.type),
+    ).where(Customer.id.in_(bindparam("ids", expanding=True)), ~exists(held))
+    return insert(g).from_select(["agent_id", "customer_id", "call_id", "until", "granted_at"], source)
+
+
+_GRANT = _grant_statement()
 
 
 async def grant_for_call(connection: AsyncConnection, agent_id: int, customer_ids: Sequence[int],
                          call_id: str, until: datetime) -> None:
-    """``store.repositories.access.grant_call_access`` as prebuilt Core statements (the same rule:
-    a grant per customer, re-granting extends ``until``)."""
-    wanted = list(dict.fromkeys(customer_ids))
-    params = {"agent_id": agent_id, "call_id": call_id, "ids": wanted}
-    existing = set((await connection.execute(_GRANTED, params)).scalars())
-    if existing:
-        await connection.execute(_EXTEND, {**params, "ids": sorted(existing), "until": until})
-    rows = [{"agent_id": agent_id, "customer_id": cid, "call_id": call_id, "until": until, "granted_at": utcnow()}
-            for cid in wanted if cid not in existing]
-    if rows:
-        await connection.execute(_GRANT, rows)
+    """Open ``customer_ids`` to ``agent_id`` for ``call_id`` until ``until`` (like
+    ``store.repositories.access.grant_call_access``, in one statement; an existing grant of the
+    call is kept as it is: the pop grants once per agent and call)."""
+    await connection.execute(_GRANT, {"agent_id": agent_id, "call_id": call_id, "until": until, "now": utcnow(),
+                                      "ids": list(dict.fromkeys(customer_ids))})
 
 
 class StoreCallerLookup:
