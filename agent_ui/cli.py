@@ -197,13 +197,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from agent_ui.app import create_app
+    from agent_ui.ws import UVICORN_WS, UVICORN_WS_DEFLATE
 
     host, port = args.host or settings.host, args.port if args.port is not None else settings.port
     load_lists(settings.config_dir)  # a bad list file: one clear line now, not a failed startup
     asyncio.run(_with_database(settings, _nothing))  # reachable and migrated
     app = create_app(settings)
     out.print(f"Serving on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", ws=UVICORN_WS, ws_per_message_deflate=UVICORN_WS_DEFLATE)
     return EXIT_OK
 
 
