@@ -104,7 +104,7 @@ async def find_matches(connection: AsyncConnection, e164: str, limit: int = MAX_
     each (customer, relation) once."""
     rows = await connection.execute(MATCHES, {"e164": e164, "limit": limit})
     out: dict[tuple[int, str], str] = {}
-    for cid, name, relation in rows.tuples():
+    for cid, name, relation in rows:
         out.setdefault((cid, Relation(relation).value), name)
     return [(cid, name, relation) for (cid, relation), name in out.items()]
 
@@ -116,7 +116,7 @@ async def pop_summaries(connection: AsyncConnection, customer_ids: Sequence[int]
         return {}
     out: dict[int, dict[str, Any]] = {}
     for (cid, overdue, dpd, p_id, p_amount, p_due, at, channel, status, reason, resolution, comments,
-         subject) in (await connection.execute(SUMMARIES, {"ids": ids})).tuples():
+         subject) in await connection.execute(SUMMARIES, {"ids": ids}):
         out[cid] = {
             "overdue_amount": str(Decimal(overdue or 0).quantize(Decimal("0.01"))),
             "days_past_due": int(dpd or 0),
