@@ -167,10 +167,12 @@ class LeaseKeeper:
             while True:
                 sent = loop.time()
                 try:
+                    # Shielded: a cancellation lands on this await, never inside redis-py (which can
+                    # swallow it and leave this loop running after its supervisor stopped it).
                     if self.held:
-                        ok = await self.lease.renew(self.name, self.holder, self.ttl)
+                        ok = await asyncio.shield(self.lease.renew(self.name, self.holder, self.ttl))
                     else:
-                        ok = await self.lease.try_acquire(self.name, self.holder, self.ttl)
+                        ok = await asyncio.shield(self.lease.try_acquire(self.name, self.holder, self.ttl))
                 except SwitchboardError as exc:
                     raise_if_cancelling()
                     log.warning("lease %s: %s", self.name, exc)

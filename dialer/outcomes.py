@@ -122,12 +122,12 @@ class Outcomes:
             attempt = await repo.attempt(call_id, for_update=True)
             if attempt is None:
                 return
-            if attempt.ended_at is not None:
-                # CallEnded and the carrier's DialResult travel in different bus groups. A state guessed
-                # from the hangup cause gives way to the carrier's explicit outcome, whichever came first.
-                if state is not None and attempt.details.get("guessed") and attempt.state.value != state:
-                    attempt.state = AttemptState(state)
-                    attempt.details = {**attempt.details, "guessed": False}
+            # CallEnded and the carrier's DialResult travel in different bus groups. A state guessed
+            # from the hangup cause gives way to the carrier's explicit outcome, whichever came first:
+            # the attempt is finished again with it (and the task too, if it still waits on this call).
+            correcting = (attempt.ended_at is not None and state is not None
+                          and bool(attempt.details.get("guessed")) and attempt.state.value != state)
+            if attempt.ended_at is not None and not correcting:
                 return
             guessed = state is None
             if state is None:
