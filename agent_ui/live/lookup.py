@@ -1,9 +1,8 @@
 """The pop's caller lookup over the store: matches with a short summary, and call-scoped grants.
 
-One connection, a fixed number of prebuilt statements whatever the number of matches: who has
-the number (customers and contacts, one UNION ALL), the summaries of all matched customers (one
-query: active loans aggregated, the first open promise and the last interaction ranked per
-customer), the grant (one insert) and the customer's link on the call record.
+One connection and three prebuilt statements whatever the number of matches: who has the number
+with each customer's summary (one query), the grants (one insert) and the customer's link on the
+call record (one upsert).
 """
 
 from __future__ import annotations
@@ -26,10 +25,10 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    union,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import BindParameter
 
 from agent_ui.live.pop import PopMatch
 from domain.events import utcnow
@@ -50,8 +49,10 @@ from store.models import (
 MAX_MATCHES = 20
 
 
-def _matches_query() -> Select[Any]:
-    """Owners of ``:e164`` first, then the customers of contacts with it (one UNION ALL)."""
+def _pop_query() -> Select[Any]:
+    """Who has ``:e164`` (its owners first, then the customers of contacts with it: one UNION
+    ALL), each with a summary: active loans aggregated, the first open promise and the last
+    interaction (ranked per customer), all restricted to those customers. One statement."""
     relation_type = Contact.__table__.c.relation.type
     e164 = bindparam("e164", type_=String())
     owners = (select(Customer.id, Customer.name, literal("CUSTOMER", relation_type).label("relation"),
@@ -59,15 +60,9 @@ def _matches_query() -> Select[Any]:
               .join(CustomerPhone, CustomerPhone.customer_id == Customer.id).where(CustomerPhone.e164 == e164))
     related = (select(Customer.id, Customer.name, Contact.relation, literal(1))
                .join(Customer, Contact.customer_id == Customer.id).where(Contact.phone_e164 == e164))
-    both = union_all(owners, related).subquery()
-    return (select(both.c.id, both.c.name, both.c.relation).order_by(both.c.rank, both.c.id)
-            .limit(bindparam("limit", type_=Integer())))
-
-
-def _summaries_query() -> Select[Any]:
-    """Per customer in ``:ids``: active loans aggregated, the first open promise and the last
-    interaction (each ranked per customer), in one statement."""
-    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    matched = union_all(owners, related).subquery()
+    ids = union(select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164),
+                select(Contact.customer_id).where(Contact.phone_e164 == e164))
     loans = (select(Loan.customer_id, func.sum(Loan.overdue_amount).label("overdue"),
                     func.max(Loan.days_past_due).label("dpd"))
              .where(Loan.customer_id.in_(ids), Loan.status == "active").group_by(Loan.customer_id).subquery())
@@ -83,41 +78,32 @@ def _summaries_query() -> Select[Any]:
                    .label("rn"))
             .where(Interaction.customer_id.in_(ids)).subquery())
     return (
-        select(Customer.id, loans.c.overdue, loans.c.dpd, promise.c.id, promise.c.amount, promise.c.due_date,
-               last.c.created_at, last.c.channel, last.c.disposition_status, last.c.disposition_reason,
-               last.c.disposition_resolution, last.c.comments, last.c.subject)
-        .select_from(Customer)
-        .outerjoin(loans, loans.c.customer_id == Customer.id)
-        .outerjoin(promise, and_(promise.c.customer_id == Customer.id, promise.c.rn == 1))
-        .outerjoin(last, and_(last.c.customer_id == Customer.id, last.c.rn == 1))
-        .where(Customer.id.in_(ids))
+        select(matched.c.id, matched.c.name, matched.c.relation, loans.c.overdue, loans.c.dpd, promise.c.id,
+               promise.c.amount, promise.c.due_date, last.c.created_at, last.c.channel, last.c.disposition_status,
+               last.c.disposition_reason, last.c.disposition_resolution, last.c.comments, last.c.subject)
+        .select_from(matched)
+        .outerjoin(loans, loans.c.customer_id == matched.c.id)
+        .outerjoin(promise, and_(promise.c.customer_id == matched.c.id, promise.c.rn == 1))
+        .outerjoin(last, and_(last.c.customer_id == matched.c.id, last.c.rn == 1))
+        .order_by(matched.c.rank, matched.c.id)
+        .limit(bindparam("limit", type_=Integer()))
     )
 
 
-# built once: a ring then costs the execution, not the construction of the statements
-MATCHES = _matches_query()
-SUMMARIES = _summaries_query()
+POP_QUERY = _pop_query()  # built once: a ring then costs the execution, not the construction
 
 
-async def find_matches(connection: AsyncConnection, e164: str, limit: int = MAX_MATCHES) -> list[tuple[int, str, str]]:
-    """(customer id, name, relation) for the owners of ``e164`` first, then its contacts' customers;
-    each (customer, relation) once."""
-    rows = await connection.execute(MATCHES, {"e164": e164, "limit": limit})
-    out: dict[tuple[int, str], str] = {}
-    for cid, name, relation in rows:
-        out.setdefault((cid, Relation(relation).value), name)
-    return [(cid, name, relation) for (cid, relation), name in out.items()]
-
-
-async def pop_summaries(connection: AsyncConnection, customer_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Per customer: overdue amount, days past due, the open promise and the last interaction."""
-    ids = sorted(set(customer_ids))
-    if not ids:
-        return {}
-    out: dict[int, dict[str, Any]] = {}
-    for (cid, overdue, dpd, p_id, p_amount, p_due, at, channel, status, reason, resolution, comments,
-         subject) in await connection.execute(SUMMARIES, {"ids": ids}):
-        out[cid] = {
+async def find_matches(connection: AsyncConnection, e164: str, limit: int = MAX_MATCHES) -> list[PopMatch]:
+    """The customers ``e164`` belongs to (owners first, then through a contact), each (customer,
+    relation) once, with their summaries: overdue amount, days past due, the open promise and the
+    last interaction."""
+    out: dict[tuple[int, str], PopMatch] = {}
+    for (cid, name, relation, overdue, dpd, p_id, p_amount, p_due, at, channel, status, reason, resolution,
+         comments, subject) in await connection.execute(POP_QUERY, {"e164": e164, "limit": limit}):
+        key = (cid, Relation(relation).value)
+        if key in out:
+            continue
+        out[key] = PopMatch(customer_id=cid, name=name, relation=key[1], summary={
             "overdue_amount": str(Decimal(overdue or 0).quantize(Decimal("0.01"))),
             "days_past_due": int(dpd or 0),
             "open_promise": None if p_id is None else {
@@ -128,8 +114,8 @@ async def pop_summaries(connection: AsyncConnection, customer_ids: Sequence[int]
                 "disposition": "/".join(x for x in (status, reason, resolution) if x),
                 "comments": (comments or subject or "")[:140],
             },
-        }
-    return out
+        })
+    return list(out.values())
 
 
 def _grant_statement() -> Executable:
@@ -171,11 +157,8 @@ class StoreCallerLookup:
                                until: datetime) -> list[PopMatch]:
         async with self._db.autocommit() as connection:
             found = await find_matches(connection, e164)
-            if not found:
-                return []
-            ids = [cid for cid, _n, _r in found]
-            summaries = await pop_summaries(connection, ids)
-            await grant_for_call(connection, agent_id, ids, call_id, until)
-            await self._call_log.link_customer_on(connection, call_id, ids[0], rang_at)
-        return [PopMatch(customer_id=cid, name=name, relation=relation, summary=summaries[cid])
-                for cid, name, relation in found]
+            if found:
+                ids = [m.customer_id for m in found]
+                await grant_for_call(connection, agent_id, ids, call_id, until)
+                await self._call_log.link_customer_on(connection, call_id, ids[0], rang_at)
+        return found
