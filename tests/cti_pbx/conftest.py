@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -60,19 +61,27 @@ def pbx_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-async def live(pbx_clean: Pbx, pbx_env: dict[str, str], database: Database, database_url: str,
-               tmp_path: Path) -> AsyncIterator[Live]:
-    """The whole app on ``database``, its AMI bridge logged in to the test PBX (settings from env)."""
-    del pbx_env
+@contextlib.asynccontextmanager
+async def app_on_pbx(pbx: Pbx, database: Database, database_url: str, tmp_path: Path) -> AsyncIterator[Live]:
+    """The whole app on ``database`` (settings from the environment), its AMI bridge logged in."""
     amina = await seed(database)
     settings = Settings(database_url=database_url, attachments_dir=tmp_path / "att")
-    assert settings.ami.host == "127.0.0.1" and os.environ["SWITCHBOARD_AMI__DEAD_AFTER"]
     async with running_app(settings) as app:
-        live = Live(app, database, amina, pbx_clean)
+        live = Live(app, database, amina, pbx)
         await live.wait_bridge_up()
         try:
             yield live
         finally:
             for client in live.clients:
                 await client.close()
+
+
+@pytest.fixture
+async def live(pbx_clean: Pbx, pbx_env: dict[str, str], database: Database, database_url: str,
+               tmp_path: Path) -> AsyncIterator[Live]:
+    """The whole app on ``database``, its AMI bridge logged in to the test PBX (settings from env)."""
+    del pbx_env
+    assert os.environ["SWITCHBOARD_AMI__DEAD_AFTER"]
+    async with app_on_pbx(pbx_clean, database, database_url, tmp_path) as live:
+        assert live.app.services.settings.ami.host == "127.0.0.1"
+        yield live

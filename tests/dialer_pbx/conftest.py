@@ -15,12 +15,10 @@ import pytest
 import yaml
 
 from config.compliance_loader import PACKS_DIR
-from config.settings import Settings
 from store.db import Database
-from tests.cti_pbx.conftest import Live
-from tests.cti_pbx.support import ami_env, seed
+from tests.cti_pbx.conftest import Live, app_on_pbx
+from tests.cti_pbx.support import ami_env
 from tests.pbx.harness import Pbx
-from tests.support.server import running_app
 
 RING_SECONDS = 4  # SWITCHBOARD_DIALER__ORIGINATE_TIMEOUT_SECONDS: the agent's and the customer's ring
 PREVIEW_SECONDS = 1.0
@@ -58,14 +56,7 @@ async def dialing(pbx_clean: Pbx, dialer_env: dict[str, str], database: Database
                   tmp_path: Path) -> AsyncIterator[Live]:
     """The whole app on ``database`` with the dialer running and the AMI bridge logged in."""
     del dialer_env
-    amina = await seed(database)
-    settings = Settings(database_url=database_url, attachments_dir=tmp_path / "att")
-    assert settings.dialer.enabled and settings.dialer.preview_seconds == PREVIEW_SECONDS
-    async with running_app(settings) as app:
-        live = Live(app, database, amina, pbx_clean)
-        await live.wait_bridge_up()
-        try:
-            yield live
-        finally:
-            for client in live.clients:
-                await client.close()
+    async with app_on_pbx(pbx_clean, database, database_url, tmp_path) as live:
+        settings = live.app.services.settings
+        assert settings.dialer.enabled and settings.dialer.preview_seconds == PREVIEW_SECONDS
+        yield live
