@@ -169,6 +169,12 @@ class Sockets:
         await asyncio.gather(*(ws.close() for ws in self._sockets), return_exceptions=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (from /proc; clock ticks of 1/100 s)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100
+
+
 async def sample_rss(server: ServerProcess, peak: list[float], stop: asyncio.Event) -> None:
     while not stop.is_set():
         with contextlib.suppress(OSError, AssertionError):
@@ -202,6 +208,12 @@ async def bench_replay(args: argparse.Namespace) -> None:
                 total = int(args.rate * args.seconds)
                 devices = list(by_device)
                 rng = random.Random(7)
+                idle_from = cpu_seconds(server.pid)
+                await asyncio.sleep(5.0)
+                idle_cpu = (cpu_seconds(server.pid) - idle_from) / 5.0
+                print(f"replay: server CPU with {len(by_device)} idle sockets {idle_cpu * 100:.1f}% of a core")
+                await redis.config_resetstat()
+                cpu_before = cpu_seconds(server.pid)
                 start = time.perf_counter()
                 for i in range(total):
                     due = start + i / args.rate
@@ -220,11 +232,20 @@ async def bench_replay(args: argparse.Namespace) -> None:
                     await asyncio.sleep(0.1)
                 stop.set()
                 await sampler
+                cpu = cpu_seconds(server.pid) - cpu_before
+                commands = await redis.info("commandstats")
                 got = len(sockets.latencies_ms)
                 print(f"replay: published {total} AgentRinging in {sent_for:.1f} s "
                       f"({total / sent_for:.0f}/s); received {got} pops, {total - got - sockets.wrong} "
                       f"missing, {sockets.wrong} on a wrong socket")
                 print("replay: " + summary("publish -> call.ringing on the agent's socket", sockets.latencies_ms))
+                busy = cpu - idle_cpu * (time.perf_counter() - start)
+                print(f"replay: server CPU {cpu:.1f} s over the run ({cpu / (time.perf_counter() - start) * 100:.0f}% "
+                      f"of a core) = {busy / total * 1000:.2f} ms per pop above idle")
+                calls = sorted(((k.removeprefix("cmdstat_"), int(v["calls"])) for k, v in commands.items()
+                                if k != "cmdstat_config|resetstat"), key=lambda kv: -kv[1])
+                print(f"replay: Redis commands per pop {sum(n for _, n in calls) / total:.1f} (bench's XADD included): "
+                      + ", ".join(f"{name} {n / total:.2f}" for name, n in calls if n >= total / 10))
                 print(f"replay: server RSS peak {max(rss):.0f} MB (goal <= 200 MB); "
                       f"p99 goal <= 20 ms: {'met' if pct(sockets.latencies_ms, 99) <= 20 else 'NOT met'}")
             finally:
