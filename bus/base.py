@@ -80,6 +80,12 @@ class Outbox(Protocol):
     async def append(self, stream: str, type: str, data: dict[str, Any]) -> int:
         """Append and return the new message's seq (1, 2, 3 ... per stream)."""
 
+    async def append_once(self, stream: str, type: str, data: dict[str, Any], *, key: str,
+                          ttl: float) -> int | None:
+        """Append unless ``key`` was used on ``stream`` within ``ttl`` s (by any worker): the new
+        seq, or None for a repeat. Check and append are one step, so a frame that several workers
+        (or a redelivered event) try to send goes out exactly once."""
+
     async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:
         """Messages with seq > after_seq, waiting up to ``timeout`` s for the first one.
 

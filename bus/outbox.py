@@ -9,7 +9,8 @@ waiting up to ``timeout`` s for the first one. See :class:`bus.base.Outbox` for 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,12 +67,14 @@ class _Stream:
 
 
 class MemoryOutbox:
-    def __init__(self, *, retention: int = 1000) -> None:
+    def __init__(self, *, retention: int = 1000, once_keys: int = 100_000) -> None:
         if retention < 1:
             raise ValueError("retention must be at least 1")
         self._retention = retention
         self._streams: dict[str, _Stream] = {}
         self._waiters = Waiters()
+        self._once: OrderedDict[tuple[str, str], float] = OrderedDict()  # (stream, key) -> expiry
+        self._once_max = once_keys
 
     def _stream(self, stream: str) -> _Stream:
         found = self._streams.get(stream)
@@ -85,6 +88,20 @@ class MemoryOutbox:
         s.messages.append(OutboxMessage(s.last_seq, type, data))
         self._waiters.wake(stream)
         return s.last_seq
+
+    async def append_once(self, stream: str, type: str, data: dict[str, Any], *, key: str,
+                          ttl: float) -> int | None:
+        if not key:
+            raise ValueError("append_once needs a key")
+        now = time.monotonic()
+        expiry = self._once.get((stream, key))
+        if expiry is not None and expiry > now:
+            return None
+        self._once[(stream, key)] = now + ttl
+        self._once.move_to_end((stream, key))
+        while len(self._once) > self._once_max:  # the oldest keys go first (bounded memory)
+            self._once.popitem(last=False)
+        return await self.append(stream, type, data)
 
     async def last_seq(self, stream: str) -> int:
         found = self._streams.get(stream)

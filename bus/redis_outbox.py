@@ -1,16 +1,26 @@
 """The outbox in Redis: one stream per outbox stream, entry id ``<seq>-0``, shared by all workers.
 
-Keys (``{...}`` is a cluster hash tag, so both keys of a stream live together)::
+Keys (``{...}`` is a cluster hash tag, so the keys of a stream live together)::
 
-    <prefix>ob:{agent:amina}        the messages (XADD MAXLEN retention; fields t=type, d=JSON)
-    <prefix>ob:{agent:amina}:seq    the last seq (INCR)
-    <prefix>ob:notify               pub/sub channel: the name of the stream that grew
+    <prefix>ob:{agent:amina}              the messages (XADD MAXLEN retention; fields t=type, d=JSON)
+    <prefix>ob:{agent:amina}:seq          the last seq (INCR)
+    <prefix>ob:{agent:amina}:once:<key>   an append_once key (its seq; expires after its ttl)
+    <prefix>ob:notify                     pub/sub channel: ``stream\nseq\ntype\ndata`` of each append
 
 ``append`` is one Lua script (INCR, XADD with the explicit id, PEXPIRE, PUBLISH), so seqs are
-gapless and in id order under any concurrency. ``read`` is XRANGE from ``<after_seq + 1>-0``; a
-reader with nothing to read waits on a local event woken by one pub/sub listener per process
-(not one blocking Redis connection per socket). Both keys expire ``ttl_seconds`` after the last
-append (an idle agent's stream disappears; seq then restarts at 1, see ``Outbox.read``).
+gapless and in id order under any concurrency; ``append_once`` checks and sets its key in the same
+script, so a frame claimed by a key is appended exactly once across workers.
+
+Reading: one pub/sub listener per process hears every append with its message and keeps the
+recent messages of the streams local sockets read (:class:`bus.outbox_cache.StreamCache`). A read
+is answered from there when the cache can prove it holds everything after the reader's seq;
+otherwise (first read, resume from further back, a listener that reconnected or heard a hole) it
+is XRANGE from ``<after_seq + 1>-0``. A reader with nothing to read waits on a local event the
+listener sets (not one blocking Redis connection per socket), and reads Redis once more when its
+wait times out, so a listener that silently stopped hearing delays messages, never hides them; the
+listener also pings and reconnects when it hears nothing for ``listener_dead_after`` s. Both keys
+expire ``ttl_seconds`` after the last append (an idle agent's stream disappears; seq then restarts
+at 1, see ``Outbox.read``).
 """
 
 from __future__ import annotations
@@ -26,11 +36,15 @@ from redis.exceptions import RedisError
 
 from bus.base import BusUnavailable, OutboxMessage
 from bus.outbox import Waiters, wait_event
+from bus.outbox_cache import StreamCache
 from bus.supervisor import TaskSupervisor, raise_if_cancelling
 
 log = logging.getLogger(__name__)
 
-_APPEND = """
+_APPEND = r"""
+if ARGV[7] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then
+  return 0
+end
 local seq = redis.call('INCR', KEYS[2])
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if #top > 0 then
@@ -45,13 +59,22 @@ if tonumber(ARGV[4]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
-redis.call('PUBLISH', ARGV[5], ARGV[6])
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[3], seq, 'PX', ARGV[7])
+end
+redis.call('PUBLISH', ARGV[5], ARGV[6] .. '\n' .. seq .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
 return seq
 """
+PING_EVERY = 5.0
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _check_names(stream: str, type: str) -> None:
+    if "\n" in stream or "\n" in type:
+        raise ValueError("outbox stream and message type names cannot contain a newline")
 
 
 class RedisOutbox:
@@ -63,6 +86,8 @@ class RedisOutbox:
         prefix: str = "sb:",
         retention: int = 1000,
         ttl_seconds: float = 7 * 86400,
+        cache_depth: int = 32,
+        listener_dead_after: float = 15.0,
     ) -> None:
         if retention < 1:
             raise ValueError("retention must be at least 1")
@@ -74,20 +99,35 @@ class RedisOutbox:
         self._channel = f"{prefix}ob:notify"
         self._append = redis.register_script(_APPEND)
         self._waiters = Waiters()
+        self._cache = StreamCache(depth=cache_depth)
+        self._dead_after = listener_dead_after
         self._listener: asyncio.Task[None] | None = None
 
     def _key(self, stream: str) -> str:
         return f"{self._prefix}ob:{{{stream}}}"
 
     async def append(self, stream: str, type: str, data: dict[str, Any]) -> int:
+        seq = await self._run_append(stream, type, data, None, 0.0)
+        assert seq is not None
+        return seq
+
+    async def append_once(self, stream: str, type: str, data: dict[str, Any], *, key: str,
+                          ttl: float) -> int | None:
+        if not key:
+            raise ValueError("append_once needs a key")
+        return await self._run_append(stream, type, data, key, ttl)
+
+    async def _run_append(self, stream: str, type: str, data: dict[str, Any], once: str | None,
+                          ttl: float) -> int | None:
+        _check_names(stream, type)
         key = self._key(stream)
         args: list[str | int] = [self._retention, type, json.dumps(data, separators=(",", ":")), self._ttl_ms,
-                self._channel, stream]
+                                 self._channel, stream, "" if once is None else max(1, int(ttl * 1000))]
         try:
-            seq = await self._append(keys=[key, key + ":seq"], args=args)
+            seq = await self._append(keys=[key, key + ":seq", f"{key}:once:{once or ''}"], args=args)
         except RedisError as exc:
             raise BusUnavailable(f"outbox append to {stream!r} failed: {exc}") from exc
-        return int(seq)
+        return int(seq) or None
 
     async def last_seq(self, stream: str) -> int:
         try:
@@ -99,15 +139,18 @@ class RedisOutbox:
     async def read(self, stream: str, after_seq: int, timeout: float) -> list[OutboxMessage]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        self._ensure_listener()
         while True:
+            self._cache.interest(stream, loop.time())
             wake = self._waiters.register(stream)
             try:
-                found = await self._read_now(stream, after_seq)
+                found = self._cache.answer(stream, after_seq)
+                if found is None:
+                    found = await self._read_now(stream, after_seq)
                 if found:
                     return found
-                self._ensure_listener()
                 if not await wait_event(wake, deadline - loop.time()):
-                    return []
+                    return await self._read_now(stream, after_seq)  # the record, in case we missed a wake
             finally:
                 self._waiters.unregister(stream, wake)
 
@@ -140,21 +183,51 @@ class RedisOutbox:
             name = f"bus.outbox.listener:{id(self):x}"
             self._listener = self._supervisor.spawn(name, self._listen)
 
+    def _heard(self, raw: Any) -> None:
+        """One published append: ``stream\nseq\ntype\ndata`` (anything else only wakes)."""
+        stream, _, rest = _text(raw).partition("\n")
+        if not self._cache.watching(stream):
+            return
+        try:
+            seq, type, data = rest.split("\n", 2)
+            message = OutboxMessage(int(seq), type, json.loads(data))
+        except ValueError:
+            log.warning("outbox listener: unexpected notification for %s; reading Redis", stream)
+            self._cache.forget(stream)
+        else:
+            self._cache.heard(stream, message)
+        self._waiters.wake(stream)
+
     async def _listen(self) -> None:
+        loop = asyncio.get_running_loop()
         delay = 0.1
         while True:
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
+                self._cache.clear()  # what was heard before may have holes now
                 self._waiters.wake_all()  # anything appended before we listened gets re-read
                 delay = 0.1
+                heard_at = next_ping = next_sweep = loop.time()
                 while True:
                     msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if msg is not None and msg.get("type") == "message":
-                        self._waiters.wake(_text(msg["data"]))
+                    now = loop.time()
+                    if msg is not None:
+                        heard_at = now
+                        if msg.get("type") == "message":
+                            self._heard(msg["data"])
+                    if now - heard_at > self._dead_after:
+                        raise ConnectionError(f"nothing heard for {now - heard_at:.0f} s, not even a pong")
+                    if now >= next_ping:
+                        await pubsub.ping()
+                        next_ping = now + PING_EVERY
+                    if now >= next_sweep:
+                        self._cache.sweep(now)
+                        next_sweep = now + 30.0
             except (RedisError, OSError) as exc:
                 raise_if_cancelling()
                 log.warning("outbox listener lost Redis (%r); retrying in %.1f s", exc, delay)
+                self._cache.clear()
                 self._waiters.wake_all()
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)

@@ -1,4 +1,5 @@
-"""A loopback TCP proxy to Redis that a test can cut and restore, to simulate an outage."""
+"""A loopback TCP proxy to Redis that a test can cut and restore, to simulate an outage, or make
+silently drop every byte (``holding``), to simulate a half-open link."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class CuttableProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pipes: set[asyncio.Task[None]] = set()
+        self.holding = False  # while True, bytes in both directions are dropped (nothing closes)
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -45,6 +47,8 @@ class CuttableProxy:
     async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         try:
             while data := await src.read(65536):
+                if self.holding:
+                    continue
                 dst.write(data)
                 await dst.drain()
         except (OSError, asyncio.IncompleteReadError):

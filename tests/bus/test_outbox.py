@@ -112,3 +112,24 @@ async def test_redis_seq_never_goes_behind_the_stream_and_keys_expire(redis_back
     assert await outbox.append("agent:amina", "t", {}) == 4
     assert 0 < await client.pttl(key) <= 60_000
     assert 0 < await client.pttl(key + ":seq") <= 60_000
+
+
+async def test_append_once_sends_a_keyed_frame_once_across_workers(backend: Backend) -> None:
+    workers = [backend.outbox() for _ in range(3)]
+    tries = [w.append_once("agent:amina", "call.ringing", {"w": n}, key="ring:c1", ttl=60)
+             for n, w in enumerate(workers * 4)]
+    seqs = await asyncio.gather(*tries)
+    assert [s for s in seqs if s is not None] == [1] and seqs.count(None) == 11
+    assert await workers[0].append_once("agent:amina", "call.answered", {}, key="answer:c1", ttl=60) == 2
+    assert await workers[1].append_once("agent:brian", "call.ringing", {}, key="ring:c1", ttl=60) == 1
+    assert [m.type for m in await workers[2].read("agent:amina", 0, timeout=0.5)] == [
+        "call.ringing", "call.answered"]
+
+
+async def test_an_append_once_key_is_free_again_after_its_ttl(backend: Backend) -> None:
+    outbox = backend.outbox()
+    assert await outbox.append_once("agent:amina", "t", {}, key="k", ttl=0.05) == 1
+    assert await outbox.append_once("agent:amina", "t", {}, key="k", ttl=0.05) is None
+    await asyncio.sleep(0.15)
+    assert await outbox.append_once("agent:amina", "t", {}, key="k", ttl=0.05) == 2
+
