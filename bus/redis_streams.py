@@ -6,12 +6,14 @@
   base class reads the streams of every registered subclass (``EVENT_TYPES``). Each worker is a
   consumer named ``worker_id``: the workers of one group share the events, each event once.
 * One supervised loop per group: ``XREADGROUP ... BLOCK`` over its streams, entries of one read
-  handled in id order (strict order per event type; across types, best effort by Redis id),
-  ``XACK`` after the handlers returned. A handler that still fails after ``max_attempts`` is
-  logged, the event copied to ``<stream>:dead`` and acked, so nothing wedges.
+  handled in id order (strict order per event type; across types, best effort by Redis id). The
+  entries whose handlers returned are acked together, one ``XACK`` per stream sent in the same
+  round trip as the next ``XREADGROUP`` (and before the loop ends). A handler that still fails
+  after ``max_attempts`` is logged, the event copied to ``<stream>:dead`` and acked, so nothing
+  wedges.
 * Crash safety: an entry left un-acked by a dead consumer is taken over with ``XAUTOCLAIM`` once
-  idle for ``claim_idle`` s (a handler running longer refreshes its claim, so a slow handler is
-  not stolen). An entry delivered more than ``max_deliveries`` times is dead-lettered instead.
+  idle for ``claim_idle`` s (a handler running longer refreshes its claim from a timer, so a slow
+  handler is not stolen). An entry delivered more than ``max_deliveries`` times is dead-lettered instead.
   Delivery is therefore at least once: handlers should be idempotent.
 * A new group starts at the stream's end (``$``); groups are created in :meth:`start`, so events
   published after ``start`` returns are never missed. Redis errors in the loops are logged and
@@ -29,7 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from bus.base import BusUnavailable, E, Handler, default_group
-from bus.dispatch import Subscriptions, dispatch
+from bus.dispatch import Failure, Subscription, Subscriptions, dispatch
 from bus.outbox import wait_event
 from bus.supervisor import TaskSupervisor, raise_if_cancelling
 from domain.errors import ProtocolViolation
@@ -173,37 +175,63 @@ class RedisStreamsBus:
         delay = 0.1
         own_pending_done = False
         next_claim = 0.0
-        while not self._stopping:
-            streams = self._streams_for(group)
-            if not streams:  # left (or nothing to read)
-                return
-            try:
-                await self._ensure_groups(group, streams)
-                if not own_pending_done:  # entries this consumer name got before a restart
-                    await self._read(group, streams, "0", block=None)
-                    own_pending_done = True
-                if loop.time() >= next_claim:
-                    await self._reclaim(group, streams)
-                    next_claim = loop.time() + self._claim_every
-                await self._read(group, streams, ">", block=self._block_ms)
-                delay = 0.1
-            except ResponseError as exc:
-                raise_if_cancelling()
-                if "NOGROUP" not in str(exc):
-                    raise
-                log.warning("bus: group %s vanished (stream deleted?); recreating", group)
-                self._created = {(s, g) for s, g in self._created if g != group}
-            except (RedisError, OSError) as exc:
-                raise_if_cancelling()
-                log.warning("bus: group %s lost Redis (%r); retrying in %.1f s", group, exc, delay)
-                own_pending_done = False  # re-read what we took but could not ack
-                await wait_event(self._stop_requested, delay)
-                delay = min(5.0, delay * 2)
+        acks: dict[str, list[str]] = {}  # handled entries, acked with the next read
+        try:
+            while not self._stopping:
+                streams = self._streams_for(group)
+                if not streams:  # left (or nothing to read)
+                    return
+                try:
+                    await self._ensure_groups(group, streams)
+                    if not own_pending_done:  # entries this consumer name got before a restart
+                        await self._read(group, streams, "0", None, acks)
+                        own_pending_done = True
+                    if loop.time() >= next_claim:
+                        await self._reclaim(group, streams)
+                        next_claim = loop.time() + self._claim_every
+                    await self._read(group, streams, ">", self._block_ms, acks)
+                    delay = 0.1
+                except ResponseError as exc:
+                    raise_if_cancelling()
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    log.warning("bus: group %s vanished (stream deleted?); recreating", group)
+                    self._created = {(s, g) for s, g in self._created if g != group}
+                    acks.clear()
+                except (RedisError, OSError) as exc:
+                    raise_if_cancelling()
+                    log.warning("bus: group %s lost Redis (%r); retrying in %.1f s", group, exc, delay)
+                    own_pending_done = False  # re-read (and handle again) what we took but did not ack
+                    acks.clear()
+                    await wait_event(self._stop_requested, delay)
+                    delay = min(5.0, delay * 2)
+        finally:
+            if acks:
+                try:
+                    await self._ack(group, acks)
+                except (RedisError, OSError) as exc:  # they are delivered again: at least once
+                    log.warning("bus: group %s could not ack on its way out: %r", group, exc)
 
-    async def _read(self, group: str, streams: list[str], start: str, block: int | None) -> None:
-        response: Any = await self._redis.xreadgroup(
-            group, self._consumer, dict.fromkeys(streams, start), count=self._batch, block=block
-        )
+    async def _ack(self, group: str, acks: dict[str, list[str]]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream, ids in acks.items():
+                pipe.xack(stream, group, *ids)
+            await pipe.execute()
+        acks.clear()
+
+    async def _read(self, group: str, streams: list[str], start: str, block: int | None,
+                    acks: dict[str, list[str]]) -> None:
+        offsets: dict[Any, Any] = dict.fromkeys(streams, start)
+        response: Any
+        if acks:  # one round trip: the acks of the last batch, then the next read
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for stream, ids in acks.items():
+                    pipe.xack(stream, group, *ids)
+                pipe.xreadgroup(group, self._consumer, offsets, count=self._batch, block=block)
+                response = (await pipe.execute())[-1]
+            acks.clear()
+        else:
+            response = await self._redis.xreadgroup(group, self._consumer, offsets, count=self._batch, block=block)
         entries: list[Entry] = []
         items = response.items() if isinstance(response, dict) else (response or [])
         for stream, stream_entries in items:
@@ -211,42 +239,54 @@ class RedisStreamsBus:
                 decoded = {_text(k): _text(v) for k, v in fields.items()} if fields else None
                 entries.append((_text(stream), _text(entry_id), decoded))
         entries.sort(key=lambda e: _id_key(e[1]))
-        for entry in entries:
-            await self._handle(group, *entry)
+        for stream, entry_id, fields in entries:
+            if await self._handle(group, stream, entry_id, fields):
+                acks.setdefault(stream, []).append(entry_id)
 
-    async def _handle(self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None) -> None:
+    async def _handle(self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None) -> bool:
+        """Run the group's handlers on one entry; True if it is to be acked with the next read
+        (False: it was dead-lettered, and acked, here)."""
         if fields is None:  # trimmed away while pending
-            await self._redis.xack(stream, group, entry_id)
-            return
+            return True
         try:
             event = decode_event(json.loads(fields["e"]))
         except (KeyError, ValueError, ProtocolViolation) as exc:
             log.error("bus: undecodable entry %s in %s: %s", entry_id, stream, exc)
             await self._dead_letter(stream, group, entry_id, fields, f"undecodable: {exc}")
-            return
+            return False
         subs = self._subs.matching(group, type(event))
-        work = asyncio.ensure_future(
-            dispatch(event, subs, max_attempts=self._max_attempts, retry_delay=self._retry_delay)
-        )
-        try:
-            while True:  # keep our claim fresh while a slow handler runs
-                done, _ = await asyncio.wait({work}, timeout=self._heartbeat)
-                if done:
-                    break
-                try:
-                    await self._redis.xclaim(stream, group, self._consumer, 0, [entry_id], justid=True)
-                except RedisError as exc:
-                    raise_if_cancelling()
-                    log.warning("bus: cannot refresh claim on %s: %r", entry_id, exc)
-        finally:
-            if not work.done():
-                work.cancel()
-        failures = work.result()
+        failures = await self._dispatch_keeping_claim(group, stream, entry_id, event, subs)
         if failures:
             why = "; ".join(f"{f.subscription.handler_name}: {f.error!r}" for f in failures)
             await self._dead_letter(stream, group, entry_id, fields, why)
-        else:
-            await self._redis.xack(stream, group, entry_id)
+            return False
+        return True
+
+    async def _dispatch_keeping_claim(self, group: str, stream: str, entry_id: str, event: Event,
+                                      subs: list[Subscription]) -> list[Failure]:
+        """Dispatch; while a slow handler runs, a timer refreshes our claim every ``heartbeat`` s
+        (no task per event: most handlers finish long before the first tick)."""
+        loop = asyncio.get_running_loop()
+        refreshes: list[asyncio.Task[None]] = []
+        timers: list[asyncio.TimerHandle] = []
+
+        def refresh() -> None:
+            refreshes.append(loop.create_task(self._refresh_claim(group, stream, entry_id)))
+            timers[0] = loop.call_later(self._heartbeat, refresh)
+
+        timers.append(loop.call_later(self._heartbeat, refresh))
+        try:
+            return await dispatch(event, subs, max_attempts=self._max_attempts, retry_delay=self._retry_delay)
+        finally:
+            timers[0].cancel()
+            for task in refreshes:
+                task.cancel()
+
+    async def _refresh_claim(self, group: str, stream: str, entry_id: str) -> None:
+        try:
+            await self._redis.xclaim(stream, group, self._consumer, 0, [entry_id], justid=True)
+        except Exception as exc:  # logged, never raised: the handler carries on either way
+            log.warning("bus: cannot refresh claim on %s: %r", entry_id, exc)
 
     async def _dead_letter(
         self, stream: str, group: str, entry_id: str, fields: dict[str, str], why: str
@@ -283,7 +323,8 @@ class RedisStreamsBus:
             await self._dead_letter(stream, group, entry_id, fields, f"delivered {deliveries} times")
             return
         log.warning("bus: group %s took over %s in %s (delivery %d)", group, entry_id, stream, deliveries)
-        await self._handle(group, stream, entry_id, fields)
+        if await self._handle(group, stream, entry_id, fields):
+            await self._redis.xack(stream, group, entry_id)
 
     async def _forget_idle_consumers(self, stream: str, group: str) -> None:
         for consumer in await self._redis.xinfo_consumers(stream, group):

@@ -183,3 +183,40 @@ async def test_payload_is_the_domain_codec_json(redis_backend: Backend) -> None:
     assert [json.loads(fields["e"]) for fields in entries] == [
         json.loads(json.dumps(encode_event(ev)))
     ]
+
+
+async def test_handled_entries_are_acked_in_batches_and_none_is_left_pending(redis_backend: Backend) -> None:
+    bus = redis_backend.bus(batch=20)
+    assert isinstance(bus, RedisStreamsBus)
+    got: list[str] = []
+
+    async def handler(ev: CallOffered) -> None:
+        got.append(ev.call_id)
+
+    bus.subscribe(CallOffered, handler, group="acks")
+    publisher = redis_backend.bus()
+    for i in range(60):  # waiting before the group reads: it takes them in batches of 20
+        await publisher.publish(offered(i))
+    client = redis_backend.client()
+    stream = bus.stream_key("call.offered")
+    before: dict[str, dict[str, int]] = await client.info("commandstats")
+    await client.xgroup_create(stream, "acks", id="0", mkstream=True)
+    await bus.start()
+    await eventually(lambda: len(got) == 60)
+    await asyncio.sleep(0.3)  # the next read (and with it the last acks) has gone out
+    pending = await client.xpending(stream, "acks")
+    assert pending["pending"] == 0
+    after: dict[str, dict[str, int]] = await client.info("commandstats")
+    xacks = after["cmdstat_xack"]["calls"] - before.get("cmdstat_xack", {"calls": 0})["calls"]
+    assert 1 <= xacks <= 4  # one per batch read, not one per entry
+    await bus.stop()
+    restarted = redis_backend.bus()
+    again: list[str] = []
+
+    async def second(ev: CallOffered) -> None:
+        again.append(ev.call_id)
+
+    restarted.subscribe(CallOffered, second, group="acks")
+    await restarted.start()
+    await asyncio.sleep(0.5)
+    assert again == [] and got == [f"c{i}" for i in range(60)]
