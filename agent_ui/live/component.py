@@ -50,10 +50,7 @@ class LiveComponent:
                                    is_pause_code=lambda code: _is_pause_code(services, code),
                                    carrier_of=carrier_of, devices=devices)
         lookup = StoreCallerLookup(db, region=settings.default_region, default_timezone=settings.timezone)
-        # several workers (Redis): each pop frame is claimed once across them
-        claims = services.lease if settings.redis_url else None
-        pop = PopService(db, outbox, lookup, region=settings.default_region, claims=claims,
-                         devices=devices)
+        pop = PopService(db, outbox, lookup, region=settings.default_region, devices=devices)
         wallboard = WallboardService(db, outbox, call_log, timezone=settings.timezone,
                                      service_level_seconds=settings.service_level_seconds)
         for part in (presence, pop, wallboard):

@@ -9,7 +9,6 @@ agent for the call and its wrap-up (call-scoped access).
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from sqlalchemy import select
 
 from agent_ui.live.devices import DeviceDirectory
 from agent_ui.live.presence import agent_stream
-from bus.base import EventBus, Lease, Outbox
+from bus.base import EventBus, Outbox
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
 from store.call_log import cached_e164
 from store.db import Database
@@ -53,62 +52,47 @@ class CallerLookup(Protocol):
         ...
 
 
-CLAIM_SECONDS = 3600.0
+ONCE_SECONDS = 3600.0
 
 
 class PopService:
-    """``claims`` (the shared lease store, with several workers) makes each frame once-only across
-    workers: after a failover the new AMI holder's resync re-announces a call that is still ringing,
-    and the Redis bus delivers at least once; the agent still gets one ``call.ringing``."""
+    """Each frame is appended once across workers (``Outbox.append_once``, keyed by the frame, the
+    call and the device): after a failover the new AMI holder's resync re-announces a call that is
+    still ringing, and the Redis bus delivers at least once; the agent still gets one
+    ``call.ringing``."""
 
     def __init__(self, database: Database, outbox: Outbox, lookup: CallerLookup, *,
-                 region: str, grant_minutes: int = 30, claims: Lease | None = None,
-                 devices: DeviceDirectory | None = None) -> None:
+                 region: str, grant_minutes: int = 30, devices: DeviceDirectory | None = None) -> None:
         self._db = database
         self._outbox = outbox
         self._lookup = lookup
         self._region = region
         self._grant = timedelta(minutes=grant_minutes)
-        self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
-        self._claims = claims
+        self._sent: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # frames sent from here
         self._devices = devices or DeviceDirectory(database)  # a changed extension: seen within 10 s
         self._rang: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> agents popped here
-        self._holder = f"pop-{uuid.uuid4().hex}"
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(AgentRinging, self.on_ringing, group="pop")
         bus.subscribe(AgentConnected, self.on_connected, group="pop")
         bus.subscribe(CallEnded, self.on_ended, group="pop")
 
-    async def _first_time(self, kind: str, call_id: str, device: str) -> bool:
-        k = (kind, call_id, device)
-        if k in self._seen:
-            return False
-        if self._claims is not None and not await self._claims.try_acquire(
-                f"pop:{kind}:{call_id}:{device}", self._holder, CLAIM_SECONDS):
-            return False  # another worker sent this frame
-        self._seen[k] = None
-        while len(self._seen) > 10_000:
-            self._seen.popitem(last=False)
-        return True
+    async def _send_once(self, kind: str, call_id: str, device: str, username: str, type: str,
+                         data: dict[str, Any]) -> None:
+        frame = (kind, call_id, device)
+        if await self._outbox.append_once(agent_stream(username), type, data,
+                                          key=f"{kind}:{call_id}:{device}", ttl=ONCE_SECONDS) is None:
+            log.debug("pop: %s of %s for %s was already sent", kind, call_id, username)
+        self._sent[frame] = None
+        while len(self._sent) > 10_000:
+            self._sent.popitem(last=False)
 
-    async def _undo(self, kind: str, call_id: str, device: str) -> None:
-        """The frame was not sent: let the bus's retry send it."""
-        self._seen.pop((kind, call_id, device), None)
-        if self._claims is not None:
-            try:
-                await self._claims.release(f"pop:{kind}:{call_id}:{device}", self._holder)
-            except Exception:
-                log.exception("pop: could not release the claim on %s %s", kind, call_id)
+    def _already_sent(self, kind: str, call_id: str, device: str) -> bool:
+        return (kind, call_id, device) in self._sent
 
     async def on_ringing(self, ev: AgentRinging) -> None:
-        if not await self._first_time("ring", ev.call_id, ev.device):
-            return
-        try:
+        if not self._already_sent("ring", ev.call_id, ev.device):
             await self._pop(ev)
-        except Exception:
-            await self._undo("ring", ev.call_id, ev.device)
-            raise
 
     async def _pop(self, ev: AgentRinging) -> None:
         who = await self._devices.agent(ev.device)
@@ -123,7 +107,7 @@ class PopService:
         matches = list(await self._lookup.matches_for_call(
             e164, agent_id=who.user_id, call_id=ev.call_id, rang_at=ev.at, until=utcnow() + self._grant,
         )) if e164 else []
-        await self._outbox.append(agent_stream(username), "call.ringing", {
+        await self._send_once("ring", ev.call_id, ev.device, username, "call.ringing", {
             "call_id": ev.call_id,
             "direction": ev.direction.value,
             "caller_number": e164 or ev.caller_number,
@@ -140,18 +124,14 @@ class PopService:
             self._rang.popitem(last=False)
 
     async def on_connected(self, ev: AgentConnected) -> None:
-        if not await self._first_time("answer", ev.call_id, ev.device):
+        if self._already_sent("answer", ev.call_id, ev.device):
             return
-        try:
-            who = await self._devices.agent(ev.device)
-            if who is not None:
-                await self._outbox.append(agent_stream(who.username), "call.answered", {
-                    "call_id": ev.call_id, "device": ev.device, "queue": ev.queue,
-                    "hold_seconds": ev.hold_seconds, "answered_at": ev.at.isoformat(),
-                })
-        except Exception:
-            await self._undo("answer", ev.call_id, ev.device)
-            raise
+        who = await self._devices.agent(ev.device)
+        if who is not None:
+            await self._send_once("answer", ev.call_id, ev.device, who.username, "call.answered", {
+                "call_id": ev.call_id, "device": ev.device, "queue": ev.queue,
+                "hold_seconds": ev.hold_seconds, "answered_at": ev.at.isoformat(),
+            })
 
     async def _involved(self, call_id: str) -> set[str]:
         """Who must hear that the call ended: agents whose presence is on it, the agent the record
@@ -166,14 +146,9 @@ class PopService:
         return names
 
     async def on_ended(self, ev: CallEnded) -> None:
-        if not await self._first_time("end", ev.call_id, ""):
-            return
-        try:
-            for username in sorted(await self._involved(ev.call_id)):
-                await self._outbox.append(agent_stream(username), "call.ended", {
+        for username in sorted(await self._involved(ev.call_id)):
+            if not self._already_sent("end", ev.call_id, username):
+                await self._send_once("end", ev.call_id, username, username, "call.ended", {
                     "call_id": ev.call_id, "cause": ev.cause.value, "cause_code": ev.cause_code,
                     "talk_seconds": ev.talk_seconds, "ended_at": ev.at.isoformat(),
                 })
-        except Exception:
-            await self._undo("end", ev.call_id, "")
-            raise
