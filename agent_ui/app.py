@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from agent_ui.errors import install_error_handlers
+from agent_ui.gc_policy import tune_after_startup
 from agent_ui.limits import UploadLimit
 from agent_ui.routes import accounts, admin, assignments, attachments, auth, customers, interactions, reports
 from agent_ui.routes import tasks as task_routes
@@ -44,6 +45,8 @@ def create_app(settings: Settings, services: Services | None = None,
                 started.append(part)
             if owned:
                 await live.start()
+                if settings.gc_tuning:  # a served process, not an app inside a test
+                    tune_after_startup(settings.gc_gen0_threshold)
             yield
         finally:
             for part in reversed(started):

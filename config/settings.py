@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     wrapup_seconds: int = 60
     service_level_seconds: int = 20
     worker_id: str = Field(default_factory=lambda: "w-" + secrets.token_hex(4))
+    gc_tuning: bool = True  # freeze startup objects, raise the young threshold (agent_ui/gc_policy.py)
+    gc_gen0_threshold: int = Field(default=10_000, ge=1)
     ami: AmiSettings = Field(default_factory=AmiSettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
