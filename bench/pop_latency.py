@@ -6,7 +6,9 @@ PostgreSQL + Redis (the multi-worker configuration), loopback only, bounded in c
 ``replay``  1,000 agent users (with extensions) each hold a WebSocket. The bench publishes
             ``AgentRinging`` events onto the Redis bus at 200 pops/s for ``--seconds`` (15) and
             times each from just before the publish to the frame's arrival on the socket of the
-            agent whose device rang (a frame on any other socket counts as wrong). Prints p50/p99
+            agent whose device rang (a frame on any other socket counts as wrong). The first
+            ``--warmup`` (3) s of pops at the same rate are not timed: they grow the connection
+            pools and fill the statement caches, once per server process. Prints p50/p99
             (goal p99 <= 20 ms) and the server's VmRSS, idle and peak (goal <= 200 MB).
 ``pbx``     On the loopback test PBX (scripts/pbx.sh; started if down and stopped again): the
             server's AMI bridge logged in; agent1 ready with a sipp phone that rings (never
@@ -29,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import statistics
 import sys
@@ -133,6 +136,7 @@ class Sockets:
         self.published: dict[str, float] = {}
         self.latencies_ms: list[float] = []
         self.wrong = 0
+        self.warmed = 0  # warm-up frames (not timed)
         self._tasks: list[asyncio.Task[None]] = []
         self._sockets: list[Any] = []
 
@@ -156,6 +160,9 @@ class Sockets:
                 frame = json.loads(text)
                 if frame["type"] != "call.ringing":
                     continue
+                if frame["data"]["call_id"].startswith("warm/"):
+                    self.warmed += 1
+                    continue
                 sent = self.published.get(frame["data"]["call_id"])
                 if frame["data"]["device"] != device or sent is None:
                     self.wrong += 1
@@ -167,6 +174,13 @@ class Sockets:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(ws.close() for ws in self._sockets), return_exceptions=True)
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all cores so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -208,12 +222,24 @@ async def bench_replay(args: argparse.Namespace) -> None:
                 total = int(args.rate * args.seconds)
                 devices = list(by_device)
                 rng = random.Random(7)
+                warm = int(args.rate * args.warmup)  # fills the pools, statement caches and prepared statements
+                for i in range(warm):
+                    await asyncio.sleep(1 / args.rate)
+                    await bus.publish(AgentRinging(call_id=f"warm/{i}", device=rng.choice(devices), member_name=None,
+                                                   queue="collections", caller_number=rng.choice(callers),
+                                                   dialed_number="0800123457", direction=Direction.INBOUND))
+                for _ in range(300):
+                    if sockets.warmed >= warm:
+                        break
+                    await asyncio.sleep(0.1)
+                print(f"replay: warm-up {sockets.warmed}/{warm} pops in {args.warmup:.0f} s (not timed)")
                 idle_from = cpu_seconds(server.pid)
                 await asyncio.sleep(5.0)
                 idle_cpu = (cpu_seconds(server.pid) - idle_from) / 5.0
                 print(f"replay: server CPU with {len(by_device)} idle sockets {idle_cpu * 100:.1f}% of a core")
                 await redis.config_resetstat()
                 cpu_before = cpu_seconds(server.pid)
+                own_before, machine_before = time.process_time(), machine_busy()
                 start = time.perf_counter()
                 for i in range(total):
                     due = start + i / args.rate
@@ -233,6 +259,8 @@ async def bench_replay(args: argparse.Namespace) -> None:
                 stop.set()
                 await sampler
                 cpu = cpu_seconds(server.pid) - cpu_before
+                own_cpu, machine_after = time.process_time() - own_before, machine_busy()
+                machine = (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
                 commands = await redis.info("commandstats")
                 got = len(sockets.latencies_ms)
                 print(f"replay: published {total} AgentRinging in {sent_for:.1f} s "
@@ -242,6 +270,8 @@ async def bench_replay(args: argparse.Namespace) -> None:
                 busy = cpu - idle_cpu * (time.perf_counter() - start)
                 print(f"replay: server CPU {cpu:.1f} s over the run ({cpu / (time.perf_counter() - start) * 100:.0f}% "
                       f"of a core) = {busy / total * 1000:.2f} ms per pop above idle")
+                print(f"replay: this bench process (1,000 client sockets + publisher) used {own_cpu:.1f} s CPU; "
+                      f"all {os.cpu_count()} cores were {machine * 100:.0f}% busy")
                 calls = sorted(((k.removeprefix("cmdstat_"), int(v["calls"])) for k, v in commands.items()
                                 if k != "cmdstat_config|resetstat"), key=lambda kv: -kv[1])
                 print(f"replay: Redis commands per pop {sum(n for _, n in calls) / total:.1f} (bench's XADD included): "
@@ -331,12 +361,14 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of untimed pops first")
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-db", type=int, default=14)
     args = parser.parse_args()
     args.agents, args.calls = min(args.agents, 5000), min(args.calls, 500)
     args.seconds, args.rate = min(args.seconds, 120.0), min(args.rate, 2000.0)
+    args.warmup = min(max(args.warmup, 0.0), 30.0)
     if args.what in ("replay", "all"):
         asyncio.run(bench_replay(args))
     if args.what in ("pbx", "all"):
