@@ -29,8 +29,10 @@ ROUTERS = (auth.router, customers.router, accounts.router, interactions.router, 
 
 
 def create_app(settings: Settings, services: Services | None = None,
-               components: Sequence[Component] | None = None) -> FastAPI:
-    """The app. With ``services`` given (tests), they are used as they are and not closed here."""
+               components: Sequence[Component] | None = None, *, tune_gc: bool = False) -> FastAPI:
+    """The app. With ``services`` given (tests), they are used as they are and not closed here.
+    ``tune_gc`` (the served process only: it changes the whole interpreter) runs
+    :func:`agent_ui.gc_policy.tune_after_startup` once everything has started."""
     parts = list(default_components(settings) if components is None else components)
 
     @asynccontextmanager
@@ -45,8 +47,8 @@ def create_app(settings: Settings, services: Services | None = None,
                 started.append(part)
             if owned:
                 await live.start()
-                if settings.gc_tuning:  # a served process, not an app inside a test
-                    tune_after_startup(settings.gc_gen0_threshold)
+            if tune_gc:
+                tune_after_startup(settings.gc_gen0_threshold)
             yield
         finally:
             for part in reversed(started):

@@ -202,7 +202,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port if args.port is not None else settings.port
     load_lists(settings.config_dir)  # a bad list file: one clear line now, not a failed startup
     asyncio.run(_with_database(settings, _nothing))  # reachable and migrated
-    app = create_app(settings)
+    app = create_app(settings, tune_gc=settings.gc_tuning)
     out.print(f"Serving on http://{host}:{port} (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="info", ws=UVICORN_WS, ws_per_message_deflate=UVICORN_WS_DEFLATE)
     return EXIT_OK

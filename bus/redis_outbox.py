@@ -186,7 +186,8 @@ class RedisOutbox:
     def _heard(self, raw: Any) -> None:
         """One published append: ``stream\nseq\ntype\ndata`` (anything else only wakes)."""
         stream, _, rest = _text(raw).partition("\n")
-        if not self._cache.watching(stream):
+        if not self._cache.watching(stream):  # no local reader asked lately: nothing to keep
+            self._waiters.wake(stream)
             return
         try:
             seq, type, data = rest.split("\n", 2)

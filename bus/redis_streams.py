@@ -213,25 +213,28 @@ class RedisStreamsBus:
                     log.warning("bus: group %s could not ack on its way out: %r", group, exc)
 
     async def _ack(self, group: str, acks: dict[str, list[str]]) -> None:
+        await self._acks_then(group, acks, None)
+
+    async def _acks_then(self, group: str, acks: dict[str, list[str]], read: dict[str, Any] | None) -> Any:
+        """One round trip: an XACK per stream of ``acks`` (then cleared), then the XREADGROUP
+        ``read`` if given; returns the read's response."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for stream, ids in acks.items():
                 pipe.xack(stream, group, *ids)
-            await pipe.execute()
+            if read is not None:
+                pipe.xreadgroup(group, self._consumer, **read)
+            results = await pipe.execute()
         acks.clear()
+        return results[-1] if read is not None else None
 
     async def _read(self, group: str, streams: list[str], start: str, block: int | None,
                     acks: dict[str, list[str]]) -> None:
-        offsets: dict[Any, Any] = dict.fromkeys(streams, start)
+        read: dict[str, Any] = {"streams": dict.fromkeys(streams, start), "count": self._batch, "block": block}
         response: Any
-        if acks:  # one round trip: the acks of the last batch, then the next read
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for stream, ids in acks.items():
-                    pipe.xack(stream, group, *ids)
-                pipe.xreadgroup(group, self._consumer, offsets, count=self._batch, block=block)
-                response = (await pipe.execute())[-1]
-            acks.clear()
+        if acks:  # the acks of the last batch go with the next read
+            response = await self._acks_then(group, acks, read)
         else:
-            response = await self._redis.xreadgroup(group, self._consumer, offsets, count=self._batch, block=block)
+            response = await self._redis.xreadgroup(group, self._consumer, **read)
         entries: list[Entry] = []
         items = response.items() if isinstance(response, dict) else (response or [])
         for stream, stream_entries in items:
@@ -271,6 +274,7 @@ class RedisStreamsBus:
         timers: list[asyncio.TimerHandle] = []
 
         def refresh() -> None:
+            refreshes[:] = [t for t in refreshes if not t.done()]
             refreshes.append(loop.create_task(self._refresh_claim(group, stream, entry_id)))
             timers[0] = loop.call_later(self._heartbeat, refresh)
 
