@@ -105,7 +105,8 @@ def build_services(settings: Settings, *, with_bus: bool = True) -> Services:
     supervisor = TaskSupervisor()
     services = Services(
         settings=settings,
-        database=Database(make_engine(settings.database_url)),
+        database=Database(make_engine(settings.database_url), hot_pool_size=settings.hot_pool_size,
+                          hot_durable_commits=settings.hot_durable_commits),
         lists_source=ListsSource(settings.config_dir),
         supervisor=supervisor,
         tokens=TokenService(settings.secret_key.get_secret_value(), settings.token_ttl_hours),

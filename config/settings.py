@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./switchboard.db"
     redis_url: str | None = None
+    # PostgreSQL: the ring path's own asyncpg pool (store/hot.py), and whether its commits wait
+    # for the WAL flush (off: a PostgreSQL crash may lose their last ~0.6 s; never corrupts).
+    hot_pool_size: int = Field(default=10, ge=1, le=100)
+    hot_durable_commits: bool = False
     secret_key: SecretStr = Field(default_factory=lambda: SecretStr(_DEV_KEY_PREFIX + secrets.token_hex(16)))
     token_ttl_hours: int = 12
     default_region: str = "KE"
