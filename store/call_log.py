@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Executable, Table, bindparam, case, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import (
     AgentConnected,
@@ -33,6 +33,7 @@ from domain.events import (
 )
 from domain.phone import to_e164
 from store.db import Database
+from store.hot import HotConnection, HotStatement
 from store.models import CallRecord, DialAttempt, User
 
 Values = dict[str, Any]
@@ -57,8 +58,8 @@ class CallLog:
         self._db = database
         self._region = region
         self._insert = postgresql.insert if database.engine.dialect.name == "postgresql" else sqlite.insert
-        self._statements: dict[tuple[type[CallEvent], bool], Executable] = {}
-        self._link = self._link_statement()
+        self._statements: dict[tuple[type[CallEvent], bool], HotStatement] = {}
+        self._link = HotStatement(link_statement(self._insert))
 
     def _number(self, raw: str | None) -> str | None:
         if not raw:
@@ -69,7 +70,7 @@ class CallLog:
         """Apply ``event`` to its call's record; returns the record's queue (None if not known yet)."""
         upsert = self._upsert_of(event)
         if upsert is not None:
-            async with self._db.autocommit() as connection:
+            async with self._db.hot() as connection:
                 return await self._upsert(connection, event, *upsert)
         for attempt in range(3):
             try:
@@ -118,7 +119,7 @@ class CallLog:
                                     "hold_seconds": ex.hold_seconds, "ended_at": _kept(c.ended_at, ex)})
         return None
 
-    async def _upsert(self, connection: AsyncConnection, event: CallEvent, fields: Values,
+    async def _upsert(self, connection: HotConnection, event: CallEvent, fields: Values,
                       rules: SetClause) -> str | None:
         params: Values = {"call_id": event.call_id, "direction": "inbound", "carrier": event.carrier,
                           "server": event.server, "offered_at": event.at, "ivr": [], "abandoned": False}
@@ -129,8 +130,10 @@ class CallLog:
         key = (type(event), ours)
         stmt = self._statements.get(key)
         if stmt is None:
-            stmt = self._statements[key] = self._build(tuple(params), rules, ours)
-        queue: str | None = (await connection.execute(stmt, params)).scalar_one()
+            stmt = self._statements[key] = HotStatement(self._build(tuple(params), rules, ours))
+        row = await connection.fetchrow(stmt, params)
+        assert row is not None  # an upsert always returns its row
+        queue: str | None = row[0]
         return queue
 
     def _build(self, names: tuple[str, ...], rules: SetClause, ours: bool) -> Executable:
@@ -191,28 +194,40 @@ class CallLog:
         if ev.cause is EndCause.ABANDONED:
             row.abandoned = True
 
-    async def link_customer(self, call_id: str, customer_id: int, at: datetime) -> None:
+    async def link_customer(self, call_id: str, customer_id: int, at: datetime, *, carrier: str = "asterisk",
+                            server: str = "default") -> None:
         """Remember the matched customer (the pop's first match). The pop and the call log consume
         independently, so the row may not exist yet: create it then (the log fills in the rest)."""
-        async with self._db.autocommit() as connection:
-            await self.link_customer_on(connection, call_id, customer_id, at)
+        async with self._db.hot() as connection:
+            await connection.fetch(self._link, link_params(call_id, at, carrier, server, customer_id))
 
-    async def link_customer_on(self, connection: AsyncConnection, call_id: str, customer_id: int,
-                               at: datetime) -> None:
-        """:meth:`link_customer` on the caller's connection (one statement)."""
-        ours = call_id.startswith("sb-")  # our own dial: outbound, and the call_id is the attempt's id
-        params: Values = {"call_id": call_id, "direction": "outbound" if ours else "inbound",
-                          "attempt_id": call_id if ours else None, "offered_at": at, "ivr": [],
-                          "customer_id": customer_id, "abandoned": False}
-        await connection.execute(self._link, params)
 
-    def _link_statement(self) -> Executable:
-        table = CALL_RECORDS
-        stmt = self._insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in (
-            "call_id", "direction", "attempt_id", "offered_at", "ivr", "customer_id", "abandoned")})
-        return stmt.on_conflict_do_update(
-            index_elements=[table.c.call_id],
-            set_={"customer_id": func.coalesce(CallRecord.customer_id, stmt.excluded.customer_id)})
+LINK_COLUMNS = ("call_id", "direction", "attempt_id", "offered_at", "ivr", "customer_id", "abandoned", "carrier",
+                "server")
+
+
+def link_params(call_id: str, at: datetime, carrier: str, server: str, customer_id: int | None = None) -> Values:
+    """The parameters of :func:`link_statement` (``customer_id`` unless the statement computes it)."""
+    ours = call_id.startswith("sb-")  # our own dial: outbound, and the call_id is the attempt's id
+    return {"call_id": call_id, "direction": "outbound" if ours else "inbound", "attempt_id": call_id if ours else None,
+            "offered_at": at, "ivr": [], "customer_id": customer_id, "abandoned": False, "carrier": carrier,
+            "server": server}
+
+
+def link_statement(insert: Callable[[Table], Any], *, customer: ColumnElement[int] | None = None,
+                   when: ColumnElement[bool] | None = None) -> Any:
+    """The customer's link on a call record: the row is created (as :func:`link_params` says) if
+    the log has not made it yet, and a customer once linked is kept. ``customer`` replaces the
+    ``:customer_id`` parameter and ``when`` guards the insert (both for the pop's one-statement
+    form on PostgreSQL, ``agent_ui.live.lookup``)."""
+    table = CALL_RECORDS
+    values = [customer if name == "customer_id" and customer is not None
+              else bindparam(name, type_=table.c[name].type) for name in LINK_COLUMNS]
+    source = select(*values) if when is None else select(*values).where(when)
+    stmt = insert(table).from_select(list(LINK_COLUMNS), source)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.call_id],
+        set_={"customer_id": func.coalesce(CallRecord.customer_id, stmt.excluded.customer_id)})
 
 
 def _kept(current: Any, ex: Any) -> ColumnElement[Any]:

@@ -11,6 +11,7 @@ from sqlalchemy import Executable, bindparam, case, cast, literal, null, or_, se
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from store.hot import HotConnection, HotStatement
 from store.models import AgentPresence, Role, User, utcnow
 
 
@@ -158,7 +159,7 @@ class PresenceRepository:
 
 # -- the ring path: Core statements on a connection, built once per shape ------------------------
 _IDENTITY_BY_DEVICE = select(*_IDENTITY).where(User.extension == bindparam("device")).limit(1)
-_MOVES: dict[tuple[str, str, tuple[str, ...]], Executable] = {}
+_MOVES: dict[tuple[str, str, tuple[str, ...]], HotStatement] = {}
 
 
 _ALL_IDENTITIES = select(*_IDENTITY).where(User.extension.is_not(None))
@@ -180,7 +181,7 @@ async def all_identities(connection: AsyncConnection) -> list[AgentIdentity]:
 
 
 async def move_device(
-    connection: AsyncConnection, device: str, state: str, *, call_id: str | None = None,
+    connection: HotConnection, dialect: str, device: str, state: str, *, call_id: str | None = None,
     only_from: Sequence[str], now: datetime,
 ) -> PresenceRow | None:
     """Move the agent whose extension is ``device`` to ``state`` (no reason, no wrap-up) if their
@@ -191,11 +192,11 @@ async def move_device(
     row is logged out: with ``logged_out`` in ``only_from`` the row is created (INSERT ... ON
     CONFLICT DO UPDATE ... WHERE), otherwise it is a plain UPDATE ... WHERE.
     """
-    key = (connection.dialect.name, state, tuple(only_from))
+    key = (dialect, state, tuple(only_from))
     stmt = _MOVES.get(key)
     if stmt is None:
-        stmt = _MOVES[key] = _move_statement(*key)
-    found = (await connection.execute(stmt, {"device": device, "call_id": call_id, "now": now})).first()
+        stmt = _MOVES[key] = HotStatement(_move_statement(*key))
+    found = await connection.fetchrow(stmt, {"device": device, "call_id": call_id, "now": now})
     return None if found is None else PresenceRow(*found)
 
 

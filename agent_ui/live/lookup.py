@@ -1,8 +1,10 @@
 """The pop's caller lookup over the store: matches with a short summary, and call-scoped grants.
 
-One connection and three prebuilt statements whatever the number of matches: who has the number
-with each customer's summary (one query), the grants (one insert) and the customer's link on the
-call record (one upsert).
+Per ring, whatever the number of matches, on one hot connection (:mod:`store.hot`): who has the
+number, with each customer's summary; a grant of each match to the ringing agent for the call;
+and the first match linked to the call's record. On PostgreSQL that is one statement (the grant
+and the link are data-modifying CTEs of the lookup: one round trip); elsewhere three, the same
+SQL pieces run one after the other.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Executable,
     Integer,
     Select,
     String,
@@ -28,12 +29,14 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from agent_ui.live.pop import PopMatch
 from domain.events import utcnow
-from store.call_log import CallLog
+from store.call_log import link_params, link_statement
 from store.db import Database
+from store.hot import HotConnection, HotStatement
 from store.models import (
     CallAccessGrant,
     Contact,
@@ -49,10 +52,11 @@ from store.models import (
 MAX_MATCHES = 20
 
 
-def _pop_query() -> Select[Any]:
+def _pop_query(*, ranked: bool = False) -> Select[Any]:
     """Who has ``:e164`` (its owners first, then the customers of contacts with it: one UNION
     ALL), each with a summary: active loans aggregated, the first open promise and the last
-    interaction (ranked per customer), all restricted to those customers. One statement."""
+    interaction (ranked per customer), all restricted to those customers. One statement.
+    ``ranked`` adds the order's ``rank`` column (for the one-statement form)."""
     relation_type = Contact.__table__.c.relation.type
     e164 = bindparam("e164", type_=String())
     owners = (select(Customer.id, Customer.name, literal("CUSTOMER", relation_type).label("relation"),
@@ -77,10 +81,11 @@ def _pop_query() -> Select[Any]:
                                           order_by=(Interaction.created_at.desc(), Interaction.id.desc()))
                    .label("rn"))
             .where(Interaction.customer_id.in_(ids)).subquery())
+    rank = (matched.c.rank,) if ranked else ()
     return (
         select(matched.c.id, matched.c.name, matched.c.relation, loans.c.overdue, loans.c.dpd, promise.c.id,
                promise.c.amount, promise.c.due_date, last.c.created_at, last.c.channel, last.c.disposition_status,
-               last.c.disposition_reason, last.c.disposition_resolution, last.c.comments, last.c.subject)
+               last.c.disposition_reason, last.c.disposition_resolution, last.c.comments, last.c.subject, *rank)
         .select_from(matched)
         .outerjoin(loans, loans.c.customer_id == matched.c.id)
         .outerjoin(promise, and_(promise.c.customer_id == matched.c.id, promise.c.rn == 1))
@@ -90,16 +95,48 @@ def _pop_query() -> Select[Any]:
     )
 
 
-POP_QUERY = _pop_query()  # built once: a ring then costs the execution, not the construction
+POP_QUERY = HotStatement(_pop_query())  # built once: a ring then costs the execution, not the construction
 
 
-async def find_matches(connection: AsyncConnection, e164: str, limit: int = MAX_MATCHES) -> list[PopMatch]:
-    """The customers ``e164`` belongs to (owners first, then through a contact), each (customer,
-    relation) once, with their summaries: overdue amount, days past due, the open promise and the
-    last interaction."""
+def _grant(customer_id: Any, *where: Any) -> Insert:
+    """A grant for each ``customer_id`` that ``:agent_id`` does not hold yet for ``:call_id``
+    (INSERT ... SELECT ... WHERE NOT EXISTS: a replayed pop adds nothing)."""
+    g = CallAccessGrant
+    held = select(g.id).where(g.agent_id == bindparam("agent_id"), g.call_id == bindparam("call_id"),
+                              g.customer_id == customer_id)
+    source = select(
+        cast(bindparam("agent_id"), Integer()), customer_id, cast(bindparam("call_id"), g.call_id.type),
+        bindparam("until", type_=g.until.type), bindparam("now", type_=g.granted_at.type),
+    ).where(*where, ~exists(held))
+    return insert(g).from_select(["agent_id", "customer_id", "call_id", "until", "granted_at"], source)
+
+
+def _open_for_call() -> Select[Any]:
+    """PostgreSQL: the lookup, the grants of its matches and the link of its first match in one
+    statement. The matches are a CTE; the grant and the link are data-modifying CTEs over it (they
+    run once whether or not the final SELECT reads them), and the SELECT returns the matches."""
+    matched = _pop_query(ranked=True).cte("matched")
+    ids = select(matched.c.id).distinct().subquery("match_ids")
+    granted = _grant(ids.c.id).returning(CallAccessGrant.id).cte("granted")
+    first = select(matched.c.id).order_by(matched.c.rank, matched.c.id).limit(1).scalar_subquery()
+    linked = (link_statement(postgresql.insert, customer=first, when=exists(select(matched.c.id)))
+              .returning(literal(1)).cte("linked"))
+    return (select(*(c for c in matched.c if c.key != "rank"))
+            .order_by(matched.c.rank, matched.c.id).add_cte(granted, linked))
+
+
+POP_QUERY = HotStatement(_pop_query())  # built once: a ring then costs the execution, not the construction
+OPEN_FOR_CALL = HotStatement(_open_for_call())
+GRANT = HotStatement(_grant(Customer.id, Customer.id.in_(bindparam("ids", expanding=True))))
+LINK = HotStatement(link_statement(sqlite.insert))
+
+
+def to_matches(rows: Sequence[Sequence[Any]]) -> list[PopMatch]:
+    """Rows of the pop query as matches: each (customer, relation) once, with their summaries:
+    overdue amount, days past due, the open promise and the last interaction."""
     out: dict[tuple[int, str], PopMatch] = {}
     for (cid, name, relation, overdue, dpd, p_id, p_amount, p_due, at, channel, status, reason, resolution,
-         comments, subject) in await connection.execute(POP_QUERY, {"e164": e164, "limit": limit}):
+         comments, subject) in rows:
         key = (cid, Relation(relation).value)
         if key in out:
             continue
@@ -118,47 +155,33 @@ async def find_matches(connection: AsyncConnection, e164: str, limit: int = MAX_
     return list(out.values())
 
 
-def _grant_statement() -> Executable:
-    """A grant for each customer in ``:ids`` that ``:agent_id`` does not hold yet for ``:call_id``
-    (INSERT ... SELECT ... WHERE NOT EXISTS: one statement, and a replayed pop adds nothing)."""
-    g = CallAccessGrant
-    held = select(g.id).where(g.agent_id == bindparam("agent_id"), g.call_id == bindparam("call_id"),
-                              g.customer_id == Customer.id)
-    source = select(
-        cast(bindparam("agent_id"), Integer()), Customer.id, cast(bindparam("call_id"), g.call_id.type),
-        bindparam("until", type_=g.until.type), bindparam("now", type_=g.granted_at.type),
-    ).where(Customer.id.in_(bindparam("ids", expanding=True)), ~exists(held))
-    return insert(g).from_select(["agent_id", "customer_id", "call_id", "until", "granted_at"], source)
-
-
-_GRANT = _grant_statement()
-
-
-async def grant_for_call(connection: AsyncConnection, agent_id: int, customer_ids: Sequence[int],
-                         call_id: str, until: datetime) -> None:
-    """Open ``customer_ids`` to ``agent_id`` for ``call_id`` until ``until`` (like
-    ``store.repositories.access.grant_call_access``, in one statement; an existing grant of the
-    call is kept as it is: the pop grants once per agent and call)."""
-    await connection.execute(_GRANT, {"agent_id": agent_id, "call_id": call_id, "until": until, "now": utcnow(),
-                                      "ids": list(dict.fromkeys(customer_ids))})
+async def find_matches(connection: HotConnection, e164: str, limit: int = MAX_MATCHES) -> list[PopMatch]:
+    """The customers ``e164`` belongs to (owners first, then through a contact), with summaries."""
+    return to_matches(await connection.fetch(POP_QUERY, {"e164": e164, "limit": limit}))
 
 
 class StoreCallerLookup:
-    """Per ring, on one connection: the matches and their summaries, the grants, and the first
-    match linked to the call's record (the call log fills in the rest of the record). Each
-    statement commits on its own (no BEGIN/COMMIT round trips): the writes are idempotent, and a
-    pop that fails part-way is retried whole by the bus."""
+    """Per ring: the matches and their summaries, the grants, and the first match linked to the
+    call's record (the call log fills in the rest of the record). Each statement commits on its
+    own (no BEGIN/COMMIT round trips): the writes are idempotent, and a pop that fails part-way is
+    retried whole by the bus. Grants are like ``store.repositories.access.grant_call_access``; an
+    existing grant of the call is kept as it is (the pop grants once per agent and call)."""
 
     def __init__(self, database: Database, *, region: str, default_timezone: str) -> None:
         self._db, self._region, self._tz = database, region, default_timezone
-        self._call_log = CallLog(database, region)
+        self._one_statement = database.engine.dialect.name == "postgresql"
 
     async def matches_for_call(self, e164: str, *, agent_id: int, call_id: str, rang_at: datetime,
-                               until: datetime) -> list[PopMatch]:
-        async with self._db.autocommit() as connection:
+                               until: datetime, carrier: str = "asterisk", server: str = "default") -> list[PopMatch]:
+        grant = {"agent_id": agent_id, "call_id": call_id, "until": until, "now": utcnow()}
+        link = link_params(call_id, rang_at, carrier, server)
+        async with self._db.hot() as connection:
+            if self._one_statement:
+                rows = await connection.fetch(OPEN_FOR_CALL, {**link, **grant, "e164": e164, "limit": MAX_MATCHES})
+                return to_matches(rows)
             found = await find_matches(connection, e164)
             if found:
                 ids = [m.customer_id for m in found]
-                await grant_for_call(connection, agent_id, ids, call_id, until)
-                await self._call_log.link_customer_on(connection, call_id, ids[0], rang_at)
+                await connection.fetch(GRANT, {**grant, "ids": list(dict.fromkeys(ids))})
+                await connection.fetch(LINK, {**link, "customer_id": ids[0]})
         return found

@@ -45,14 +45,17 @@ class CallerLookup(Protocol):
     """Finds who a number belongs to and opens those records to the ringing agent."""
 
     async def matches_for_call(
-        self, e164: str, *, agent_id: int, call_id: str, rang_at: datetime, until: datetime
+        self, e164: str, *, agent_id: int, call_id: str, rang_at: datetime, until: datetime,
+        carrier: str = "asterisk", server: str = "default",
     ) -> Sequence[PopMatch]:
         """The matches of ``e164``, granted to ``agent_id`` for ``call_id`` until ``until``; the first
-        is remembered as the call's customer (the call record is created if the log has not yet)."""
+        is remembered as the call's customer (the call record, on ``carrier`` and ``server``, is
+        created if the log has not yet)."""
         ...
 
 
 ONCE_SECONDS = 3600.0
+POP_CONCURRENCY = 8
 
 
 class PopService:
@@ -73,7 +76,8 @@ class PopService:
         self._rang: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> agents popped here
 
     def subscribe(self, bus: EventBus) -> None:
-        bus.subscribe(AgentRinging, self.on_ringing, group="pop")
+        # several pops at once (in order per call and device): one slow lookup delays no other agent
+        bus.subscribe(AgentRinging, self.on_ringing, group="pop", concurrency=POP_CONCURRENCY)
         bus.subscribe(AgentConnected, self.on_connected, group="pop")
         bus.subscribe(CallEnded, self.on_ended, group="pop")
 
@@ -106,6 +110,7 @@ class PopService:
         # granted before the pop: the desktop may open the record at once
         matches = list(await self._lookup.matches_for_call(
             e164, agent_id=who.user_id, call_id=ev.call_id, rang_at=ev.at, until=utcnow() + self._grant,
+            carrier=ev.carrier, server=ev.server,
         )) if e164 else []
         await self._send_once("ring", ev.call_id, ev.device, username, "call.ringing", {
             "call_id": ev.call_id,

@@ -52,6 +52,7 @@ class PresenceService:
         self._is_pause_code = is_pause_code
         self._carrier_of = carrier_of
         self._devices = devices or DeviceDirectory(database)
+        self._dialect = database.engine.dialect.name
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(AgentRinging, self.on_ringing, group="presence")
@@ -62,8 +63,8 @@ class PresenceService:
 
     async def _push(self, view: AgentView) -> None:
         data = view.to_json()
-        await self._outbox.append(agent_stream(view.username), "agent.state", data)
-        await self._outbox.append(SUPERVISORS, "agent.state", data)
+        await self._outbox.append_many([(agent_stream(view.username), "agent.state", data),
+                                        (SUPERVISORS, "agent.state", data)])
 
     async def _command(self, user: User, state: str, reason: str | None) -> None:
         if not user.extension:
@@ -137,14 +138,16 @@ class PresenceService:
     async def _move(self, device: str, state: str, *, call_id: str | None = None,
                     only_from: tuple[str, ...]) -> AgentView | None:
         """A call event moves the device's agent: one conditional statement, then the push."""
-        async with self._db.autocommit() as connection:
-            row = await move_device(connection, device, state, call_id=call_id, only_from=only_from, now=utcnow())
-            if row is None:
-                return None
-            who = self._devices.cached(device)
-            if who is None or who.user_id != row.user_id:
-                who = await identity_by_device(connection, device)
-                self._devices.remember(device, who)
+        async with self._db.hot() as connection:
+            row = await move_device(connection, self._dialect, device, state, call_id=call_id, only_from=only_from,
+                                    now=utcnow())
+        if row is None:
+            return None
+        who = self._devices.cached(device)
+        if who is None or who.user_id != row.user_id:
+            async with self._db.autocommit() as lookup:
+                who = await identity_by_device(lookup, device)
+            self._devices.remember(device, who)
         if who is None or who.user_id != row.user_id:  # the extension moved in between
             async with self._db.session() as session:
                 user = await session.get(User, row.user_id)
