@@ -18,7 +18,7 @@ Implementations: :mod:`bus.memory`, :mod:`bus.outbox`, :mod:`bus.lease` (in-proc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -44,11 +44,14 @@ def default_group(handler: Callable[..., Awaitable[None]]) -> str:
 
 
 class EventBus(Protocol):
-    def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None) -> None:
+    def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None,
+                  concurrency: int = 1) -> None:
         """Register (before :meth:`start`, or later: the group then starts consuming at once).
 
         Subclasses of ``event_type`` are delivered too. ``group`` defaults to
-        :func:`default_group` of the handler.
+        :func:`default_group` of the handler. ``concurrency`` > 1 lets the group run that many
+        events at once in this process, still in order per call and per agent
+        (:mod:`bus.ordering`); only for handlers that are right for different calls in any order.
         """
 
     async def leave(self, group: str) -> None:
@@ -79,6 +82,10 @@ class OutboxMessage:
 class Outbox(Protocol):
     async def append(self, stream: str, type: str, data: dict[str, Any]) -> int:
         """Append and return the new message's seq (1, 2, 3 ... per stream)."""
+
+    async def append_many(self, messages: Sequence[tuple[str, str, dict[str, Any]]]) -> list[int]:
+        """:meth:`append` each ``(stream, type, data)`` in turn, in one round trip where the
+        backend has them; returns their seqs."""
 
     async def append_once(self, stream: str, type: str, data: dict[str, Any], *, key: str,
                           ttl: float) -> int | None:

@@ -35,14 +35,23 @@ class Subscription:
 class Subscriptions:
     def __init__(self) -> None:
         self._by_group: dict[str, list[Subscription]] = {}
+        self._concurrency: dict[str, int] = {}
 
-    def add(self, event_type: type[Event], handler: Handler[Any], group: str) -> Subscription:
+    def add(self, event_type: type[Event], handler: Handler[Any], group: str, concurrency: int = 1) -> Subscription:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         sub = Subscription(event_type, handler, group)
         self._by_group.setdefault(group, []).append(sub)
+        self._concurrency[group] = max(concurrency, self._concurrency.get(group, 1))
         return sub
+
+    def concurrency(self, group: str) -> int:
+        """How many events of ``group`` may run at once (the largest any of its subscriptions asked)."""
+        return self._concurrency.get(group, 1)
 
     def remove_group(self, group: str) -> None:
         self._by_group.pop(group, None)
+        self._concurrency.pop(group, None)
 
     def groups(self) -> list[str]:
         return list(self._by_group)

@@ -1,17 +1,21 @@
 """The in-process event bus: one queue and one supervised consumer task per group.
 
 ``publish`` only enqueues (a slow handler never blocks a publisher); each group consumes its own
-queue in publish order. Events published before :meth:`InProcessBus.start` wait in the queues.
+queue in publish order, through a :class:`bus.ordering.KeyedRunner` (one event at a time, or up
+to the group's ``concurrency`` in order per call and per agent, as on the Redis bus). Events
+published before :meth:`InProcessBus.start` wait in the queues.
 ``stop`` lets the queues drain for up to ``drain_timeout`` s, then cancels the consumers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from bus.base import E, Handler, default_group
 from bus.dispatch import Subscriptions, dispatch
+from bus.ordering import KeyedRunner, ordering_keys
 from bus.supervisor import TaskSupervisor
 from domain.events import Event
 
@@ -39,9 +43,10 @@ class InProcessBus:
         self._task_names: dict[str, str] = {}
         self._generation = 0
 
-    def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None) -> None:
+    def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None,
+                  concurrency: int = 1) -> None:
         group = group or default_group(handler)
-        self._subs.add(event_type, handler, group)
+        self._subs.add(event_type, handler, group, concurrency)
         self._groups_by_type.clear()
         if group not in self._queues:
             self._queues[group] = asyncio.Queue()
@@ -103,14 +108,19 @@ class InProcessBus:
         self._supervisor.spawn(name, lambda: self._consume(group, queue))
 
     async def _consume(self, group: str, queue: asyncio.Queue[Event]) -> None:
-        while True:
-            event = await queue.get()
-            try:
-                subs = self._subs.matching(group, type(event))
-                await dispatch(event, subs, max_attempts=self._max_attempts,
-                               retry_delay=self._retry_delay)
-            except Exception:  # dispatch logs handler errors itself; this is a bug guard
-                log.exception("bus group %s failed on %s", group, event.type_name)
-            finally:
-                queue.task_done()
+        runner = KeyedRunner(f"bus.memory:{group}", self._subs.concurrency(group))
+        try:
+            while True:
+                event = await queue.get()
+                await runner.submit(ordering_keys(event), functools.partial(self._handle, group, queue, event))
+        finally:
+            await runner.cancel()
 
+    async def _handle(self, group: str, queue: asyncio.Queue[Event], event: Event) -> None:
+        try:
+            subs = self._subs.matching(group, type(event))
+            await dispatch(event, subs, max_attempts=self._max_attempts, retry_delay=self._retry_delay)
+        except Exception:  # dispatch logs handler errors itself; this is a bug guard
+            log.exception("bus group %s failed on %s", group, event.type_name)
+        finally:
+            queue.task_done()

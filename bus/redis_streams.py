@@ -5,16 +5,20 @@
 * A bus *group* is a Redis consumer group of that name on every stream it reads; subscribing to a
   base class reads the streams of every registered subclass (``EVENT_TYPES``). Each worker is a
   consumer named ``worker_id``: the workers of one group share the events, each event once.
-* One supervised loop per group: ``XREADGROUP ... BLOCK`` over its streams, entries of one read
-  handled in id order (strict order per event type; across types, best effort by Redis id). The
-  entries whose handlers returned are acked together, one ``XACK`` per stream sent in the same
-  round trip as the next ``XREADGROUP`` (and before the loop ends). A handler that still fails
+* One supervised loop per group: ``XREADGROUP ... BLOCK`` over its streams, the entries of a read
+  taken in id order (strict order per event type; across types, best effort by Redis id) and
+  handed to the group's :class:`bus.ordering.KeyedRunner`: one at a time, or with
+  ``concurrency=N`` up to N at once in order per call and per agent. The loop reads on while
+  handlers run (a full runner holds it back). Entries whose handlers returned are acked together,
+  one ``XACK`` per stream sent in the same round trip as the next ``XREADGROUP`` (which blocks at
+  most ``ACK_WAIT_MS`` while handlers run), and before the loop ends. A handler that still fails
   after ``max_attempts`` is logged, the event copied to ``<stream>:dead`` and acked, so nothing
   wedges.
 * Crash safety: an entry left un-acked by a dead consumer is taken over with ``XAUTOCLAIM`` once
-  idle for ``claim_idle`` s (a handler running longer refreshes its claim from a timer, so a slow
-  handler is not stolen). An entry delivered more than ``max_deliveries`` times is dead-lettered instead.
-  Delivery is therefore at least once: handlers should be idempotent.
+  idle for ``claim_idle`` s. Entries this worker holds longer than a third of that (slow, or
+  waiting behind a slow one of their call) have their claim refreshed by one supervised keeper
+  task per bus, so they are not stolen. An entry delivered more than ``max_deliveries`` times is
+  dead-lettered instead. Delivery is therefore at least once: handlers should be idempotent.
 * A new group starts at the stream's end (``$``); groups are created in :meth:`start`, so events
   published after ``start`` returns are never missed. Redis errors in the loops are logged and
   retried with backoff (0.1 s doubling to 5 s); ``publish`` raises :class:`BusUnavailable`.
@@ -31,7 +35,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from bus.base import BusUnavailable, E, Handler, default_group
-from bus.dispatch import Failure, Subscription, Subscriptions, dispatch
+from bus.dispatch import Subscriptions, dispatch
+from bus.ordering import KeyedRunner, ordering_keys
 from bus.outbox import wait_event
 from bus.supervisor import TaskSupervisor, raise_if_cancelling
 from domain.errors import ProtocolViolation
@@ -40,6 +45,7 @@ from domain.events import EVENT_TYPES, Event, decode_event, encode_event
 log = logging.getLogger(__name__)
 
 Entry = tuple[str, str, dict[str, str] | None]  # stream, id, fields (None: entry was trimmed)
+ACK_WAIT_MS = 20  # the longest an ack waits for the next read while handlers are running
 
 
 def _text(value: Any) -> str:
@@ -91,15 +97,18 @@ class RedisStreamsBus:
         self._stopping = False
         self._stop_requested = asyncio.Event()
         self._generation = 0
+        self._held: dict[tuple[str, str], dict[str, float]] = {}  # (group, stream) -> entry id -> since
+        self._keeper: asyncio.Task[None] | None = None
 
     def stream_key(self, type_name: str) -> str:
         return f"{self._prefix}ev:{type_name}"
 
     # -- EventBus -----------------------------------------------------------------------------
 
-    def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None) -> None:
+    def subscribe(self, event_type: type[E], handler: Handler[E], *, group: str | None = None,
+                  concurrency: int = 1) -> None:
         group = group or default_group(handler)
-        self._subs.add(event_type, handler, group)
+        self._subs.add(event_type, handler, group, concurrency)
         if not self._streams_for(group):
             log.warning("bus: no registered event type is a %s; %s will get nothing",
                         event_type.__name__, group)
@@ -124,6 +133,7 @@ class RedisStreamsBus:
             except RedisError as exc:  # the consumer loop keeps trying
                 log.warning("bus: cannot create group %s yet: %r", group, exc)
             self._spawn(group)
+        self._keeper = self._supervisor.spawn(f"bus.redis.claims:{id(self):x}", self._keep_claims)
 
     async def stop(self) -> None:
         """Let each loop finish its current batch (bounded by ``stop_timeout``), then cancel."""
@@ -134,6 +144,9 @@ class RedisStreamsBus:
             await asyncio.wait(tasks, timeout=self._stop_timeout)
         await self._supervisor.cancel(*(t.get_name() for t in tasks))
         self._tasks.clear()
+        if self._keeper is not None:
+            await self._supervisor.cancel(self._keeper.get_name())
+            self._keeper = None
 
     async def leave(self, group: str) -> None:
         self._subs.remove_group(group)  # the loop sees no streams left and ends after its batch
@@ -172,6 +185,7 @@ class RedisStreamsBus:
 
     async def _consume(self, group: str) -> None:
         loop = asyncio.get_running_loop()
+        runner = KeyedRunner(f"bus.redis:{group}", self._subs.concurrency(group))
         delay = 0.1
         own_pending_done = False
         next_claim = 0.0
@@ -184,12 +198,15 @@ class RedisStreamsBus:
                 try:
                     await self._ensure_groups(group, streams)
                     if not own_pending_done:  # entries this consumer name got before a restart
-                        await self._read(group, streams, "0", None, acks)
+                        await runner.drain(self._claim_idle_ms / 1000)  # none of them still running
+                        await self._read(group, streams, "0", None, acks, runner)
                         own_pending_done = True
                     if loop.time() >= next_claim:
-                        await self._reclaim(group, streams)
+                        await self._reclaim(group, streams, acks, runner)
                         next_claim = loop.time() + self._claim_every
-                    await self._read(group, streams, ">", self._block_ms, acks)
+                    # while handlers run, read with a short block so their acks go out soon after
+                    block = self._block_ms if not len(runner) else min(self._block_ms, ACK_WAIT_MS)
+                    await self._read(group, streams, ">", block, acks, runner)
                     delay = 0.1
                 except ResponseError as exc:
                     raise_if_cancelling()
@@ -202,15 +219,18 @@ class RedisStreamsBus:
                     raise_if_cancelling()
                     log.warning("bus: group %s lost Redis (%r); retrying in %.1f s", group, exc, delay)
                     own_pending_done = False  # re-read (and handle again) what we took but did not ack
-                    acks.clear()
                     await wait_event(self._stop_requested, delay)
                     delay = min(5.0, delay * 2)
         finally:
-            if acks:
-                try:
-                    await self._ack(group, acks)
-                except (RedisError, OSError) as exc:  # they are delivered again: at least once
-                    log.warning("bus: group %s could not ack on its way out: %r", group, exc)
+            try:
+                await runner.drain(self._stop_timeout)
+            finally:
+                await runner.cancel()
+                if acks:
+                    try:
+                        await self._ack(group, acks)
+                    except (RedisError, OSError) as exc:  # they are delivered again: at least once
+                        log.warning("bus: group %s could not ack on its way out: %r", group, exc)
 
     async def _ack(self, group: str, acks: dict[str, list[str]]) -> None:
         await self._acks_then(group, acks, None)
@@ -218,17 +238,23 @@ class RedisStreamsBus:
     async def _acks_then(self, group: str, acks: dict[str, list[str]], read: dict[str, Any] | None) -> Any:
         """One round trip: an XACK per stream of ``acks`` (then cleared), then the XREADGROUP
         ``read`` if given; returns the read's response."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for stream, ids in acks.items():
-                pipe.xack(stream, group, *ids)
-            if read is not None:
-                pipe.xreadgroup(group, self._consumer, **read)
-            results = await pipe.execute()
+        sent = {stream: ids for stream, ids in acks.items() if ids}
         acks.clear()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for stream, ids in sent.items():
+                    pipe.xack(stream, group, *ids)
+                if read is not None:
+                    pipe.xreadgroup(group, self._consumer, **read)
+                results = await pipe.execute()
+        except BaseException:
+            for stream, ids in sent.items():  # sent again with the next read
+                acks.setdefault(stream, [])[:0] = ids
+            raise
         return results[-1] if read is not None else None
 
     async def _read(self, group: str, streams: list[str], start: str, block: int | None,
-                    acks: dict[str, list[str]]) -> None:
+                    acks: dict[str, list[str]], runner: KeyedRunner) -> None:
         read: dict[str, Any] = {"streams": dict.fromkeys(streams, start), "count": self._batch, "block": block}
         response: Any
         if acks:  # the acks of the last batch go with the next read
@@ -243,54 +269,52 @@ class RedisStreamsBus:
                 entries.append((_text(stream), _text(entry_id), decoded))
         entries.sort(key=lambda e: _id_key(e[1]))
         for stream, entry_id, fields in entries:
-            if await self._handle(group, stream, entry_id, fields):
-                acks.setdefault(stream, []).append(entry_id)
+            await self._submit(group, stream, entry_id, fields, acks, runner)
 
-    async def _handle(self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None) -> bool:
-        """Run the group's handlers on one entry; True if it is to be acked with the next read
-        (False: it was dead-lettered, and acked, here)."""
+    async def _submit(self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None,
+                      acks: dict[str, list[str]], runner: KeyedRunner) -> None:
+        """Decode the entry and hand it to the runner; it is acked (with the next read) once its
+        handlers returned. An undecodable entry is dead-lettered here; a trimmed one is acked."""
         if fields is None:  # trimmed away while pending
-            return True
+            acks.setdefault(stream, []).append(entry_id)
+            return
         try:
             event = decode_event(json.loads(fields["e"]))
         except (KeyError, ValueError, ProtocolViolation) as exc:
             log.error("bus: undecodable entry %s in %s: %s", entry_id, stream, exc)
             await self._dead_letter(stream, group, entry_id, fields, f"undecodable: {exc}")
-            return False
-        subs = self._subs.matching(group, type(event))
-        failures = await self._dispatch_keeping_claim(group, stream, entry_id, event, subs)
-        if failures:
-            why = "; ".join(f"{f.subscription.handler_name}: {f.error!r}" for f in failures)
-            await self._dead_letter(stream, group, entry_id, fields, why)
-            return False
-        return True
+            return
+        held = self._held.setdefault((group, stream), {})
+        held[entry_id] = asyncio.get_running_loop().time()
 
-    async def _dispatch_keeping_claim(self, group: str, stream: str, entry_id: str, event: Event,
-                                      subs: list[Subscription]) -> list[Failure]:
-        """Dispatch; while a slow handler runs, a timer refreshes our claim every ``heartbeat`` s
-        (no task per event: most handlers finish long before the first tick)."""
+        async def handle() -> None:
+            try:
+                failures = await dispatch(event, self._subs.matching(group, type(event)),
+                                          max_attempts=self._max_attempts, retry_delay=self._retry_delay)
+                if failures:
+                    why = "; ".join(f"{f.subscription.handler_name}: {f.error!r}" for f in failures)
+                    await self._dead_letter(stream, group, entry_id, fields, why)
+                else:
+                    acks.setdefault(stream, []).append(entry_id)
+            finally:
+                held.pop(entry_id, None)
+
+        await runner.submit(ordering_keys(event), handle)
+
+    async def _keep_claims(self) -> None:
+        """Refresh the claim on every entry held longer than ``heartbeat`` (one XCLAIM per stream)."""
         loop = asyncio.get_running_loop()
-        refreshes: list[asyncio.Task[None]] = []
-        timers: list[asyncio.TimerHandle] = []
-
-        def refresh() -> None:
-            refreshes[:] = [t for t in refreshes if not t.done()]
-            refreshes.append(loop.create_task(self._refresh_claim(group, stream, entry_id)))
-            timers[0] = loop.call_later(self._heartbeat, refresh)
-
-        timers.append(loop.call_later(self._heartbeat, refresh))
-        try:
-            return await dispatch(event, subs, max_attempts=self._max_attempts, retry_delay=self._retry_delay)
-        finally:
-            timers[0].cancel()
-            for task in refreshes:
-                task.cancel()
-
-    async def _refresh_claim(self, group: str, stream: str, entry_id: str) -> None:
-        try:
-            await self._redis.xclaim(stream, group, self._consumer, 0, [entry_id], justid=True)
-        except Exception as exc:  # logged, never raised: the handler carries on either way
-            log.warning("bus: cannot refresh claim on %s: %r", entry_id, exc)
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            old = loop.time() - self._heartbeat
+            for (group, stream), held in list(self._held.items()):
+                ids: list[Any] = [entry_id for entry_id, since in list(held.items()) if since <= old]
+                if ids:
+                    try:
+                        await self._redis.xclaim(stream, group, self._consumer, 0, ids, justid=True)
+                    except (RedisError, OSError) as exc:  # tried again next beat
+                        raise_if_cancelling()
+                        log.warning("bus: cannot refresh %d claim(s) in %s: %r", len(ids), stream, exc)
 
     async def _dead_letter(
         self, stream: str, group: str, entry_id: str, fields: dict[str, str], why: str
@@ -300,7 +324,8 @@ class RedisStreamsBus:
         await self._redis.xadd(f"{stream}:dead", record, maxlen=10_000, approximate=True)
         await self._redis.xack(stream, group, entry_id)
 
-    async def _reclaim(self, group: str, streams: list[str]) -> None:
+    async def _reclaim(self, group: str, streams: list[str], acks: dict[str, list[str]],
+                       runner: KeyedRunner) -> None:
         for stream in streams:
             start = "0-0"
             for _ in range(10):  # bounded: at most 10 batches per stream per round
@@ -311,15 +336,14 @@ class RedisStreamsBus:
                 for entry_id_raw, fields in claimed:
                     entry_id = _text(entry_id_raw)
                     decoded = {_text(k): _text(v) for k, v in fields.items()} if fields else None
-                    await self._handle_reclaimed(group, stream, entry_id, decoded)
+                    await self._take_over(group, stream, entry_id, decoded, acks, runner)
                 if next_id == "0-0":
                     break
                 start = next_id
             await self._forget_idle_consumers(stream, group)
 
-    async def _handle_reclaimed(
-        self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None
-    ) -> None:
+    async def _take_over(self, group: str, stream: str, entry_id: str, fields: dict[str, str] | None,
+                         acks: dict[str, list[str]], runner: KeyedRunner) -> None:
         info = await self._redis.xpending_range(stream, group, entry_id, entry_id, 1)
         deliveries = int(info[0]["times_delivered"]) if info else 1
         if fields is not None and deliveries > self._max_deliveries:
@@ -327,8 +351,7 @@ class RedisStreamsBus:
             await self._dead_letter(stream, group, entry_id, fields, f"delivered {deliveries} times")
             return
         log.warning("bus: group %s took over %s in %s (delivery %d)", group, entry_id, stream, deliveries)
-        if await self._handle(group, stream, entry_id, fields):
-            await self._redis.xack(stream, group, entry_id)
+        await self._submit(group, stream, entry_id, fields, acks, runner)
 
     async def _forget_idle_consumers(self, stream: str, group: str) -> None:
         for consumer in await self._redis.xinfo_consumers(stream, group):

@@ -33,6 +33,7 @@ from store.presence import PresenceRepository
 from store.wallboard_queries import promises_today, queue_stats
 
 FLUSH_SECONDS = 0.5
+CALL_LOG_CONCURRENCY = 4
 CALL_EVENTS: tuple[type[CallEvent], ...] = (
     CallOffered, IvrInput, CallQueued, AgentRinging, AgentConnected, CallEnded, CallAbandoned,
 )
@@ -46,8 +47,8 @@ class WallboardService:
         self._dirty: set[str] = set()
 
     def subscribe(self, bus: EventBus) -> None:
-        for event_type in CALL_EVENTS:
-            bus.subscribe(event_type, self.on_call_event, group="call-log")
+        for event_type in CALL_EVENTS:  # the log converges in any order; one call's events keep theirs
+            bus.subscribe(event_type, self.on_call_event, group="call-log", concurrency=CALL_LOG_CONCURRENCY)
         bus.subscribe(InteractionSaved, self.on_money_event, group="wallboard-promises")
         bus.subscribe(PaymentReceived, self.on_money_event, group="wallboard-promises")
 
