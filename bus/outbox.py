@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,9 @@ class MemoryOutbox:
         s.messages.append(OutboxMessage(s.last_seq, type, data))
         self._waiters.wake(stream)
         return s.last_seq
+
+    async def append_many(self, messages: Sequence[tuple[str, str, dict[str, Any]]]) -> list[int]:
+        return [await self.append(stream, type, data) for stream, type, data in messages]
 
     async def append_once(self, stream: str, type: str, data: dict[str, Any], *, key: str,
                           ttl: float) -> int | None:

@@ -29,10 +29,11 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from bus.base import BusUnavailable, OutboxMessage
 from bus.outbox import Waiters, wait_event
@@ -111,20 +112,45 @@ class RedisOutbox:
         assert seq is not None
         return seq
 
+    async def append_many(self, messages: Sequence[tuple[str, str, dict[str, Any]]]) -> list[int]:
+        """The append script once per message, pipelined: one round trip. (EVALSHA itself: a
+        pipelined ``Script`` would ask SCRIPT EXISTS first, a round trip of its own each time.)"""
+        calls = [self._append_call(stream, type, data, None, 0.0) for stream, type, data in messages]
+        for attempt in (1, 2):
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for keys, args in calls:
+                        pipe.evalsha(self._append.sha, len(keys), *keys, *args)
+                    seqs = await pipe.execute()
+                return [int(seq) for seq in seqs]
+            except NoScriptError:
+                if attempt == 2:
+                    raise BusUnavailable("outbox append script cannot be loaded") from None
+                await self._redis.script_load(_APPEND)  # Redis restarted (or flushed its scripts)
+            except RedisError as exc:
+                raise BusUnavailable(f"outbox append of {len(messages)} message(s) failed: {exc}") from exc
+        raise AssertionError("unreachable")
+
     async def append_once(self, stream: str, type: str, data: dict[str, Any], *, key: str,
                           ttl: float) -> int | None:
         if not key:
             raise ValueError("append_once needs a key")
         return await self._run_append(stream, type, data, key, ttl)
 
-    async def _run_append(self, stream: str, type: str, data: dict[str, Any], once: str | None,
-                          ttl: float) -> int | None:
+    def _append_call(self, stream: str, type: str, data: dict[str, Any], once: str | None,
+                     ttl: float) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of one run of the append script."""
         _check_names(stream, type)
         key = self._key(stream)
         args: list[str | int] = [self._retention, type, json.dumps(data, separators=(",", ":")), self._ttl_ms,
                                  self._channel, stream, "" if once is None else max(1, int(ttl * 1000))]
+        return [key, key + ":seq", f"{key}:once:{once or ''}"], args
+
+    async def _run_append(self, stream: str, type: str, data: dict[str, Any], once: str | None,
+                          ttl: float) -> int | None:
+        keys, args = self._append_call(stream, type, data, once, ttl)
         try:
-            seq = await self._append(keys=[key, key + ":seq", f"{key}:once:{once or ''}"], args=args)
+            seq = await self._append(keys=keys, args=args)
         except RedisError as exc:
             raise BusUnavailable(f"outbox append to {stream!r} failed: {exc}") from exc
         return int(seq) or None
@@ -212,6 +238,7 @@ class RedisOutbox:
                 heard_at = next_ping = next_sweep = loop.time()
                 while True:
                     msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    raise_if_cancelling()  # redis-py can swallow a cancellation that meets its read timeout
                     now = loop.time()
                     if msg is not None:
                         heard_at = now
@@ -234,4 +261,4 @@ class RedisOutbox:
                 delay = min(5.0, delay * 2)
             finally:
                 with contextlib.suppress(RedisError, OSError, TimeoutError):
-                    await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(pubsub.aclose(), 1.0)

@@ -44,6 +44,28 @@ async def test_resume_after_a_seq_returns_exactly_the_missed_messages(backend: B
     assert await reader.read("agent:amina", 10, timeout=0.05) == []
 
 
+async def test_append_many_appends_each_message_in_turn_to_its_stream(backend: Backend) -> None:
+    writer, reader = backend.outbox(), backend.outbox()
+    await writer.append("supervisors", "x", {})
+    seqs = await writer.append_many([("agent:amina", "agent.state", {"state": "ringing"}),
+                                     ("supervisors", "agent.state", {"state": "ringing"}),
+                                     ("agent:amina", "agent.state", {"state": "on_call"})])
+    assert seqs == [1, 2, 2]
+    assert [(m.seq, m.data["state"]) for m in await reader.read("agent:amina", 0, timeout=1.0)] == [
+        (1, "ringing"), (2, "on_call")]
+    assert [(m.seq, m.type) for m in await reader.read("supervisors", 0, timeout=1.0)] == [
+        (1, "x"), (2, "agent.state")]
+    assert await writer.append_many([]) == []
+
+
+async def test_append_many_loads_its_script_again_after_redis_forgot_it(redis_backend: Backend) -> None:
+    writer = redis_backend.outbox()
+    assert await writer.append_many([("agent:amina", "t", {"n": 1})]) == [1]
+    await redis_backend.client().script_flush()  # as after a Redis restart
+    assert await writer.append_many([("agent:amina", "t", {"n": 2}), ("agent:amina", "t", {"n": 3})]) == [2, 3]
+    assert [m.data["n"] for m in await writer.read("agent:amina", 0, timeout=1.0)] == [1, 2, 3]
+
+
 async def test_streams_are_numbered_independently(backend: Backend) -> None:
     outbox = backend.outbox()
     assert await outbox.append("agent:amina", "a", {}) == 1
