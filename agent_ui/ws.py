@@ -87,7 +87,7 @@ class _Session:
             for message in messages:
                 if message.seq <= self.last:
                     continue
-                await self.ws.send_text(json.dumps(message.to_json_dict()))
+                await self.ws.send_text(message.to_wire())
                 self.last = message.seq
 
     async def error(self, message: str) -> None:

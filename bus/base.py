@@ -18,8 +18,8 @@ Implementations: :mod:`bus.memory`, :mod:`bus.outbox`, :mod:`bus.lease` (in-proc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from domain.errors import StoreUnavailable
@@ -69,14 +69,47 @@ class EventBus(Protocol):
     async def stop(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
 class OutboxMessage:
-    seq: int
-    type: str
-    data: dict[str, Any]
+    """One numbered message of an outbox stream.
+
+    ``data`` is held either as the dict that was appended in this process, or as the JSON text it
+    was stored as (Redis): a socket sends :meth:`to_wire` without parsing and re-encoding it, and
+    the recent messages a worker keeps (:mod:`bus.outbox_cache`) are one string each rather than
+    a tree of dicts for the garbage collector to walk. ``data`` parses the text when asked.
+    """
+
+    __slots__ = ("_data", "_text", "seq", "type")
+
+    def __init__(self, seq: int, type: str, data: dict[str, Any] | None = None, *, text: str | None = None) -> None:
+        if (data is None) == (text is None):
+            raise ValueError("an outbox message has its data as a dict or as JSON text, one of them")
+        self.seq, self.type, self._data, self._text = seq, type, data, text
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is not None:
+            return self._data
+        assert self._text is not None
+        parsed: dict[str, Any] = json.loads(self._text)
+        return parsed
 
     def to_json_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, "type": self.type, "data": self.data}
+
+    def to_wire(self) -> str:
+        """The socket frame ``{"seq":..,"type":..,"data":..}`` as JSON text."""
+        text = self._text if self._text is not None else json.dumps(self._data, separators=(",", ":"))
+        return f'{{"seq":{self.seq},"type":{json.dumps(self.type)},"data":{text}}}'
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OutboxMessage):
+            return NotImplemented
+        return (self.seq, self.type, self.data) == (other.seq, other.type, other.data)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"OutboxMessage(seq={self.seq}, type={self.type!r}, data={self.data!r})"
 
 
 class Outbox(Protocol):

@@ -202,7 +202,7 @@ class RedisOutbox:
     @staticmethod
     def _message(entry_id: Any, fields: dict[Any, Any]) -> OutboxMessage:
         values = {_text(k): _text(v) for k, v in fields.items()}
-        return OutboxMessage(int(_text(entry_id).split("-", 1)[0]), values["t"], json.loads(values["d"]))
+        return OutboxMessage(int(_text(entry_id).split("-", 1)[0]), values["t"], text=values["d"])
 
     def _ensure_listener(self) -> None:
         if self._listener is None or self._listener.done():
@@ -217,7 +217,9 @@ class RedisOutbox:
             return
         try:
             seq, type, data = rest.split("\n", 2)
-            message = OutboxMessage(int(seq), type, json.loads(data))
+            if not (data.startswith("{") and data.endswith("}")):  # ours is always a JSON object
+                raise ValueError("not a JSON object")
+            message = OutboxMessage(int(seq), type, text=data)
         except ValueError:
             log.warning("outbox listener: unexpected notification for %s; reading Redis", stream)
             self._cache.forget(stream)

@@ -99,6 +99,7 @@ class RedisStreamsBus:
         self._generation = 0
         self._held: dict[tuple[str, str], dict[str, float]] = {}  # (group, stream) -> entry id -> since
         self._keeper: asyncio.Task[None] | None = None
+        self._streams: dict[str, list[str]] = {}  # group -> the streams it reads
 
     def stream_key(self, type_name: str) -> str:
         return f"{self._prefix}ev:{type_name}"
@@ -109,6 +110,7 @@ class RedisStreamsBus:
                   concurrency: int = 1) -> None:
         group = group or default_group(handler)
         self._subs.add(event_type, handler, group, concurrency)
+        self._streams.pop(group, None)
         if not self._streams_for(group):
             log.warning("bus: no registered event type is a %s; %s will get nothing",
                         event_type.__name__, group)
@@ -150,6 +152,7 @@ class RedisStreamsBus:
 
     async def leave(self, group: str) -> None:
         self._subs.remove_group(group)  # the loop sees no streams left and ends after its batch
+        self._streams.pop(group, None)
         task = self._tasks.pop(group, None)
         if task is not None:
             if self._stop_timeout > 0:
@@ -159,13 +162,17 @@ class RedisStreamsBus:
     # -- consuming ----------------------------------------------------------------------------
 
     def _streams_for(self, group: str) -> list[str]:
-        names = {
-            name
-            for sub in self._subs.in_group(group)
-            for name, cls in EVENT_TYPES.items()
-            if issubclass(cls, sub.event_type)
-        }
-        return sorted(self.stream_key(n) for n in names)
+        """The streams ``group`` reads (remembered until its subscriptions change)."""
+        found = self._streams.get(group)
+        if found is None:
+            names = {
+                name
+                for sub in self._subs.in_group(group)
+                for name, cls in EVENT_TYPES.items()
+                if issubclass(cls, sub.event_type)
+            }
+            found = self._streams[group] = sorted(self.stream_key(n) for n in names)
+        return found
 
     def _spawn(self, group: str) -> None:
         self._generation += 1

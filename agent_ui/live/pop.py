@@ -73,7 +73,7 @@ class PopService:
         self._grant = timedelta(minutes=grant_minutes)
         self._sent: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # frames sent from here
         self._devices = devices or DeviceDirectory(database)  # a changed extension: seen within 10 s
-        self._rang: OrderedDict[str, set[str]] = OrderedDict()  # call_id -> agents popped here
+        self._rang: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # call_id -> agents popped here
 
     def subscribe(self, bus: EventBus) -> None:
         # several pops at once (in order per call and device): one slow lookup delays no other agent
@@ -124,7 +124,9 @@ class PopService:
             "carrier": ev.carrier,
             "rang_at": ev.at.isoformat(),
         })
-        self._rang.setdefault(ev.call_id, set()).add(username)
+        rang = self._rang.get(ev.call_id, ())
+        if username not in rang:  # tuples of strings: the collector stops tracking them
+            self._rang[ev.call_id] = (*rang, username)
         while len(self._rang) > 10_000:
             self._rang.popitem(last=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -155,3 +156,27 @@ async def test_an_append_once_key_is_free_again_after_its_ttl(backend: Backend) 
     await asyncio.sleep(0.15)
     assert await outbox.append_once("agent:amina", "t", {}, key="k", ttl=0.05) == 2
 
+
+
+def test_a_message_goes_on_the_wire_the_same_from_a_dict_or_from_stored_text() -> None:
+    from bus.base import OutboxMessage
+
+    data = {"call_id": "ast/1", "name": "Zoë", "matches": [{"customer_id": 1, "summary": {"overdue": "1.00"}}]}
+    appended = OutboxMessage(7, "call.ringing", data)
+    stored = OutboxMessage(7, "call.ringing", text=json.dumps(data, separators=(",", ":")))
+    for message in (appended, stored):
+        assert json.loads(message.to_wire()) == {"seq": 7, "type": "call.ringing", "data": data}
+        assert message.to_json_dict() == json.loads(message.to_wire())
+    assert appended == stored and stored.data == data
+    with pytest.raises(ValueError, match="one of them"):
+        OutboxMessage(1, "t")
+    with pytest.raises(ValueError, match="one of them"):
+        OutboxMessage(1, "t", {}, text="{}")
+
+
+async def test_every_reader_gets_the_frame_text_the_writer_meant(backend: Backend) -> None:
+    writer, reader = backend.outbox(), backend.outbox()
+    await writer.append("agent:amina", "call.ringing", {"name": "Zoë \"Z\" Wanjiru\n", "n": [1, 2.5, None]})
+    [message] = await reader.read("agent:amina", 0, timeout=1.0)
+    assert json.loads(message.to_wire()) == {"seq": 1, "type": "call.ringing",
+                                             "data": {"name": "Zoë \"Z\" Wanjiru\n", "n": [1, 2.5, None]}}

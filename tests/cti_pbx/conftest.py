@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from config.settings import Settings
 from cti.ami.bridge import AsteriskBridge
 from store.db import Database
+from store.models import FollowUpTask
 from tests.cti_pbx.support import AgentClient, ami_env, member_paused, seed, until
 from tests.pbx.harness import Pbx
 from tests.support.server import RunningApp, running_app
@@ -62,9 +64,18 @@ def pbx_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def app_on_pbx(pbx: Pbx, database: Database, database_url: str, tmp_path: Path) -> AsyncIterator[Live]:
-    """The whole app on ``database`` (settings from the environment), its AMI bridge logged in."""
+async def app_on_pbx(pbx: Pbx, database: Database, database_url: str, tmp_path: Path,
+                     *, quiet_demo_work: bool = False) -> AsyncIterator[Live]:
+    """The whole app on ``database`` (settings from the environment), its AMI bridge logged in.
+
+    ``quiet_demo_work``: the demo's follow-ups are marked done before the app starts, so the
+    dialer's generator makes no call task of its own (the demo's callback for Amina falls due
+    during the day, and would otherwise outrank the task a dialer test queues after that hour).
+    """
     amina = await seed(database)
+    if quiet_demo_work:
+        async with database.session() as session:
+            await session.execute(update(FollowUpTask).values(done=True))
     settings = Settings(database_url=database_url, attachments_dir=tmp_path / "att")
     async with running_app(settings) as app:
         live = Live(app, database, amina, pbx)

@@ -56,7 +56,7 @@ async def dialing(pbx_clean: Pbx, dialer_env: dict[str, str], database: Database
                   tmp_path: Path) -> AsyncIterator[Live]:
     """The whole app on ``database`` with the dialer running and the AMI bridge logged in."""
     del dialer_env
-    async with app_on_pbx(pbx_clean, database, database_url, tmp_path) as live:
+    async with app_on_pbx(pbx_clean, database, database_url, tmp_path, quiet_demo_work=True) as live:
         settings = live.app.services.settings
         assert settings.dialer.enabled and settings.dialer.preview_seconds == PREVIEW_SECONDS
         yield live
