@@ -7,7 +7,7 @@ import logging
 
 from agent_ui.live.devices import DeviceDirectory
 from agent_ui.live.lookup import StoreCallerLookup
-from agent_ui.live.pop import PopService
+from agent_ui.live.pop import POP_GROUP, PopService
 from agent_ui.live.presence import PresenceService
 from agent_ui.live.wallboard import WallboardService
 from agent_ui.services import Services
@@ -53,8 +53,9 @@ class LiveComponent:
         pop = PopService(db, outbox, lookup, region=settings.default_region, devices=devices)
         wallboard = WallboardService(db, outbox, call_log, timezone=settings.timezone,
                                      service_level_seconds=settings.service_level_seconds)
-        for part in (presence, pop, wallboard):
-            part.subscribe(bus)
+        presence.subscribe(bus)
+        pop.subscribe(bus)  # first: in the group they share, the pop runs before the call log
+        wallboard.subscribe(bus, call_log_group=POP_GROUP)
         bridges = [
             AsteriskBridge(server, settings.ami, dial_template=settings.dialer.dial_template, bus=bus,
                            lease=services.lease, supervisor=services.supervisor,

@@ -56,6 +56,7 @@ class CallerLookup(Protocol):
 
 ONCE_SECONDS = 3600.0
 POP_CONCURRENCY = 8
+POP_GROUP = "pop"
 
 
 class PopService:
@@ -77,9 +78,9 @@ class PopService:
 
     def subscribe(self, bus: EventBus) -> None:
         # several pops at once (in order per call and device): one slow lookup delays no other agent
-        bus.subscribe(AgentRinging, self.on_ringing, group="pop", concurrency=POP_CONCURRENCY)
-        bus.subscribe(AgentConnected, self.on_connected, group="pop")
-        bus.subscribe(CallEnded, self.on_ended, group="pop")
+        bus.subscribe(AgentRinging, self.on_ringing, group=POP_GROUP, concurrency=POP_CONCURRENCY)
+        bus.subscribe(AgentConnected, self.on_connected, group=POP_GROUP)
+        bus.subscribe(CallEnded, self.on_ended, group=POP_GROUP)
 
     async def _send_once(self, kind: str, call_id: str, device: str, username: str, type: str,
                          data: dict[str, Any]) -> None:

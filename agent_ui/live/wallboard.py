@@ -46,9 +46,12 @@ class WallboardService:
         self._tz, self._sl = timezone, service_level_seconds
         self._dirty: set[str] = set()
 
-    def subscribe(self, bus: EventBus) -> None:
-        for event_type in CALL_EVENTS:  # the log converges in any order; one call's events keep theirs
-            bus.subscribe(event_type, self.on_call_event, group="call-log", concurrency=CALL_LOG_CONCURRENCY)
+    def subscribe(self, bus: EventBus, *, call_log_group: str = "call-log") -> None:
+        """``call_log_group``: the live layer puts the call log in the pop's group, so that each call
+        event is read from the bus once for both (the log converges in any order; one call's
+        events keep theirs)."""
+        for event_type in CALL_EVENTS:
+            bus.subscribe(event_type, self.on_call_event, group=call_log_group, concurrency=CALL_LOG_CONCURRENCY)
         bus.subscribe(InteractionSaved, self.on_money_event, group="wallboard-promises")
         bus.subscribe(PaymentReceived, self.on_money_event, group="wallboard-promises")
 
