@@ -21,7 +21,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from agent_ui.live.presence import SUPERVISORS, agent_stream
 from agent_ui.services import Services
-from bus.base import Outbox, OutboxMessage
+from bus.base import Outbox
 from domain.errors import SwitchboardError
 
 log = logging.getLogger(__name__)
@@ -58,30 +58,34 @@ def _services_authenticate(services: Services) -> Authenticate:
 class _Session:
     def __init__(self, ws: WebSocket, outbox: Outbox, stream: str, after_seq: int) -> None:
         self.ws, self.outbox, self.stream, self.last = ws, outbox, stream, after_seq
-        self._reading: asyncio.Future[list[OutboxMessage]] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._reading = False
         self._resumed = False
         # idle sockets re-read at spread times, not all at once (they often connect together)
         self._wait = READ_WAIT_SECONDS * random.uniform(0.8, 1.2)
 
     def resume(self, after: int) -> None:
-        """Deliver again from ``after``: the read in flight (if any) is dropped and restarted."""
+        """Deliver again from ``after``: a read in flight is interrupted and made again."""
         self.last, self._resumed = after, True
-        if self._reading is not None:
-            self._reading.cancel()
+        if self._reading and self._sender is not None:
+            self._sender.cancel()  # caught in send_loop, which reads again from ``after``
 
     async def send_loop(self) -> None:
+        """Read the stream and send what comes, in one task for the socket's life (no task per
+        read: each would live until the agent's next message, for the collector to walk)."""
+        self._sender = sender = asyncio.current_task()
+        assert sender is not None
         while True:
             self._resumed = False
-            self._reading = asyncio.ensure_future(self.outbox.read(self.stream, self.last, self._wait))
+            self._reading = True
             try:
-                messages = await self._reading
+                messages = await self.outbox.read(self.stream, self.last, self._wait)
             except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if self._resumed and task is not None and not task.cancelling():
-                    continue  # re-read from the resumed seq
+                if self._resumed and sender.uncancel() == 0:  # our resume, not the socket closing
+                    continue
                 raise
             finally:
-                self._reading = None
+                self._reading = False
             if self._resumed:  # resumed while the read completed: read again from the resumed seq
                 continue
             for message in messages:

@@ -103,3 +103,24 @@ async def test_malformed_client_messages_get_an_error_and_the_socket_stays(app: 
             assert error["data"]["error_id"] == "protocol-violation"
         await ws.send(json.dumps({"type": "ping"}))
         assert (await _recv(ws, "pong"))["type"] == "pong"
+
+
+async def test_resumes_while_waiting_re_read_from_the_asked_seq_every_time(app: RunningApp) -> None:
+    token = await _token(app)
+    bus = app.services.bus
+    assert bus is not None
+    async with websockets.connect(f"{app.ws_url}/ws?token={token}") as ws:
+        await _recv(ws, "hello")
+        await bus.publish(_ringing())
+        first = (await _recv(ws, "call.ringing"))["seq"]
+        for _ in range(20):  # each interrupts the read in flight; the socket must keep serving
+            await ws.send(json.dumps({"type": "resume", "after_seq": first - 1}))
+            async with asyncio.timeout(5):  # frames of the last round may still be on their way
+                while (again := json.loads(await ws.recv()))["seq"] != first:
+                    assert again["seq"] > first
+            assert again["type"] == "call.ringing"
+        await ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong"
+        await bus.publish(AgentConnected(call_id="ast/77", device="PJSIP/1001", queue="collections",
+                                         hold_seconds=1, ring_seconds=1))
+        assert (await _recv(ws, "call.answered"))["seq"] > first
