@@ -10,8 +10,9 @@ PostgreSQL + Redis (the multi-worker configuration), loopback only, bounded in c
             ``--warmup`` (3) s of pops at the same rate are not timed: they grow the connection
             pools and fill the statement caches, once per server process. The bench's own
             garbage collector is off during the timed run (its 1,000 client sockets made one
-            full collection ~150 ms, which read as server latency). Prints p50/p99 (goal p99
-            <= 20 ms) and the server's VmRSS, idle and peak (goal <= 200 MB).
+            full collection ~150 ms, which read as server latency), and the sockets run on
+            uvloop, as the server's do. Prints p50/p99 (goal p99 <= 20 ms) and the server's
+            VmRSS, idle and peak (goal <= 200 MB).
 ``pbx``     On the loopback test PBX (scripts/pbx.sh; started if down and stopped again): the
             server's AMI bridge logged in; agent1 ready with a sipp phone that rings (never
             answers); ``--calls`` (50) sipp calls from the demo customer, one at a time, each
