@@ -116,20 +116,22 @@ class RedisOutbox:
         """The append script once per message, pipelined: one round trip. (EVALSHA itself: a
         pipelined ``Script`` would ask SCRIPT EXISTS first, a round trip of its own each time.)"""
         calls = [self._append_call(stream, type, data, None, 0.0) for stream, type, data in messages]
-        for attempt in (1, 2):
+
+        async def run() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for keys, args in calls:
+                    pipe.evalsha(self._append.sha, len(keys), *keys, *args)
+                return await pipe.execute()
+
+        try:
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for keys, args in calls:
-                        pipe.evalsha(self._append.sha, len(keys), *keys, *args)
-                    seqs = await pipe.execute()
-                return [int(seq) for seq in seqs]
-            except NoScriptError:
-                if attempt == 2:
-                    raise BusUnavailable("outbox append script cannot be loaded") from None
-                await self._redis.script_load(_APPEND)  # Redis restarted (or flushed its scripts)
-            except RedisError as exc:
-                raise BusUnavailable(f"outbox append of {len(messages)} message(s) failed: {exc}") from exc
-        raise AssertionError("unreachable")
+                seqs = await run()
+            except NoScriptError:  # Redis restarted (or flushed its scripts): load it, then once more
+                await self._redis.script_load(_APPEND)
+                seqs = await run()
+        except RedisError as exc:
+            raise BusUnavailable(f"outbox append of {len(messages)} message(s) failed: {exc}") from exc
+        return [int(seq) for seq in seqs]
 
     async def append_once(self, stream: str, type: str, data: dict[str, Any], *, key: str,
                           ttl: float) -> int | None:

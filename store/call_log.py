@@ -199,7 +199,12 @@ class CallLog:
         """Remember the matched customer (the pop's first match). The pop and the call log consume
         independently, so the row may not exist yet: create it then (the log fills in the rest)."""
         async with self._db.hot() as connection:
-            await connection.fetch(self._link, link_params(call_id, at, carrier, server, customer_id))
+            await self.link_customer_on(connection, call_id, customer_id, at, carrier=carrier, server=server)
+
+    async def link_customer_on(self, connection: HotConnection, call_id: str, customer_id: int, at: datetime, *,
+                               carrier: str = "asterisk", server: str = "default") -> None:
+        """:meth:`link_customer` on the caller's connection (one statement)."""
+        await connection.fetch(self._link, link_params(call_id, at, carrier, server, customer_id))
 
 
 LINK_COLUMNS = ("call_id", "direction", "attempt_id", "offered_at", "ivr", "customer_id", "abandoned", "carrier",

@@ -28,10 +28,11 @@ import asyncio
 import functools
 import json
 import operator
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Executable
@@ -145,8 +146,7 @@ def _default(default: Any, bind: Processor) -> Getter:
     if not usable:
         raise ValueError(f"unsupported column default for a hot statement: {default!r}")
     if default.is_scalar:
-        value = default.arg if bind is None or default.arg is None else bind(default.arg)
-        return lambda _params: value
+        return _constant(default.arg if bind is None or default.arg is None else bind(default.arg))
     make = default.arg
 
     def produce(_params: Mapping[str, Any]) -> Any:
@@ -156,21 +156,27 @@ def _default(default: Any, bind: Processor) -> Getter:
     return produce
 
 
-class HotConnection(Protocol):
+class HotConnection(ABC):
+    """Runs :class:`HotStatement` objects; each statement commits on its own."""
+
+    dialect: str  # the database's dialect name ("postgresql", "sqlite"): some statements differ by it
+
+    @abstractmethod
     async def fetch(self, statement: HotStatement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run ``statement``; every row it returns (none for a statement without RETURNING)."""
-        ...
 
     async def fetchrow(self, statement: HotStatement, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Run ``statement``; its first row, or None."""
-        ...
+        rows = await self.fetch(statement, params)
+        return rows[0] if rows else None
 
 
-class CoreHotConnection:
+class CoreHotConnection(HotConnection):
     """A hot connection over SQLAlchemy (SQLite, or any dialect without a driver path)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        self.dialect = connection.dialect.name
 
     async def fetch(self, statement: HotStatement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         try:
@@ -182,17 +188,14 @@ class CoreHotConnection:
                                    {"sqlstate": getattr(exc.orig, "sqlstate", None)}) from exc
         return [tuple(row) for row in result] if result.returns_rows else []
 
-    async def fetchrow(self, statement: HotStatement, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        rows = await self.fetch(statement, params)
-        return rows[0] if rows else None
 
-
-class DriverHotConnection:
+class DriverHotConnection(HotConnection):
     """A hot connection on an asyncpg connection (PostgreSQL)."""
 
     def __init__(self, connection: Any, dialect: Dialect) -> None:
         self._connection = connection
         self._dialect = dialect
+        self.dialect = dialect.name
 
     async def fetch(self, statement: HotStatement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         try:
@@ -203,10 +206,6 @@ class DriverHotConnection:
         except asyncpg.PostgresError as exc:
             raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
         return [sql.row(record) for record in records]
-
-    async def fetchrow(self, statement: HotStatement, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        rows = await self.fetch(statement, params)
-        return rows[0] if rows else None
 
 
 async def _init_connection(connection: Any, *, durable: bool) -> None:

@@ -181,7 +181,7 @@ async def all_identities(connection: AsyncConnection) -> list[AgentIdentity]:
 
 
 async def move_device(
-    connection: HotConnection, dialect: str, device: str, state: str, *, call_id: str | None = None,
+    connection: HotConnection, device: str, state: str, *, call_id: str | None = None,
     only_from: Sequence[str], now: datetime,
 ) -> PresenceRow | None:
     """Move the agent whose extension is ``device`` to ``state`` (no reason, no wrap-up) if their
@@ -192,7 +192,7 @@ async def move_device(
     row is logged out: with ``logged_out`` in ``only_from`` the row is created (INSERT ... ON
     CONFLICT DO UPDATE ... WHERE), otherwise it is a plain UPDATE ... WHERE.
     """
-    key = (dialect, state, tuple(only_from))
+    key = (connection.dialect, state, tuple(only_from))
     stmt = _MOVES.get(key)
     if stmt is None:
         stmt = _MOVES[key] = HotStatement(_move_statement(*key))

@@ -29,12 +29,12 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import Insert
 
 from agent_ui.live.pop import PopMatch
 from domain.events import utcnow
-from store.call_log import link_params, link_statement
+from store.call_log import CallLog, link_params, link_statement
 from store.db import Database
 from store.hot import HotConnection, HotStatement
 from store.models import (
@@ -127,8 +127,7 @@ def _open_for_call() -> Select[Any]:
 
 POP_QUERY = HotStatement(_pop_query())  # built once: a ring then costs the execution, not the construction
 OPEN_FOR_CALL = HotStatement(_open_for_call())
-GRANT = HotStatement(_grant(Customer.id, Customer.id.in_(bindparam("ids", expanding=True))))
-LINK = HotStatement(link_statement(sqlite.insert))
+GRANT = HotStatement(_grant(Customer.id, Customer.id.in_(bindparam("ids", expanding=True))))  # not PostgreSQL
 
 
 def to_matches(rows: Sequence[Sequence[Any]]) -> list[PopMatch]:
@@ -169,19 +168,20 @@ class StoreCallerLookup:
 
     def __init__(self, database: Database, *, region: str, default_timezone: str) -> None:
         self._db, self._region, self._tz = database, region, default_timezone
-        self._one_statement = database.engine.dialect.name == "postgresql"
+        self._call_log = CallLog(database, region)
 
     async def matches_for_call(self, e164: str, *, agent_id: int, call_id: str, rang_at: datetime,
                                until: datetime, carrier: str = "asterisk", server: str = "default") -> list[PopMatch]:
         grant = {"agent_id": agent_id, "call_id": call_id, "until": until, "now": utcnow()}
-        link = link_params(call_id, rang_at, carrier, server)
         async with self._db.hot() as connection:
-            if self._one_statement:
+            if connection.dialect == "postgresql":
+                link = link_params(call_id, rang_at, carrier, server)
                 rows = await connection.fetch(OPEN_FOR_CALL, {**link, **grant, "e164": e164, "limit": MAX_MATCHES})
                 return to_matches(rows)
             found = await find_matches(connection, e164)
             if found:
                 ids = [m.customer_id for m in found]
                 await connection.fetch(GRANT, {**grant, "ids": list(dict.fromkeys(ids))})
-                await connection.fetch(LINK, {**link, "customer_id": ids[0]})
+                await self._call_log.link_customer_on(connection, call_id, ids[0], rang_at, carrier=carrier,
+                                                      server=server)
         return found

@@ -52,7 +52,6 @@ class PresenceService:
         self._is_pause_code = is_pause_code
         self._carrier_of = carrier_of
         self._devices = devices or DeviceDirectory(database)
-        self._dialect = database.engine.dialect.name
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(AgentRinging, self.on_ringing, group="presence")
@@ -139,8 +138,7 @@ class PresenceService:
                     only_from: tuple[str, ...]) -> AgentView | None:
         """A call event moves the device's agent: one conditional statement, then the push."""
         async with self._db.hot() as connection:
-            row = await move_device(connection, self._dialect, device, state, call_id=call_id, only_from=only_from,
-                                    now=utcnow())
+            row = await move_device(connection, device, state, call_id=call_id, only_from=only_from, now=utcnow())
         if row is None:
             return None
         who = self._devices.cached(device)

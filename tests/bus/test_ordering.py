@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -33,7 +34,7 @@ class Trace:
         self.running = 0
         self.most = 0
 
-    def work(self, n: int, delay: float) -> object:
+    def work(self, n: int, delay: float) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             self.started.append(n)
             self.running += 1
@@ -50,7 +51,7 @@ class Trace:
 async def test_one_slot_runs_everything_in_submission_order() -> None:
     runner, trace = KeyedRunner("t", 1), Trace()
     for n in range(10):
-        await runner.submit([f"k{n % 3}"], trace.work(n, 0.002 * (3 - n % 3)))  # type: ignore[arg-type]
+        await runner.submit([f"k{n % 3}"], trace.work(n, 0.002 * (3 - n % 3)))
     assert await runner.drain(5)
     assert trace.finished == list(range(10))
     assert trace.most == 1
@@ -59,10 +60,10 @@ async def test_one_slot_runs_everything_in_submission_order() -> None:
 async def test_different_keys_overlap_up_to_the_limit_and_one_key_keeps_its_order() -> None:
     runner, trace = KeyedRunner("t", 4), Trace()
     # call "a" gets a slow first event; the others must not wait for it, "a"'s second must
-    await runner.submit(["call:a"], trace.work(0, 0.2))  # type: ignore[arg-type]
-    await runner.submit(["call:a"], trace.work(1, 0.0))  # type: ignore[arg-type]
+    await runner.submit(["call:a"], trace.work(0, 0.2))
+    await runner.submit(["call:a"], trace.work(1, 0.0))
     for n in range(2, 8):
-        await runner.submit([f"call:{n}"], trace.work(n, 0.01))  # type: ignore[arg-type]
+        await runner.submit([f"call:{n}"], trace.work(n, 0.01))
     assert await runner.drain(5)
     assert trace.finished.index(0) < trace.finished.index(1)
     assert trace.finished[-2:] == [0, 1]  # everyone else finished while "a" was slow
@@ -71,10 +72,10 @@ async def test_different_keys_overlap_up_to_the_limit_and_one_key_keeps_its_orde
 
 async def test_an_event_with_two_keys_waits_for_the_earlier_work_of_both() -> None:
     runner, trace = KeyedRunner("t", 8), Trace()
-    await runner.submit(["call:a"], trace.work(0, 0.05))  # type: ignore[arg-type]
-    await runner.submit(["device:d"], trace.work(1, 0.1))  # type: ignore[arg-type]
-    await runner.submit(["call:a", "device:d"], trace.work(2, 0.0))  # type: ignore[arg-type]
-    await runner.submit(["call:b"], trace.work(3, 0.0))  # type: ignore[arg-type]
+    await runner.submit(["call:a"], trace.work(0, 0.05))
+    await runner.submit(["device:d"], trace.work(1, 0.1))
+    await runner.submit(["call:a", "device:d"], trace.work(2, 0.0))
+    await runner.submit(["call:b"], trace.work(3, 0.0))
     assert await runner.drain(5)
     assert trace.finished == [3, 0, 1, 2]
 
@@ -105,8 +106,8 @@ async def test_cancel_releases_every_slot_and_key() -> None:
     await runner.cancel()
     assert len(runner) == 0
     trace = Trace()
-    await asyncio.wait_for(runner.submit(["call:a"], trace.work(9, 0.0)), 1)  # type: ignore[arg-type]
-    await asyncio.wait_for(runner.submit(["call:a"], trace.work(10, 0.0)), 1)  # type: ignore[arg-type]
+    await asyncio.wait_for(runner.submit(["call:a"], trace.work(9, 0.0)), 1)
+    await asyncio.wait_for(runner.submit(["call:a"], trace.work(10, 0.0)), 1)
     assert await runner.drain(1)
     assert trace.finished == [9, 10]
 
@@ -131,7 +132,7 @@ def test_property_per_key_order_and_the_limit_hold(limit: int, jobs: list[tuple[
     async def scenario() -> None:
         runner, trace = KeyedRunner("prop", limit), Trace()
         for n, (keys, ms) in enumerate(jobs):
-            await runner.submit(sorted(keys), trace.work(n, ms / 1000))  # type: ignore[arg-type]
+            await runner.submit(sorted(keys), trace.work(n, ms / 1000))
         assert await runner.drain(10)
         assert sorted(trace.finished) == list(range(len(jobs)))
         assert trace.most <= limit
