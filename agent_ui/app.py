@@ -1,7 +1,7 @@
 """The FastAPI application: ``create_app(settings)``; the one place where objects are wired together.
 
 Nothing is created at import time. The lifespan builds the :class:`Services` (unless a test passes
-its own), starts each component of :mod:`agent_ui.wiring` and then the bus, and stops them in
+its own), starts each component of :mod:`agent_ui.wiring` (or the ones a test names) and then the bus, and stops them in
 reverse order. OpenAPI docs are at ``/docs``.
 """
 
@@ -16,16 +16,33 @@ from fastapi import FastAPI
 from agent_ui.errors import install_error_handlers
 from agent_ui.gc_policy import tune_after_startup
 from agent_ui.limits import UploadLimit
-from agent_ui.routes import accounts, admin, assignments, attachments, auth, customers, interactions, reports
+from agent_ui.observability import RequestTimer
+from agent_ui.openapi import install_openapi
+from agent_ui.routes import (
+    accounts,
+    admin,
+    assignments,
+    attachments,
+    auth,
+    caller_search,
+    contacts,
+    customers,
+    interactions,
+    metrics,
+    qa,
+    reports,
+)
 from agent_ui.routes import tasks as task_routes
+from agent_ui.security_headers import SecurityHeaders
 from agent_ui.services import Component, Services, build_services
-from agent_ui.wiring import default_components, extra_routers
+from agent_ui.wiring import component_routers, default_components
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ROUTERS = (auth.router, customers.router, accounts.router, interactions.router, task_routes.router,
-           attachments.router, assignments.router, admin.router, reports.router)
+           attachments.router, assignments.router, admin.router, reports.router, caller_search.router,
+           contacts.router, qa.router, metrics.router)
 
 
 def create_app(settings: Settings, services: Services | None = None,
@@ -64,7 +81,10 @@ def create_app(settings: Settings, services: Services | None = None,
     app.state.services = services
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(UploadLimit, max_bytes=settings.attachment_max_bytes)
-    for router in (*ROUTERS, *extra_routers(settings)):
+    app.add_middleware(RequestTimer)  # outside the upload limit: a refused upload is timed too
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))  # outermost: every answer
+    for router in (*ROUTERS, *component_routers(settings)):  # the settings decide the routes, not what runs
         app.include_router(router)
     return app

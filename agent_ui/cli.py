@@ -8,6 +8,11 @@
     switchboard import customers FILE.csv            import customers from CSV
     switchboard run-demo [--host H] [--port P] [--customers N] [--no-serve]
                                                      upgrade + demo data if empty + demo users + serve
+    switchboard sms send-bulk --filter F --template T [--yes] | --resume ID
+                                                     bulk reminders (messaging/cli.py)
+    switchboard mpesa register-urls | replay [--id N]  M-Pesa C2B webhooks (payments/cli.py)
+    switchboard pbx provision [--reload]             write the browser phones' PJSIP include, reload it
+    switchboard ivr check|simulate|prompts ...       the customers' phone menu (agent_ui/cli_ivr.py)
 
 Settings come from ``SWITCHBOARD_*`` environment variables (see config/settings.py).
 
@@ -27,17 +32,20 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from agent_ui import cli_ivr, pbx_cli
+from agent_ui.cli_progress import StepProgress, bar_on
 from config.lists import load_lists
 from config.settings import Settings
 from domain.errors import ConfigError, StoreUnavailable, SwitchboardError
+from messaging import cli as messaging_cli
+from payments import cli as mpesa_cli
 from store.db import Database, make_engine
-from store.demo import DemoLogin, ensure_demo_users, is_empty, load_demo
 from store.importer import import_customers_csv
 from store.migrate import current_revision, head_revision, upgrade
 from store.repositories.users import UserRepository
+from store.seed.demo import DemoLogin, ensure_demo_users, is_empty, load_demo
 
 EXIT_OK, EXIT_BAD_ROWS, EXIT_ERROR = 0, 1, 2
 T = TypeVar("T")
@@ -81,17 +89,16 @@ def _parser() -> argparse.ArgumentParser:
     _host_port(run_demo)
     run_demo.add_argument("--customers", type=int, default=200)
     run_demo.add_argument("--no-serve", action="store_true", help="prepare only, do not serve")
+    messaging_cli.add_parser(commands)  # switchboard sms send-bulk (messaging/cli.py)
+    mpesa_cli.add_parser(commands)
+    pbx_cli.add_parser(commands)  # issue 20
+    cli_ivr.add_parsers(commands)  # switchboard ivr check|simulate|prompts
     return parser
 
 
 def _host_port(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="default: SWITCHBOARD_HOST or 127.0.0.1")
     parser.add_argument("--port", type=int, help="default: SWITCHBOARD_PORT or 8000")
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=out, transient=False)
 
 
 async def _with_database(settings: Settings, action: Callable[[Database], Awaitable[T]]) -> T:
@@ -119,11 +126,10 @@ def _print_logins(logins: Sequence[DemoLogin]) -> None:
 
 
 async def _demo(settings: Settings, database: Database, customers: int, seed: int) -> None:
-    with _progress() as bar:
-        task = bar.add_task("Demo customers", total=customers)
+    with StepProgress(err, "Demo customers", customers) as bar:
         report = await load_demo(database, customers, seed=seed, region=settings.default_region,
                                  timezone=settings.timezone, currency=settings.currency,
-                                 progress=lambda done, _total: bar.update(task, completed=done))
+                                 progress=lambda done, _total: bar.update(done))
     out.print(f"Loaded {report.customers} customers, {report.loans} loans, {report.transactions} "
               f"statement entries, {report.interactions} notes, {report.promises} promises, "
               f"{report.tasks} tasks.")
@@ -160,7 +166,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_import_customers(settings: Settings, args: argparse.Namespace) -> int:
     async def run(database: Database) -> Any:
-        with _progress() as bar:
+        with bar_on(err) as bar:
             task = bar.add_task(f"Importing {args.file.name}", total=None)
             return await import_customers_csv(
                 database, args.file, settings.default_region, settings.timezone,
@@ -177,9 +183,11 @@ def cmd_import_customers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    err.print("Setting up: migrating the database …")
     upgrade(settings.database_url)
 
     async def prepare(database: Database) -> list[DemoLogin]:
+        err.print("Setting up: the demo users …")
         logins = await ensure_demo_users(database)
         if await is_empty(database):
             await _demo(settings, database, args.customers, 254)
@@ -194,17 +202,16 @@ def cmd_run_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from agent_ui.app import create_app
-    from agent_ui.ws import UVICORN_WS, UVICORN_WS_DEFLATE
+    from agent_ui.serving import serve
+    from runtime.logging import logging_config
 
     host, port = args.host or settings.host, args.port if args.port is not None else settings.port
     load_lists(settings.config_dir)  # a bad list file: one clear line now, not a failed startup
     asyncio.run(_with_database(settings, _nothing))  # reachable and migrated
     app = create_app(settings, tune_gc=settings.gc_tuning)
     out.print(f"Serving on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info", ws=UVICORN_WS, ws_per_message_deflate=UVICORN_WS_DEFLATE)
+    serve(app, host, port, log_config=logging_config(settings.log_format, settings.log_level, settings.worker_id))
     return EXIT_OK
 
 
@@ -225,12 +232,19 @@ COMMANDS: dict[tuple[str, ...], Callable[[Settings, argparse.Namespace], int]] =
     ("demo",): cmd_demo,
     ("import", "customers"): cmd_import_customers,
     ("run-demo",): cmd_run_demo,
+    ("sms", "send-bulk"): lambda settings, args: asyncio.run(_with_database(
+        settings, lambda database: messaging_cli.run(settings, database, args))),
+    ("mpesa", "register-urls"): mpesa_cli.cmd_register_urls,
+    ("mpesa", "replay"): lambda settings, args: mpesa_cli.cmd_replay(settings, args, _with_database),
+    ("pbx", "provision"): lambda settings, args: pbx_cli.cmd_pbx_provision(settings, args, _with_database, out),
+    **cli_ivr.COMMANDS,
 }
 
 
 def _key(args: argparse.Namespace) -> tuple[str, ...]:
     sub = getattr(args, "db_command", None) or getattr(args, "user_command", None) or getattr(
-        args, "import_command", None)
+        args, "import_command", None) or getattr(args, "sms_command", None) or getattr(args, "mpesa_command", None) \
+        or getattr(args, "pbx_command", None) or getattr(args, "ivr_command", None)
     return (args.command, sub) if sub else (args.command,)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -11,10 +12,12 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui.services import Services
+from agent_ui.sessions import token_matches
 from agent_ui.tokens import COOKIE_NAME
 from domain.errors import AuthenticationRequired, Conflict, InvalidInput, PermissionDenied, StoreUnavailable
 from store.models import Role, User
 
+log = logging.getLogger(__name__)
 MAX_DB_INT = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -40,10 +43,12 @@ async def unit_of_work(services: Services) -> AsyncIterator[AsyncSession]:
     try:
         async with services.database.session() as session:
             yield session
-    except IntegrityError as exc:
-        raise Conflict("the change conflicts with stored data", {"reason": str(exc.orig)[:300]}) from exc
+    except IntegrityError as exc:  # the database's own words stay in the log, never in the answer
+        log.info("refused by the database (conflict): %s", str(exc.orig)[:300])
+        raise Conflict("the change conflicts with stored data", {"reason": "conflicts with stored data"}) from exc
     except DataError as exc:
-        raise InvalidInput("a value is out of range for the store", {"body": str(exc.orig)[:300]}) from exc
+        log.info("refused by the database (data): %s", str(exc.orig)[:300])
+        raise InvalidInput("a value is out of range for the store", {"body": "a value is out of range"}) from exc
 
 
 T = TypeVar("T")
@@ -67,7 +72,8 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def current_user(request: Request, services: ServicesDep) -> User:
-    """The signed-in, active user (401 otherwise). The role comes from the store, not the token."""
+    """The signed-in, active user (401 otherwise). The role comes from the store, not the token,
+    and a token whose session ended (sign-out, password, role, deactivation) is refused."""
     token = bearer_token(request)
     if token is None:
         raise AuthenticationRequired("sign in first: send a Bearer token")
@@ -76,6 +82,8 @@ async def current_user(request: Request, services: ServicesDep) -> User:
         user = await session.get(User, claims.user_id)
     if user is None or not user.active or user.username != claims.username:
         raise AuthenticationRequired("the account is unknown or disabled")
+    if not token_matches(user, claims):
+        raise AuthenticationRequired("the session has ended; sign in again")
     return user
 
 

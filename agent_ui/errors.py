@@ -16,11 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import AuthenticationRequired, SwitchboardError
+from agent_ui.allow import allowed_methods
+from domain.errors import AuthenticationRequired, SwitchboardError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
+_OUR_RULE = "Value error, "  # how pydantic prefixes the ValueError of a validator
 
 
 def error_body(error_id: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -31,6 +33,8 @@ def _field(loc: tuple[Any, ...] | list[Any], error_type: str) -> str:
     parts = list(loc)
     if parts and parts[0] in _LOCATIONS:
         parts = parts[1:]
+    # a union's members show in the location ("literal['today']", "function-after[...]"): not a field
+    parts = [p for p in parts if not (isinstance(p, str) and "[" in p)]
     if error_type == "json_invalid" or not parts:
         return "body"
     return ".".join(str(p) for p in parts)
@@ -43,6 +47,9 @@ def validation_details(exc: RequestValidationError) -> dict[str, str]:
         message = str(error.get("msg", "invalid"))
         if error.get("type") == "json_invalid":
             message = "the body is not valid JSON"
+        if message.startswith(_OUR_RULE):  # our rules' sentences (domain.validation) say it best
+            details[field] = message.removeprefix(_OUR_RULE)
+            continue
         details.setdefault(field, message)
     return details
 
@@ -50,6 +57,8 @@ def validation_details(exc: RequestValidationError) -> dict[str, str]:
 async def _switchboard_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SwitchboardError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationRequired) else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     if exc.status >= 500:
         log.error("%s: %s %s", exc.error_id, exc.message, exc.details)
     return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
@@ -73,11 +82,14 @@ def _http_error_id(status: int) -> str:
         return "http-error"
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method of the path, not only the first route's
+        headers["Allow"] = allowed_methods(request.app, request.scope) or headers.get("Allow", "")
     return JSONResponse(error_body(_http_error_id(exc.status_code), message), status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+                        headers=headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

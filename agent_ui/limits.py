@@ -1,33 +1,87 @@
-"""Refuse an oversized request before its body is read: 413 in the one error shape."""
+"""Refuse an oversized request body: 413 in the one error shape, counted on the bytes received.
+
+A declared ``Content-Length`` over the limit is refused before any byte is read. A body without one
+(chunked) is counted as it comes and refused once past the limit: the rest is read and dropped (up
+to 64 MiB, so that the client reads the 413 instead of a reset), never held, never parsed.
+"""
 
 from __future__ import annotations
 
 import json
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _OVERHEAD = 64 * 1024  # multipart boundaries and headers around the file
 _JSON_LIMIT = 4 * 1024 * 1024
+_WITH_BODY = ("POST", "PUT", "PATCH", "DELETE")
+_DISCARD_MAX = 64 * 1024 * 1024  # past this, the connection is simply closed after the 413
 
 
 class UploadLimit:
-    """Pure ASGI middleware: checks ``Content-Length`` (uploads: the attachment limit, else 4 MiB)."""
+    """Pure ASGI middleware: uploads get the attachment limit (plus multipart overhead), the rest 4 MiB."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
+    def limit_for(self, path: str) -> int:
+        return self.max_bytes + _OVERHEAD if path.endswith("/attachments") else _JSON_LIMIT
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") in ("POST", "PUT", "PATCH"):
-            limit = self.max_bytes + _OVERHEAD if scope["path"].endswith("/attachments") else _JSON_LIMIT
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > limit):
-                body = json.dumps({"error_id": "payload-too-large",
-                                   "message": f"the body exceeds {limit} bytes",
-                                   "details": {"body": f"at most {limit} bytes"}}).encode()
-                await send({"type": "http.response.start", "status": 413,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+        if scope["type"] != "http" or scope.get("method") not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(send, limit)
+            return
+        chunks: list[bytes] = []
+        received = 0
+        while True:  # the whole body, counted as it comes, before the app sees any of it
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message], receive), send)
                 return
-        await self.app(scope, receive, send)
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                if message.get("more_body", False):
+                    await _discard_rest(receive)
+                await _too_large(send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _replay([body], receive), send)
+
+
+async def _discard_rest(receive: Receive) -> None:
+    """Read and drop the rest of the body (up to ``_DISCARD_MAX``), so that the client, still
+    sending, reads our 413 rather than a reset connection; nothing of it is kept."""
+    dropped = 0
+    while dropped <= _DISCARD_MAX:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        dropped += len(message.get("body", b""))
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """``messages`` first, then whatever the server sends next (a disconnect)."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"error_id": "payload-too-large", "message": f"the body exceeds {limit} bytes",
+                       "details": {"body": f"at most {limit} bytes"}}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

@@ -68,13 +68,16 @@ def customer(c: Customer, names: Names) -> dict[str, Any]:
         "assigned_agent": names.user(c.assigned_agent_id), "risk_score": c.risk_score,
         "do_not_call": c.do_not_call, "alt_contacts_consent": c.alt_contacts_consent,
         "created_at": iso(c.created_at), "updated_at": iso(c.updated_at),
+        "overdue_amount": money(c.overdue_amount) or "0.00", "days_past_due": c.days_past_due or 0,
+        "last_contact_at": iso(c.last_contact_at), "next_action_at": iso(c.next_action_at),
+        "next_action_kind": c.next_action_kind, "promise_state": c.promise_state or "none",
     }
 
 
 def contact(c: Contact) -> dict[str, Any]:
     return {"id": c.id, "customer_id": c.customer_id, "relation": c.relation.value, "name": c.name,
             "relationship": c.relationship_label, "phone": c.phone_e164, "email": c.email,
-            "created_at": iso(c.created_at)}
+            "created_at": iso(c.created_at), "removed_at": iso(c.removed_at)}
 
 
 def loan(row: Loan) -> dict[str, Any]:
@@ -108,7 +111,7 @@ def promise(p: PromiseToPay, names: Names) -> dict[str, Any]:
             "created_by": names.user(p.created_by_id), "interaction_id": p.interaction_id,
             "notes": p.notes, "status": p.status.value, "paid_amount": money(p.paid_amount),
             "matched_transaction_id": p.matched_transaction_id, "settled_at": iso(p.settled_at),
-            "created_at": iso(p.created_at)}
+            "created_at": iso(p.created_at), "source": p.source}
 
 
 def task(t: FollowUpTask, names: Names) -> dict[str, Any]:
@@ -145,4 +148,5 @@ def attachment(a: Attachment, names: Names) -> dict[str, Any]:
 
 def user(u: User) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role.value,
-            "extension": u.extension, "queues": list(u.queues), "active": u.active}
+            "extension": u.extension, "queues": list(u.queues), "active": u.active,
+            "failed_logins": u.failed_logins or 0, "locked_until": iso(u.locked_until), "timezone": u.timezone}

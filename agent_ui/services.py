@@ -2,8 +2,11 @@
 
 ``build_services(settings)`` makes the Database, the config lists, the task supervisor and the
 bus/outbox/lease; nothing is created at import time. Other parts plug in as :class:`Component`
-hooks (see :mod:`agent_ui.wiring`), started after the services are built and stopped before they
-close.
+hooks (one module each under :mod:`agent_ui.components`, listed in :mod:`agent_ui.wiring`),
+started after the services are built and stopped before they close. A running component fills
+its own typed field of :class:`Services` (``services.live``, ``services.dialer`` ...) and empties
+it when it stops; a route that needs one takes it through :func:`require`, which answers an absent
+component with 503 ``component-unavailable`` and a sentence saying what is not set up.
 """
 
 from __future__ import annotations
@@ -12,22 +15,64 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from agent_ui.tokens import TokenService
 from bus.base import EventBus, Lease, Outbox
-from bus.supervisor import TaskSupervisor
 from config.lists import LIST_MODELS, Lists, list_file, load_lists
 from config.settings import Settings
-from domain.errors import SwitchboardError
+from domain.errors import ComponentUnavailable, SwitchboardError
 from domain.events import Event
+from runtime.metrics import Metrics
+from runtime.supervisor import TaskSupervisor
 from store.db import Database, make_engine
 
+if TYPE_CHECKING:
+    from agent_ui.components.asterisk import AsteriskParts
+    from agent_ui.components.ivr import IvrParts
+    from agent_ui.components.live import LiveParts
+    from agent_ui.components.phone import PhoneParts
+    from agent_ui.components.recordings import RecordingParts
+    from agent_ui.components.supervision import SupervisionParts
+    from agent_ui.components.twilio import TwilioParts
+    from agent_ui.login_limits import LoginLimits
+    from agent_ui.sessions import SessionGuard
+    from dialer.service import Dialer
+    from domain.compliance import Pack
+    from messaging.service import MessagingService
+    from payments.service import PaymentsHub
+    from supervision.monitor import MonitorService
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ComponentName = Literal["live", "asterisk", "twilio", "dialer", "phone", "recordings", "messaging", "payments",
+                        "ivr", "monitor"]
+# what the 503 says when a route needs a component that is absent (a sentence, never a code)
+UNAVAILABLE: dict[ComponentName, str] = {
+    "live": "The live call layer (agent states, the wallboard, the call log) is not running on this server.",
+    "asterisk": "The phone system (Asterisk) is not set up on this server.",
+    "twilio": "Twilio is not set up on this server (set SWITCHBOARD_TWILIO__ACCOUNT_SID).",
+    "dialer": "The dialer is not running on this server.",
+    "phone": "The browser phone is not running on this server.",
+    "recordings": "Call recording is not running on this server.",
+    "messaging": "Messaging (SMS and email) is not running on this server.",
+    "payments": "M-Pesa payments are not running on this server.",
+    "ivr": "The IVR is not running on this server.",
+    "monitor": "Live monitoring is not running on this server.",
+}
+
+
+def require(component: T | None, name: ComponentName) -> T:
+    """``component`` when it runs here; else 503 ``component-unavailable`` naming it in a sentence."""
+    if component is None:
+        raise ComponentUnavailable(UNAVAILABLE[name], {"component": name})
+    return component
 
 
 class ListsSource:
-    """The current config lists; re-read when a file changed (an admin edit on any worker)."""
+    """The current config lists: the files until :meth:`use` hands over the database's versions
+    (``agent_ui.components.supervision``); from then on the files are not read again."""
 
     def __init__(self, config_dir: Path, check_every: float = 1.0) -> None:
         self.config_dir = Path(config_dir)
@@ -35,6 +80,7 @@ class ListsSource:
         self._lists = load_lists(self.config_dir)
         self._stamp = self._mtimes()
         self._checked = time.monotonic()
+        self._from_files = True
 
     def _mtimes(self) -> tuple[float, ...]:
         stamps = []
@@ -47,7 +93,7 @@ class ListsSource:
 
     def current(self) -> Lists:
         now = time.monotonic()
-        if now - self._checked >= self._check_every:
+        if self._from_files and now - self._checked >= self._check_every:
             self._checked = now
             stamp = self._mtimes()
             if stamp != self._stamp:
@@ -60,6 +106,10 @@ class ListsSource:
     def replace(self, lists: Lists) -> None:
         self._lists, self._stamp = lists, self._mtimes()
 
+    def use(self, lists: Lists) -> None:
+        """The lists in force from now on (a version from the database); files are no longer watched."""
+        self._lists, self._from_files = lists, False
+
 
 @dataclass
 class Services:
@@ -71,7 +121,23 @@ class Services:
     bus: EventBus | None = None
     outbox: Outbox | None = None
     lease: Lease | None = None
-    extras: dict[str, Any] = field(default_factory=dict)  # components park their objects here
+    metrics: Metrics = field(default_factory=Metrics)  # this app's own registry (GET /metrics)
+    # the components (agent_ui/components/*): each sets its field in start and clears it in stop
+    sessions: SessionGuard | None = None
+    supervision: SupervisionParts | None = None
+    live: LiveParts | None = None
+    asterisk: AsteriskParts | None = None
+    twilio: TwilioParts | None = None
+    dialer: Dialer | None = None
+    phone: PhoneParts | None = None
+    recordings: RecordingParts | None = None
+    messaging: MessagingService | None = None
+    payments: PaymentsHub | None = None
+    ivr: IvrParts | None = None
+    monitor: MonitorService | None = None
+    # state that is not a component: the pack in force (set by supervision), the sign-in limits (lazy)
+    compliance_pack: Pack | None = None
+    login_limits: LoginLimits | None = None
 
     @property
     def lists(self) -> Lists:
@@ -115,6 +181,9 @@ def build_services(settings: Settings, *, with_bus: bool = True) -> Services:
         from bus.factory import build_bus
 
         services.bus, services.outbox, services.lease = build_bus(settings, supervisor)
+    from agent_ui.observability import watch_core
+
+    watch_core(services)
     return services
 
 

@@ -1,53 +1,42 @@
-"""The components wired into the app besides the REST routes.
+"""The components wired into the app besides the core REST routes, one module each under
+:mod:`agent_ui.components` (start, stop and the routes it adds).
 
-Add a part (the CTI bridge, the WebSocket hub, the dialer ...) by appending a
-:class:`agent_ui.services.Component` to :func:`default_components`. Each component's ``start``
-gets the built :class:`~agent_ui.services.Services` (database, lists, bus, outbox, lease,
-supervisor) and runs before the bus starts, so it can subscribe; it spawns its long-running tasks
-with ``services.supervisor.spawn(...)`` and may put objects in ``services.extras`` for routes.
-``stop`` runs in reverse order at shutdown, before the services close.
+:func:`default_components` is what production starts, in order; a test may start a subset, but
+the routes depend on the settings only, never on what runs (:func:`component_routers`): a route whose
+component is not running answers 503 ``component-unavailable`` (:func:`agent_ui.services.require`). Each
+component's ``start`` gets the built :class:`~agent_ui.services.Services`, runs before the bus
+starts (so it can subscribe), spawns its long-running tasks with ``services.supervisor.spawn(...)``
+and sets its own typed field of the services (``services.live``, ``services.dialer`` ...); ``stop``
+runs in reverse order at shutdown, before the services close, and clears it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
 from fastapi import APIRouter
 
-from agent_ui.services import Component, Services
+from agent_ui.services import Component
 from config.settings import Settings
-
-Hook = Callable[[Services], Awaitable[None]]
-
-
-async def _nothing(_services: Services) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Hooks:
-    """A component made of two functions: ``Hooks("dialer", start=..., stop=...)``."""
-
-    name: str
-    on_start: Hook = _nothing
-    on_stop: Hook = _nothing
-
-    async def start(self, services: Services) -> None:
-        await self.on_start(services)
-
-    async def stop(self, services: Services) -> None:
-        await self.on_stop(services)
 
 
 def default_components(settings: Settings) -> list[Component]:
     """The parts ``create_app`` wires in when the caller names none, in start order."""
-    from agent_ui.live.component import LiveComponent
-    from agent_ui.routes.dialer import DialerComponent
+    from agent_ui.components.asterisk import AsteriskComponent
+    from agent_ui.components.dialer import DialerComponent
+    from agent_ui.components.ivr import IvrComponent
+    from agent_ui.components.live import LiveComponent
+    from agent_ui.components.messaging import MessagingComponent
+    from agent_ui.components.monitor import MonitorComponent
+    from agent_ui.components.payments import PaymentsComponent
+    from agent_ui.components.phone import PhoneComponent
+    from agent_ui.components.recordings import RecordingsComponent
+    from agent_ui.components.supervision import SupervisionComponent
+    from agent_ui.sessions import SessionGuard
 
-    parts: list[Component] = [LiveComponent()]
-    if settings.twilio.account_sid:  # the Twilio ACD lives in one process: see agent_ui.twilio_component
-        from agent_ui.twilio_component import TwilioComponent
+    parts: list[Component] = [SessionGuard(), SupervisionComponent(), LiveComponent(), AsteriskComponent(),
+                              PhoneComponent(), RecordingsComponent(), MessagingComponent(), PaymentsComponent(),
+                              IvrComponent(), MonitorComponent()]
+    if settings.twilio.account_sid:  # the Twilio ACD lives in one process: see agent_ui.components.twilio
+        from agent_ui.components.twilio import TwilioComponent
 
         parts.append(TwilioComponent())
     if settings.dialer.enabled:
@@ -55,12 +44,25 @@ def default_components(settings: Settings) -> list[Component]:
     return parts
 
 
-def extra_routers(settings: Settings) -> list[APIRouter]:
-    """Routers of the wired parts: agent states, the WebSocket, Twilio, the dialer, the pages."""
+def component_routers(settings: Settings) -> list[APIRouter]:
+    """The routers of the components (agent states, the socket, the carriers, the dialer, the pages ...).
+    The dialer's only when it is enabled: the pages find their features in ``/openapi.json``, and a
+    server whose dialer is off has no dialer to show (its routes are 404 there, not 503)."""
+    from agent_ui.components import (
+        dialer,
+        ivr,
+        live,
+        messaging,
+        monitor,
+        payments,
+        phone,
+        recordings,
+        supervision,
+        twilio,
+    )
     from agent_ui.pages import build_pages_router
-    from agent_ui.routes import agents, twilio
-    from agent_ui.routes.dialer import build_dialer_router
-    from agent_ui.ws import build_ws_router
 
-    dialer = [build_dialer_router()] if settings.dialer.enabled else []
-    return [agents.router, build_ws_router(), twilio.router, *dialer, build_pages_router()]
+    dialer_routes = dialer.routes() if settings.dialer.enabled else []
+    return [*live.routes(), *twilio.routes(), *phone.routes(), *recordings.routes(), *ivr.routes(),
+            *monitor.routes(), *dialer_routes, *messaging.routes(), *payments.routes(), *supervision.routes(),
+            build_pages_router()]

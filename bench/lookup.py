@@ -1,13 +1,17 @@
-"""Lookup benchmark: 1,000,000 customers on SQLite and PostgreSQL; p50/p99 of the screen-pop lookup
-and of ``GET /api/customers/{id}``.
+"""Lookup benchmark: 1,000,000 customers on SQLite and PostgreSQL; p50/p99 of the screen-pop's own
+lookup statement, of the pop's whole store work for a ring, and of ``GET /api/customers/{id}``.
 
-For each backend it migrates a benchmark database, fills it with ``store.bulk.build_bulk`` (customers,
+For each backend it migrates a benchmark database, fills it with ``store.seed.bulk.build_bulk`` (customers,
 1.2 phones each, a guarantor for one in ten; reused on later runs when already full), then times,
 over random samples:
 
-a. phone lookup, i.e. what the screen-pop does for a caller ID: open a session, normalise the
-   caller's number (``0712...`` -> E.164) and ``CustomerRepository.find_by_phone``;
-b. ``GET /api/customers/{id}`` (the whole record) through the real app over httpx's ASGI
+a. phone lookup, i.e. the statement the screen-pop runs for a caller ID: take a hot connection
+   (``store.hot``), normalise the caller's number (``0712...`` -> E.164) and run the pop's
+   ``POP_QUERY`` (``agent_ui.live.lookup.find_matches``: the matches with their summaries);
+b. the pop's whole store work for a ring, ``StoreCallerLookup.matches_for_call``: the lookup, the
+   call-scoped grants and the link of the first match to the call's record (one statement on
+   PostgreSQL, three on SQLite); each sample is a new call id, so it writes a grant and a call record;
+c. ``GET /api/customers/{id}`` (the whole record) through the real app over httpx's ASGI
    transport, signed in as a supervisor (``POST /api/auth/login``).
 
 Single process, one request at a time. Goal: phone lookup p99 <= 5 ms.
@@ -41,25 +45,22 @@ from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from agent_ui.app import create_app  # noqa: E402
+from agent_ui.live.lookup import StoreCallerLookup, find_matches  # noqa: E402
 from agent_ui.services import build_services  # noqa: E402
+from bench.stats import pct  # noqa: E402
 from config.settings import CONFIG_DIR, Settings  # noqa: E402
+from domain.events import utcnow  # noqa: E402
 from domain.phone import national_digits, to_e164  # noqa: E402
-from store.bulk import build_bulk, main_phone  # noqa: E402
 from store.db import Database, make_engine  # noqa: E402
 from store.migrate import upgrade_async  # noqa: E402
 from store.models import Customer  # noqa: E402
-from store.repositories.customers import CustomerRepository  # noqa: E402
 from store.repositories.users import UserRepository  # noqa: E402
+from store.seed.bulk import build_bulk, main_phone  # noqa: E402
 
 PG_ADMIN = os.environ.get("SWITCHBOARD_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_NAME = "sb_bench_lookup"
 SUPERVISOR = ("bench-supervisor", "bench-supervisor-pass")
 MAX_PHASE_SECONDS = 300.0
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def _pg_url(rebuild: bool) -> str:
@@ -74,8 +75,9 @@ async def _pg_url(rebuild: bool) -> str:
     return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{PG_NAME}"
 
 
-async def prepare(url: str, customers: int) -> tuple[Database, int, float]:
-    """Migrate and fill; returns the database, the first bulk id and the build time (0: reused)."""
+async def prepare(url: str, customers: int) -> tuple[Database, int, float, int]:
+    """Migrate and fill; returns the database, the first bulk id, the build time (0: reused) and
+    the supervisor's id (the ringing "agent" of the ring samples)."""
     await upgrade_async(url)
     database = Database(make_engine(url))
     async with database.session() as s:
@@ -95,9 +97,11 @@ async def prepare(url: str, customers: int) -> tuple[Database, int, float]:
         took = time.perf_counter() - started
     async with database.session() as s:
         users = UserRepository(s)
-        if await users.get(SUPERVISOR[0]) is None:
-            await users.create(SUPERVISOR[0], SUPERVISOR[1], "supervisor")
-    return database, first, took
+        user = await users.get(SUPERVISOR[0])
+        if user is None:
+            user = await users.create(SUPERVISOR[0], SUPERVISOR[1], "supervisor")
+        agent_id = user.id
+    return database, first, took, agent_id
 
 
 async def timed(samples: list[int], call: Callable[[int], Awaitable[bool]]) -> tuple[list[float], int]:
@@ -119,18 +123,28 @@ async def timed(samples: list[int], call: Callable[[int], Awaitable[bool]]) -> t
 
 async def bench_backend(name: str, url: str, customers: int, sample_count: int, workdir: Path) -> list[str]:
     print(f"[{name}] preparing {customers:,} customers ...", flush=True)
-    database, first, build_s = await prepare(url, customers)
+    database, first, build_s, agent_id = await prepare(url, customers)
     rng = random.Random(7)
     ids = [rng.randrange(first, first + customers) for _ in range(sample_count)]
     callers = {cid: national_digits(main_phone(cid)) for cid in ids}  # as the PBX gives it: 07...
 
     async def lookup(cid: int) -> bool:
-        async with database.session() as session:
-            e164 = to_e164(callers[cid], "KE")
-            found = await CustomerRepository(session, "KE", "Africa/Nairobi").find_by_phone(e164 or "")
-            return any(m.customer.id == cid for m in found)
+        async with database.hot() as connection:
+            found = await find_matches(connection, to_e164(callers[cid], "KE") or "")
+            return any(m.customer_id == cid for m in found)
+
+    ring_lookup = StoreCallerLookup(database, region="KE", default_timezone="Africa/Nairobi")
+    run = f"bench-{time.time_ns():x}"
+    count = iter(range(10**9))
+
+    async def ring(cid: int) -> bool:
+        now = utcnow()
+        found = await ring_lookup.matches_for_call(to_e164(callers[cid], "KE") or "", agent_id=agent_id,
+                                                   call_id=f"{run}.{next(count)}", rang_at=now, until=now)
+        return any(m.customer_id == cid for m in found)
 
     phone_ms, phone_miss = await timed(ids, lookup)
+    ring_ms, ring_miss = await timed(ids, ring)
     await database.dispose()
 
     config_dir = workdir / f"config-{name}"
@@ -157,12 +171,13 @@ async def bench_backend(name: str, url: str, customers: int, sample_count: int, 
         await services.close()
 
     def line(what: str, values: list[float], misses: int) -> str:
-        return (f"{name:<9} {what:<28} {len(values):>7,} {statistics.median(values):>8.2f} "
+        return (f"{name:<9} {what:<31} {len(values):>7,} {statistics.median(values):>8.2f} "
                 f"{pct(values, 99):>8.2f} {max(values):>8.2f} {misses:>6}")
 
     built = f"built in {build_s:.0f} s" if build_s else "reused"
     return [f"{name:<9} {customers:,} customers ({built})",
-            line("phone lookup (screen-pop)", phone_ms, phone_miss),
+            line("phone lookup (POP_QUERY)", phone_ms, phone_miss),
+            line("pop's ring (lookup+grant+link)", ring_ms, ring_miss),
             line("GET /api/customers/{id}", api_ms, api_miss)]
 
 
@@ -193,7 +208,7 @@ async def main() -> None:
         lines += await bench_backend("postgres", await _pg_url(args.rebuild), args.customers, args.samples,
                                      args.workdir)
     print()
-    print(f"{'backend':<9} {'operation':<28} {'samples':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+    print(f"{'backend':<9} {'operation':<31} {'samples':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'misses':>6}")
     for text in lines:
         print(text)

@@ -56,15 +56,16 @@ from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from agent_ui.tokens import TokenService  # noqa: E402
+from bench.stats import pct  # noqa: E402
 from bus.factory import build_bus  # noqa: E402
-from bus.supervisor import TaskSupervisor  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.events import AgentRinging, Direction  # noqa: E402
+from runtime.supervisor import TaskSupervisor  # noqa: E402
 from store.db import Database, make_engine  # noqa: E402
-from store.demo import load_demo  # noqa: E402
 from store.migrate import upgrade_async  # noqa: E402
 from store.models import CustomerPhone, Role, User  # noqa: E402
 from store.repositories.users import hash_password  # noqa: E402
+from store.seed.demo import load_demo  # noqa: E402
 from tests.cti_pbx.support import AMINA_PHONE, AgentClient, ami_env, member_paused  # noqa: E402
 from tests.cti_pbx.workers import ServerProcess  # noqa: E402
 from tests.pbx.harness import DID_DIRECT, Pbx, agent_phone, customer_call  # noqa: E402
@@ -72,11 +73,6 @@ from tests.pbx.harness import DID_DIRECT, Pbx, agent_phone, customer_call  # noq
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "sb_bench_pop"
 SECRET = "bench-pop-latency-" + "k" * 32
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def summary(label: str, ms: list[float]) -> str:

@@ -10,7 +10,10 @@ request's time from send to the full TwiML body.
 Two agents are ready, so the first calls are offered (<Dial><Client>) and the rest are enqueued
 (<Enqueue>): both answers are exercised. Goal: p99 <= 20 ms at 200 requests/s for 30 s.
 
-    .venv/bin/python bench/twilio_webhook.py [--rate 200] [--seconds 30]
+    .venv/bin/python bench/twilio_webhook.py [--rate 200] [--seconds 30] [--ledger-db URL]
+
+``--ledger-db`` keeps the handled callbacks in that database (``sqlite+aiosqlite:///...`` or
+``postgresql+asyncpg://...``, its tables created), as the app does, instead of in memory.
 """
 
 from __future__ import annotations
@@ -66,6 +69,16 @@ def serve(fd: int) -> None:
                                  default_queue="collections")
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ledger_db = os.environ.get("SB_BENCH_LEDGER_DB")
+        if ledger_db:  # the app's ledger: handled callbacks in the database
+            from store.db import Database, make_engine
+            from store.models import Base
+            from store.repositories.webhook_receipts import WebhookReceipts
+
+            engine = make_engine(ledger_db)
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            service.ledger = WebhookReceipts(Database(engine))
         await bus.start()
         for name in ("amina", "brian"):
             await service.apply(acd.queue_add("collections", f"client:{name}", name, utcnow()))
@@ -149,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--ledger-db", help="keep handled callbacks in this database, as the app does")
     parser.add_argument("--serve-fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fd is not None:
@@ -162,7 +176,7 @@ def main() -> None:
     port = sock.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve-fd", str(sock.fileno())], pass_fds=[sock.fileno()],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SB_BENCH_LEDGER_DB": args.ledger_db or ""},
     )
     try:
         latencies, errors, max_late = asyncio.run(load(port, args.rate, args.seconds))

@@ -17,6 +17,7 @@ from typing import Any
 
 from bus.base import Handler
 from domain.events import Event
+from runtime.logging import bind_event, unbind
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,18 @@ class Failure:
 async def dispatch(
     event: Event, subs: list[Subscription], *, max_attempts: int = 3, retry_delay: float = 0.05
 ) -> list[Failure]:
-    """Run each subscription's handler on ``event``; return those that failed every attempt."""
+    """Run each subscription's handler on ``event``; return those that failed every attempt.
+
+    The handlers' log lines carry the event's call id and agent (:func:`runtime.logging.bind_event`).
+    """
+    context = bind_event(event)
+    try:
+        return await _dispatch(event, subs, max_attempts, retry_delay)
+    finally:
+        unbind(context)
+
+
+async def _dispatch(event: Event, subs: list[Subscription], max_attempts: int, retry_delay: float) -> list[Failure]:
     failures: list[Failure] = []
     for sub in subs:
         attempt = 1

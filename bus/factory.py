@@ -18,10 +18,8 @@ from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
 from bus.redis_outbox import RedisOutbox
 from bus.redis_streams import RedisStreamsBus
-from bus.supervisor import TaskSupervisor
 from config.settings import Settings
-
-DEFAULT_PREFIX = "sb:"
+from runtime.supervisor import TaskSupervisor
 
 
 def make_redis(url: str) -> Redis:
@@ -36,10 +34,10 @@ def make_redis(url: str) -> Redis:
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
 
-
 def build_bus(
-    settings: Settings, supervisor: TaskSupervisor, *, prefix: str = DEFAULT_PREFIX
+    settings: Settings, supervisor: TaskSupervisor, *, prefix: str | None = None
 ) -> tuple[EventBus, Outbox, Lease]:
+    prefix = settings.redis_prefix if prefix is None else prefix
     if settings.redis_url is None:
         return InProcessBus(supervisor), MemoryOutbox(), MemoryLease()
     redis = make_redis(settings.redis_url)

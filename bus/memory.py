@@ -16,8 +16,8 @@ import logging
 from bus.base import E, Handler, default_group
 from bus.dispatch import Subscriptions, dispatch
 from bus.ordering import KeyedRunner, ordering_keys
-from bus.supervisor import TaskSupervisor
 from domain.events import Event
+from runtime.supervisor import TaskSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,8 @@ class InProcessBus:
         if name is not None:
             await self._supervisor.cancel(name)
 
-    def pending(self) -> dict[str, int]:
-        """Queued events per group (for health checks and tests)."""
+    def lag(self) -> dict[str, int]:
+        """Events queued per group, not yet taken by its handler (``bus.lag``: the metrics)."""
         return {g: q.qsize() for g, q in self._queues.items()}
 
     def _spawn(self, group: str) -> None:

@@ -36,9 +36,9 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from bus.base import BusUnavailable, OutboxMessage
-from bus.outbox import Waiters, wait_event
 from bus.outbox_cache import StreamCache
-from bus.supervisor import TaskSupervisor, raise_if_cancelling
+from bus.waiters import Waiters, wait_event
+from runtime.supervisor import TaskSupervisor, raise_if_cancelling
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@
   waiting behind a slow one of their call) have their claim refreshed by one supervised keeper
   task per bus, so they are not stolen. An entry delivered more than ``max_deliveries`` times is
   dead-lettered instead. Delivery is therefore at least once: handlers should be idempotent.
+  A dead worker's consumer names leave the groups once its heartbeat expired (:mod:`bus.heartbeat`).
 * A new group starts at the stream's end (``$``); groups are created in :meth:`start`, so events
   published after ``start`` returns are never missed. Redis errors in the loops are logged and
   retried with backoff (0.1 s doubling to 5 s); ``publish`` raises :class:`BusUnavailable`.
@@ -36,11 +37,12 @@ from redis.exceptions import RedisError, ResponseError
 
 from bus.base import BusUnavailable, E, Handler, default_group
 from bus.dispatch import Subscriptions, dispatch
+from bus.heartbeat import HEARTBEAT_SECONDS, WorkerHeartbeat
 from bus.ordering import KeyedRunner, ordering_keys
-from bus.outbox import wait_event
-from bus.supervisor import TaskSupervisor, raise_if_cancelling
+from bus.waiters import wait_event
 from domain.errors import ProtocolViolation
 from domain.events import EVENT_TYPES, Event, decode_event, encode_event
+from runtime.supervisor import TaskSupervisor, raise_if_cancelling
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class RedisStreamsBus:
         claim_idle: float = 30.0,
         max_deliveries: int = 5,
         forget_consumer_after: float = 3600.0,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
         stop_timeout: float = 5.0,
     ) -> None:
         self._redis = redis
@@ -89,6 +92,7 @@ class RedisStreamsBus:
         self._heartbeat = max(0.05, claim_idle / 3)
         self._max_deliveries = max_deliveries
         self._forget_ms = int(forget_consumer_after * 1000)
+        self.heartbeat = WorkerHeartbeat(redis, worker_id, prefix=prefix, ttl=heartbeat_seconds)
         self._stop_timeout = stop_timeout
         self._subs = Subscriptions()
         self._created: set[tuple[str, str]] = set()
@@ -103,6 +107,18 @@ class RedisStreamsBus:
 
     def stream_key(self, type_name: str) -> str:
         return f"{self._prefix}ev:{type_name}"
+
+    @property
+    def redis(self) -> Redis:
+        return self._redis
+
+    @property
+    def maxlen(self) -> int:
+        return self._maxlen
+
+    def group_streams(self) -> dict[str, list[str]]:
+        """The streams each running group of this worker reads (``bus.lag``: the metrics)."""
+        return {group: self._streams_for(group) for group in self._tasks}
 
     # -- EventBus -----------------------------------------------------------------------------
 
@@ -136,6 +152,7 @@ class RedisStreamsBus:
                 log.warning("bus: cannot create group %s yet: %r", group, exc)
             self._spawn(group)
         self._keeper = self._supervisor.spawn(f"bus.redis.claims:{id(self):x}", self._keep_claims)
+        self._supervisor.spawn(f"bus.redis.heartbeat:{id(self):x}", self.heartbeat.run)
 
     async def stop(self) -> None:
         """Let each loop finish its current batch (bounded by ``stop_timeout``), then cancel."""
@@ -149,6 +166,8 @@ class RedisStreamsBus:
         if self._keeper is not None:
             await self._supervisor.cancel(self._keeper.get_name())
             self._keeper = None
+        await self._supervisor.cancel(f"bus.redis.heartbeat:{id(self):x}")
+        await self.heartbeat.clear()
 
     async def leave(self, group: str) -> None:
         self._subs.remove_group(group)  # the loop sees no streams left and ends after its batch
@@ -361,8 +380,16 @@ class RedisStreamsBus:
         await self._submit(group, stream, entry_id, fields, acks, runner)
 
     async def _forget_idle_consumers(self, stream: str, group: str) -> None:
+        """Remove consumers with nothing pending that are idle for an hour, or whose worker's
+        heartbeat has expired and are idle longer than its ttl (:mod:`bus.heartbeat`)."""
+        quiet: dict[str, int] = {}
         for consumer in await self._redis.xinfo_consumers(stream, group):
             name = _text(consumer["name"])
-            if (name != self._consumer and int(consumer["pending"]) == 0
-                    and int(consumer["idle"]) > self._forget_ms):
-                await self._redis.xgroup_delconsumer(stream, group, name)
+            if name != self._consumer and int(consumer["pending"]) == 0:
+                quiet[name] = int(consumer["idle"])
+        gone = [n for n, idle in quiet.items() if idle > self._forget_ms]
+        maybe = [n for n, idle in quiet.items() if self.heartbeat.ttl * 1000 < idle <= self._forget_ms]
+        gone += sorted(await self.heartbeat.dead(maybe))
+        for name in gone:
+            await self._redis.xgroup_delconsumer(stream, group, name)
+            log.debug("bus: consumer %s removed from group %s of %s (its worker is gone)", name, group, stream)

@@ -2,6 +2,7 @@
 
 A bad file raises :class:`domain.errors.ConfigError` whose message and ``details`` name the file,
 the key (``attempts.max_per_7d``) and the line: the YAML syntax error's mark, or the key's line.
+The YAML is read as the list files are (:mod:`config.lists.files`: syntax errors, duplicate keys, key lines).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from config.lists.files import key_line, parse_yaml
 from domain.compliance import AttemptLimits, Channel, Pack, Purpose, Relation, RelationPolicy, Window
+from domain.compliance.messages import MessageChannel, MessagePolicy
 from domain.compliance.pack import WEEKDAYS
 from domain.errors import ConfigError
 
@@ -29,6 +32,10 @@ def _call_and_sms() -> list[Channel]:
 
 def _calls() -> list[Channel]:
     return ["call"]
+
+
+def _sms_and_email() -> list[MessageChannel]:
+    return ["sms", "email"]
 
 
 def _collections() -> list[Purpose]:
@@ -96,6 +103,22 @@ class _RelationPolicy(_Strict):
     with_consent: dict[Relation, str] = Field(default_factory=dict)
 
 
+class _Messages(_Strict):
+    """``messages:`` of a pack (domain/compliance/messages.py): hours for messages (default: the
+    calling hours), who may receive a message about the debt, the words that revoke SMS consent."""
+
+    hours: _Hours | None = None
+    debt_message_relations: list[Relation] | None = None
+    stop_words: list[str] = Field(default_factory=lambda: ["STOP"], min_length=1)
+    do_not_contact_channels: list[MessageChannel] = Field(default_factory=_sms_and_email)
+
+    def policy(self, calling_hours: _Hours) -> MessagePolicy:
+        relations = None if self.debt_message_relations is None else frozenset(self.debt_message_relations)
+        return MessagePolicy(week=(self.hours or calling_hours).week(), debt_relations=relations,
+                             stop_words=frozenset(self.stop_words),
+                             do_not_contact_channels=frozenset(self.do_not_contact_channels))
+
+
 class _PackFile(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
@@ -103,6 +126,9 @@ class _PackFile(_Strict):
     attempts: _Attempts = Field(default_factory=_Attempts)
     do_not_call_channels: list[Channel] = Field(default_factory=_call_and_sms)
     relations: dict[Purpose, _RelationPolicy]
+    messages: _Messages | None = None
+    promise_horizon_days: int = Field(default=30, ge=1, le=366)
+    monitor_notice_required: bool = False
 
     def to_pack(self) -> Pack:
         a = self.attempts
@@ -114,7 +140,10 @@ class _PackFile(_Strict):
         relations = {purpose: RelationPolicy(frozenset(p.allowed), dict(p.with_consent))
                      for purpose, p in self.relations.items()}
         return Pack(name=self.name, week=self.calling_hours.week(), limits=limits, relations=relations,
-                    do_not_call_channels=frozenset(self.do_not_call_channels), description=self.description)
+                    do_not_call_channels=frozenset(self.do_not_call_channels), description=self.description,
+                    messages=None if self.messages is None else self.messages.policy(self.calling_hours),
+                    promise_horizon_days=self.promise_horizon_days,
+                    monitor_notice_required=self.monitor_notice_required)
 
 
 def pack_path(name_or_path: str | Path, packs_dir: Path = PACKS_DIR) -> Path:
@@ -123,23 +152,6 @@ def pack_path(name_or_path: str | Path, packs_dir: Path = PACKS_DIR) -> Path:
     if isinstance(name_or_path, Path) or "/" in text or text.endswith((".yaml", ".yml")):
         return Path(name_or_path)
     return packs_dir / f"{text}.yaml"
-
-
-def _key_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the deepest key of ``loc`` found in the YAML node tree."""
-    node, line = root, None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
-            if match is None:
-                break
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
 
 
 def _data_loc(data: object, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
@@ -161,18 +173,25 @@ def _data_loc(data: object, loc: tuple[int | str, ...]) -> tuple[int | str, ...]
     return tuple(kept)
 
 
-def _invalid(path: Path, text: str, data: object, exc: ValidationError) -> ConfigError:
-    tree = yaml.compose(text)
+def _invalid(path: Path, tree: yaml.Node | None, data: object, exc: ValidationError) -> ConfigError:
     problems: list[dict[str, Any]] = []
     for error in exc.errors():
         loc = _data_loc(data, tuple(error["loc"]))
         key = ".".join(str(part) for part in loc) or "(top level)"
-        problems.append({"key": key, "line": _key_line(tree, loc), "error": error["msg"]})
+        problems.append({"key": key, "line": key_line(tree, loc), "error": error["msg"]})
     first = problems[0]
     where = f"{path}:{first['line']}" if first["line"] else str(path)
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     details: dict[str, Any] = {"file": str(path), **first, "problems": problems}
     return ConfigError(f"{where}: compliance pack key {first['key']!r}: {first['error']}{more}", details)
+
+
+def pack_from_data(data: dict[str, Any]) -> Pack:
+    """A pack from data that is not one file (a pack merged with an admin's overrides).
+
+    Raises pydantic's ValidationError, or ValueError from the domain Pack's own checks.
+    """
+    return _PackFile.model_validate(data).to_pack()
 
 
 def load_pack(name_or_path: str | Path, packs_dir: Path = PACKS_DIR) -> Pack:
@@ -183,24 +202,16 @@ def load_pack(name_or_path: str | Path, packs_dir: Path = PACKS_DIR) -> Pack:
     except OSError as exc:
         message = f"{path}: cannot read compliance pack: {exc.strerror}"
         raise ConfigError(message, {"file": str(path)}) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        where = f"{path}:{line}" if line else str(path)
-        raise ConfigError(f"{where}: YAML syntax error: {problem}",
-                          {"file": str(path), "line": line, "error": problem}) from exc
+    data, tree = parse_yaml(text, str(path))  # ConfigError naming the file and the line
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a compliance pack must be a mapping of keys",
                           {"file": str(path), "key": "(top level)"})
     try:
         return _PackFile.model_validate(data).to_pack()
     except ValidationError as exc:
-        raise _invalid(path, text, data, exc) from exc
+        raise _invalid(path, tree, data, exc) from exc
     except ValueError as exc:  # the domain Pack's own check: open at least once a week
-        line = _key_line(yaml.compose(text), ("calling_hours",))
+        line = key_line(tree, ("calling_hours",))
         where = f"{path}:{line}" if line else str(path)
         details = {"file": str(path), "key": "calling_hours", "line": line, "error": str(exc)}
         raise ConfigError(f"{where}: compliance pack key 'calling_hours': {exc}", details) from exc

@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bus.outbox_names import APPROVAL_DECIDED, APPROVAL_REQUESTED
 from dialer.context import DialerContext
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.phone import to_e164
-from store.dialer_repo import DialerRepository
 from store.models import ApprovalStatus, Customer, DialApproval, Role, User
 from store.repositories.audit import AuditLog
+from store.repositories.dialer import DialerRepository
 
 MAX_REASON = 500
 
@@ -61,7 +62,7 @@ class Approvals:
             AuditLog(session, agent.id).record("approval_request", "dial_approval", row.id,
                                                customer_id=customer_id, details={"number": e164})
             body = approval_json(row, agent.username, customer.name if customer else None)
-        await ctx.push_supervisors("approval.requested", body)
+        await ctx.push_supervisors(APPROVAL_REQUESTED, body)
         return body
 
     async def decide(self, supervisor: str, approval_id: int, approve: bool) -> dict[str, Any]:
@@ -107,8 +108,8 @@ class Approvals:
 
     async def _announce(self, body: dict[str, Any]) -> None:
         data = {**body, "approved": body["status"] == ApprovalStatus.APPROVED.value}
-        await self.ctx.push(body["agent"], "approval.decided", data)
-        await self.ctx.push_supervisors("approval.decided", data)
+        await self.ctx.push(body["agent"], APPROVAL_DECIDED, data)
+        await self.ctx.push_supervisors(APPROVAL_DECIDED, data)
 
     async def expire(self) -> int:
         """Pending requests past their time out become expired (blocked), announced and audited."""

@@ -23,8 +23,9 @@ from datetime import datetime
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.dialer_repo import is_postgres
+from domain.agent_state import AgentState
 from store.models import AgentPresence, CallTask, TaskStatus
+from store.repositories.dialer import is_postgres
 
 
 async def claim_next(session: AsyncSession, *, campaign_id: int, agent_id: int, now: datetime,
@@ -94,7 +95,7 @@ async def claim_for_agent(session: AsyncSession, *, campaign_id: int, agent_id: 
         query = query.with_for_update()
     else:
         await session.execute(text("UPDATE call_tasks SET id = id WHERE 1 = 0"))  # the write lock
-    if await session.scalar(query) != "ready":
+    if await session.scalar(query) != AgentState.READY:
         return None
     busy = await session.scalar(
         select(CallTask.id).where(CallTask.reserved_by_id == agent_id,

@@ -18,30 +18,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.context import DialerContext
 from dialer.gate import HISTORY, context_for
+from dialer.permission import check_dial
 from dialer.rules import purpose_of
+from domain.agent_state import AgentState
 from domain.compliance import Blocked, check, raise_if_blocked
-from domain.errors import AgentNotAvailable, ApprovalRequired, InvalidInput, NotFound
+from domain.errors import AgentNotAvailable, InvalidInput, NotFound
 from domain.events import DialRequested
+from domain.events.calls import OWN_CALL_PREFIX
 from domain.phone import to_e164
-from store.dialer_repo import DialerRepository, NumberOption
 from store.models import (
-    ApprovalStatus,
     AttemptState,
     CallTask,
     Campaign,
     Customer,
-    DialApproval,
     DialAttempt,
     TaskStatus,
     User,
 )
+from store.repositories.dialer import DialerRepository, NumberOption
 
 log = logging.getLogger(__name__)
 NEVER_RETRY = timedelta(days=1)  # a "never" block (DNC) is looked at again after this
 
+# Why an agent cannot be dialled for now, as the sentence the desk shows (never the state's code).
+_BUSY_WORDS = {AgentState.RINGING: "has a call ringing: answer or end it first",
+               AgentState.ON_CALL: "is on a call: finish it first",
+               AgentState.LOGGED_OUT: "is logged out: go Ready or Paused to dial"}
+
 
 def new_attempt_id() -> str:
-    return f"sb-{uuid.uuid4().hex}"
+    return f"{OWN_CALL_PREFIX}{uuid.uuid4().hex}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +129,13 @@ class DialSender:
             history = await self._history(repo, customer, "", now)
             chosen: NumberOption | None = None
             first_block: Blocked | None = None
-            candidates = options if number is None else [o for o in options if o.number == number]
-            if number is not None and not candidates:
-                raise InvalidInput("that number is not one of this customer's numbers or contacts",
-                                   {"number": "not a number of this customer"})
+            wanted = None if number is None else to_e164(number, ctx.settings.default_region) or number
+            candidates = options if wanted is None else [o for o in options if o.number == wanted]
+            rule = ctx.lists.dialer.approval_required
+            if wanted is not None and not candidates:  # a number off the record: approved, or 403
+                await check_dial(session, rule, agent, customer, wanted, on_record=False, now=now,
+                                 reserved_task=True)
+                candidates = [NumberOption(wanted, "customer", customer.name, None, "approved")]
             for option in candidates:
                 decision = check(ctx.pack, context_for(customer, option.relation, history, now=now,
                                                        purpose=purpose, default_zone=ctx.settings.timezone,
@@ -138,17 +147,23 @@ class DialSender:
                 break
             if chosen is None:
                 block = first_block or Blocked("no_number", "the customer has no number to call", None)
+                ctx.count_block(block.rule)
                 if strict_number:
                     raise_if_blocked(block)
                 reschedule_blocked(task, block, now)
                 return Refusal(block, task.id)
+            if chosen.label != "approved":  # the same rule for the progressive dialer's own pick
+                await check_dial(session, rule, agent, customer, chosen.number, on_record=True, now=now,
+                                 reserved_task=True)
+            # the gate had held this task: the dial says so (QA picks such calls to score, issue 22)
+            held = {"blocked_before": task.blocked_rule} if task.blocked_rule else {}
             task.status, task.attempts, task.blocked_rule = TaskStatus.DIALING, task.attempts + 1, None
             task.updated_at = now
             attempt = DialAttempt(
                 id=new_attempt_id(), task_id=task.id, customer_id=customer.id, loan_id=figures.loan_id,
                 agent_id=agent.id, number_e164=chosen.number, relation=chosen.relation,
                 contact_id=chosen.contact_id, carrier=campaign.carrier, kind="progressive",
-                state=AttemptState.REQUESTED, requested_at=now, details={"reason": task.reason},
+                state=AttemptState.REQUESTED, requested_at=now, details={"reason": task.reason, **held},
             )
             session.add(attempt)
             request = self._request(attempt, agent, campaign.code, campaign.carrier)
@@ -183,14 +198,18 @@ class DialSender:
                 e164 = to_e164(number, region)
                 if e164 is None:
                     raise InvalidInput(f"{number!r} is not a valid phone number", {"number": "not valid"})
-                await self._require_approval(session, agent.id, e164, now)
                 option, kind = NumberOption(e164, "customer", customer.name, None, "approved"), "manual"
+            await check_dial(session, ctx.lists.dialer.approval_required, agent, customer, option.number,
+                             on_record=kind == "click", now=now)
             campaign = await self._campaign_of(session, customer)
             figures = await repo.figures(customer.id)
             history = await self._history(repo, customer, option.number, now)
-            raise_if_blocked(check(ctx.pack, context_for(
+            decision = check(ctx.pack, context_for(
                 customer, option.relation, history, now=now, purpose=purpose_of(campaign.code),
-                default_zone=ctx.settings.timezone, loan_id=figures.loan_id)))
+                default_zone=ctx.settings.timezone, loan_id=figures.loan_id))
+            if isinstance(decision, Blocked):
+                ctx.count_block(decision.rule)
+            raise_if_blocked(decision)
             attempt = DialAttempt(
                 id=new_attempt_id(), task_id=None, customer_id=customer.id, loan_id=figures.loan_id,
                 agent_id=agent.id, number_e164=option.number, relation=option.relation,
@@ -203,19 +222,11 @@ class DialSender:
 
     async def _check_agent_free(self, repo: DialerRepository, agent: User) -> None:
         state = await repo.presence_state(agent.id)
-        if state in ("ringing", "on_call", "logged_out"):
-            raise AgentNotAvailable(f"the agent is {state}", {"state": state})
+        if state in _BUSY_WORDS:
+            raise AgentNotAvailable(f"{agent.display_name or agent.username} {_BUSY_WORDS[state]}",
+                                    {"state": state.value})
         if agent.id in await repo.busy_agents() or await repo.live_attempt_of(agent.id) is not None:
             raise AgentNotAvailable("the agent already has a dial in progress", {"state": "dialing"})
-
-    async def _require_approval(self, session: AsyncSession, agent_id: int, e164: str, now: datetime) -> None:
-        approval = await session.scalar(
-            select(DialApproval.id).where(DialApproval.agent_id == agent_id, DialApproval.number_e164 == e164,
-                                          DialApproval.status == ApprovalStatus.APPROVED,
-                                          DialApproval.expires_at > now).limit(1))
-        if approval is None:
-            raise ApprovalRequired("a number outside the customer's record needs a supervisor's approval",
-                                   {"number": e164})
 
     async def _campaign_of(self, session: AsyncSession, customer: Customer) -> Campaign:
         if customer.campaign_id is not None:

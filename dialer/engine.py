@@ -20,15 +20,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from bus.outbox_names import DIALER_BLOCKED, DIALER_PREVIEW, DIALER_PREVIEW_CANCELLED
 from dialer.claim import claim_for_agent, release
 from dialer.context import DialerContext
 from dialer.dialing import DialPlan, DialSender, Refusal, reschedule_blocked
 from dialer.gate import HISTORY, decide_numbers
 from dialer.preview import preview_message, script, script_values, summary
 from dialer.rules import purpose_of
+from domain.agent_state import AgentState
 from domain.compliance import Blocked
 from domain.errors import SwitchboardError
-from store.dialer_repo import LIVE_ATTEMPTS, AgentRow, DialerRepository
 from store.models import (
     AttemptState,
     CallTask,
@@ -38,6 +39,7 @@ from store.models import (
     TaskStatus,
     User,
 )
+from store.repositories.dialer import LIVE_ATTEMPTS, AgentRow, DialerRepository
 
 log = logging.getLogger(__name__)
 MAX_CLAIMS_PER_AGENT = 10  # blocked tasks skipped per agent and tick, at most
@@ -82,14 +84,16 @@ class Engine:
     async def _free_agents(self, campaign: Campaign, now: datetime) -> list[AgentRow]:
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
-            agents = [a for a in await repo.campaign_agents(campaign.id) if a.state == "ready"]
+            agents = [a for a in await repo.campaign_agents(campaign.id) if a.state is AgentState.READY]
             busy = await repo.busy_agents()
             live = set((await session.scalars(
                 select(DialAttempt.agent_id).where(DialAttempt.state.in_(LIVE_ATTEMPTS),
                                                    DialAttempt.ended_at.is_(None),
                                                    DialAttempt.requested_at > now - self.result_timeout * 6)
             )).all())
-        return [a for a in agents if a.user_id not in busy and a.user_id not in live]
+        free = [a for a in agents if a.user_id not in busy and a.user_id not in live]
+        has_line = self.ctx.has_line
+        return free if has_line is None else [a for a in free if await has_line(a.user_id)]
 
     async def _offer(self, campaign: Campaign, report: TickReport) -> None:
         now = self.ctx.now()
@@ -100,6 +104,9 @@ class Engine:
                                                now=now)
                 if task_id is None:
                     break
+                self.ctx.count_claim()
+                log.info("dialer: task %s claimed for %s (campaign %s)", task_id, agent.username, campaign.code,
+                         extra={"agent": agent.username})
                 if await self.preview(task_id, agent.user_id, campaign):
                     report.previews += 1
                     break
@@ -128,6 +135,7 @@ class Engine:
                 blocks = [n.decision for n in numbers if isinstance(n.decision, Blocked)]
                 block = blocks[0] if blocks else Blocked("no_number", "the customer has no number", None)
                 reschedule_blocked(task, block, now)
+                ctx.count_block(block.rule)
                 return False
             promise = await session.get(PromiseToPay, task.promise_id) if task.promise_id else None
             label, lines = script(ctx.lists, task.reason,
@@ -137,8 +145,8 @@ class Engine:
             message = preview_message(task, customer, campaign.code, numbers, await summary(
                 session, customer, figures), label, lines, mode=settings.preview_mode,
                 preview_seconds=settings.preview_seconds, dial_at=dial_at)
-        await ctx.carrier_pause(agent, True, campaign.carrier)
-        await ctx.push(agent.username, "dialer.preview", message)
+        await ctx.carrier_pause(agent, True)
+        await ctx.push(agent.username, DIALER_PREVIEW, message)
         if auto:
             self._wake_in(settings.preview_seconds)
         return True
@@ -190,7 +198,7 @@ class Engine:
             agent = await session.get(User, agent_id)
         if agent is None:
             return
-        await self.ctx.push(agent.username, "dialer.blocked", {"task_id": refusal.task_id,
+        await self.ctx.push(agent.username, DIALER_BLOCKED, {"task_id": refusal.task_id,
                                                                **refusal.block.details()})
         await self.ctx.give_back(agent_id)
 
@@ -207,12 +215,12 @@ class Engine:
                 task = await repo.task(task_id)
                 if task is None or task.campaign_id != campaign.id or task.status != TaskStatus.RESERVED:
                     continue
-                if await repo.presence_state(agent_id) not in ("ready",):
+                if await repo.presence_state(agent_id) is not AgentState.READY:
                     user = await session.get(User, agent_id)
                     if user is not None and await release(session, task_id, agent_id, now):
                         stale.append((task_id, user))
         for task_id, user in stale:
-            await self.ctx.push(user.username, "dialer.preview_cancelled", {"task_id": task_id,
+            await self.ctx.push(user.username, DIALER_PREVIEW_CANCELLED, {"task_id": task_id,
                                                                             "why": "agent not ready"})
         return len(stale)
 

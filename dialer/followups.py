@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 
+from bus.outbox_names import TASK_DUE
 from dialer.context import DialerContext
 from store.models import Customer, FollowUpTask, User
 
@@ -68,7 +69,7 @@ class FollowUpPusher:
                     "customer_name": names.get(customer_id) if customer_id is not None else None,
                     "due_at": due_at.isoformat(), "instructions": instructions,
                 }
-                await self.ctx.push(username, "task.due", data)  # a failure rolls the claim back
+                await self.ctx.push(username, TASK_DUE, data)  # a failure rolls the claim back
         return len(claimed)
 
     async def _job(self) -> None:

@@ -23,8 +23,8 @@ from domain.compliance import (
     customer_zone,
     evaluate_all,
 )
-from store.dialer_repo import NumberOption
 from store.models import Customer, DialAttempt
+from store.repositories.dialer import NumberOption
 
 HISTORY = timedelta(days=8)  # the per-day and rolling seven-day rules look back this far at most
 _RELATIONS = frozenset({"customer", "guarantor", "relationship_officer", "alternative_contact"})
@@ -82,8 +82,9 @@ def decide_numbers(pack: Pack, customer: Customer, options: Sequence[NumberOptio
 
 
 def blocking_rules(pack: Pack, customer: Customer, history: Sequence[DialAttempt], *, now: datetime,
-                   purpose: Purpose, default_zone: str, loan_id: int | None) -> list[str]:
-    """Every rule that blocks a call to the customer's own number now (for the status counts)."""
+                   purpose: Purpose, default_zone: str, loan_id: int | None) -> list[Blocked]:
+    """Every rule that blocks a call to the customer's own number now, each with its next time
+    (for the status counts and "why is the queue empty?")."""
     ctx = context_for(customer, "customer", history, now=now, purpose=purpose, default_zone=default_zone,
                       loan_id=loan_id)
-    return [block.rule for block in evaluate_all(pack, ctx)]
+    return evaluate_all(pack, ctx)

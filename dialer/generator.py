@@ -18,6 +18,7 @@ SQLite), so two workers never create the same task.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from bus.outbox_names import DIALER_ESCALATED
 from dialer.context import DialerContext
 from dialer.rules import (
     BROKEN_PROMISE,
@@ -41,7 +43,7 @@ from dialer.rules import (
     priority,
 )
 from domain.errors import InvalidInput
-from store.dialer_repo import OPEN_STATUSES, DialerRepository
+from domain.events import PromiseBroken
 from store.models import (
     CallTask,
     Customer,
@@ -51,6 +53,7 @@ from store.models import (
     PromiseToPay,
     TaskStatus,
 )
+from store.repositories.dialer import OPEN_STATUSES, DialerRepository
 
 log = logging.getLogger(__name__)
 _HELD = (*OPEN_STATUSES, TaskStatus.ESCALATED)
@@ -138,6 +141,7 @@ class Generator:
         now, config = self.ctx.now(), self.ctx.lists.dialer
         cutoff = self.today(now) - timedelta(days=config.task_rules.broken_promise_grace_days)
         escalations: list[dict[str, Any]] = []
+        broken: list[PromiseBroken] = []
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
             await repo.lock_task_writer()
@@ -150,6 +154,8 @@ class Generator:
             ids = await self._campaign_ids(repo)
             for promise in promises:
                 promise.status, promise.settled_at = PromiseStatus.BROKEN, now
+                broken.append(PromiseBroken(customer_id=promise.customer_id, promise_id=promise.id,
+                                            amount=str(promise.amount), due_date=promise.due_date, at=now))
                 customer = await session.get(Customer, promise.customer_id)
                 if customer is None or await repo.open_tasks(customer.id, [BROKEN_PROMISE]):
                     continue
@@ -166,13 +172,16 @@ class Generator:
                     next_eligible_at=now, created_at=now, updated_at=now)
                 session.add(task)
                 await session.flush()
+                broken[-1] = dataclasses.replace(broken[-1], task_id=task.id)
                 if escalate:
                     escalations.append({"task_id": task.id, "customer_id": customer.id,
                                         "reason": BROKEN_PROMISE, "amount": str(promise.amount),
                                         "why": f"broken promise over {config.escalation.broken_promise_amount}",
                                         "queue": config.escalation.queue})
         for message in escalations:
-            await self.ctx.push_supervisors("dialer.escalated", message)
+            await self.ctx.push_supervisors(DIALER_ESCALATED, message)
+        for event in broken:  # the escalation queue counts them (supervision)
+            await self.ctx.bus.publish(event)
         self.ctx.poke()
         return len(promises)
 

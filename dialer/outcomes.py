@@ -16,6 +16,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from bus.outbox_names import DIALER_ESCALATED, DIALER_OUTCOME
 from dialer.context import DialerContext
 from dialer.rules import FAILED_OUTCOMES, after_failed_attempt, callback_window, outcome_of_cause, priority
 from domain.errors import InvalidInput
@@ -26,10 +27,12 @@ from domain.events import (
     CallOffered,
     DialOutcome,
     DialResult,
+    EscalationRequested,
     InteractionSaved,
 )
-from store.dialer_repo import DialerRepository
+from domain.events.calls import is_own_call
 from store.models import AttemptState, CallTask, DialAttempt, Interaction, TaskStatus, User
+from store.repositories.dialer import DialerRepository
 
 log = logging.getLogger(__name__)
 NOT_SENT_DELAY_SECONDS = 30
@@ -55,7 +58,7 @@ class Outcomes:
         self.ctx = ctx
 
     async def on_dial_result(self, ev: DialResult) -> None:
-        if not ev.call_id.startswith("sb-"):
+        if not is_own_call(ev.call_id):
             return
         if ev.outcome in _RESULT_STATES:  # a carrier that reports the final outcome itself
             await self._finish(ev.call_id, _RESULT_STATES[ev.outcome], ev.at, ev.reason)
@@ -87,12 +90,12 @@ class Outcomes:
                         task.next_eligible_at = now + timedelta(seconds=NOT_SENT_DELAY_SECONDS)
                         task.last_outcome, task.updated_at = "not_sent", now
         if notice is not None:
-            await self._notify(agent_id, "dialer.outcome", notice)
+            await self._notify(agent_id, DIALER_OUTCOME, notice)
             await self.ctx.give_back(agent_id)
 
     async def on_call_seen(self, ev: CallOffered | AgentRinging | AgentConnected) -> None:
         """Any event of the call proves it was dialled: an unknown attempt becomes sent."""
-        if not ev.call_id.startswith("sb-"):
+        if not is_own_call(ev.call_id):
             return
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
@@ -108,7 +111,7 @@ class Outcomes:
                 attempt.state, attempt.sent_at = AttemptState.SENT, attempt.sent_at or ev.at
 
     async def on_call_ended(self, ev: CallEnded) -> None:
-        if ev.call_id.startswith("sb-"):
+        if is_own_call(ev.call_id):
             await self._finish(ev.call_id, None, ev.at, ev.cause.value, talk=ev.talk_seconds)
 
     async def _finish(self, call_id: str, state: str | None, at: datetime, cause: str | None,
@@ -155,15 +158,18 @@ class Outcomes:
                         task.status = TaskStatus.ESCALATED
                         escalated = {"task_id": task.id, "customer_id": task.customer_id, "reason": task.reason,
                                      "why": step.why, "queue": config.escalation.queue}
-        await self._notify(agent_id, "dialer.outcome", {"call_id": call_id, "task_id": task_id,
+        await self._notify(agent_id, DIALER_OUTCOME, {"call_id": call_id, "task_id": task_id,
                                                         "outcome": state, "next": next_info})
         if escalated is not None:
-            await self.ctx.push_supervisors("dialer.escalated", escalated)
+            await self.ctx.push_supervisors(DIALER_ESCALATED, escalated)
+            await self.ctx.bus.publish(EscalationRequested(
+                customer_id=escalated["customer_id"], rule="failed_attempts", trigger=f"task:{escalated['task_id']}",
+                why=escalated["why"], task_id=escalated["task_id"], at=now))
         await self.ctx.give_back(agent_id, call_id)
 
     async def on_interaction_saved(self, ev: InteractionSaved) -> None:
         self.ctx.poke()
-        if ev.call_id is None or not ev.call_id.startswith("sb-") or ev.status is None:
+        if ev.call_id is None or not is_own_call(ev.call_id) or ev.status is None:
             return
         try:
             hint = self.ctx.lists.dialer_hint(ev.status, ev.reason, ev.resolution)

@@ -13,12 +13,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.outbox_names import DIALER_PREVIEW_CANCELLED
 from dialer.context import DialerContext
 from dialer.rules import BROKEN_PROMISE, PAST_DUE_REASONS, priority
 from domain.events import PaymentReceived
-from store.dialer_repo import DialerRepository
 from store.models import CallTask, PromiseToPay, StatementTransaction, TaskStatus, TxnDirection, User
 from store.repositories.accounts import NON_PAYMENT_CREDITS
+from store.repositories.dialer import DialerRepository
 
 log = logging.getLogger(__name__)
 COLLECTION_REASONS = PAST_DUE_REASONS | {BROKEN_PROMISE, "consecutive_grace_days_used", "limited_grace_days_left"}
@@ -76,7 +77,7 @@ class Payments:
                 select(User).where(User.id.in_([a for _, a in taken_back])))).all()} if taken_back else {}
         for task_id, agent_id in taken_back:
             if agent_id in names:
-                await self.ctx.push(names[agent_id], "dialer.preview_cancelled",
+                await self.ctx.push(names[agent_id], DIALER_PREVIEW_CANCELLED,
                                     {"task_id": task_id, "why": "the customer paid"})
             await self.ctx.give_back(agent_id)
         self.ctx.poke()

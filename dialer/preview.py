@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.lists import Lists
 from dialer.gate import NumberDecision
 from domain.errors import InvalidInput
-from store.dialer_repo import AccountFigures
 from store.models import CallTask, Customer, Interaction, PromiseStatus, PromiseToPay, User
+from store.repositories.dialer import AccountFigures
 
 
 async def summary(session: AsyncSession, customer: Customer, figures: AccountFigures) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Nothing here does I/O: the generator and the outcome handlers read the store, call these, and write
 what they answer. The weights and limits come from ``config/defaults/dialer.yaml``
-(:class:`config.list_models.DialerConfig`); the few thresholds that file does not name yet are in
+(:class:`config.lists.models.DialerConfig`); the few thresholds that file does not name yet are in
 :class:`GenerationPolicy`, with defaults.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from config.list_models import DialerConfig, RetryRule
+from config.lists.models import DialerConfig, RetryRule
 from domain.compliance import Purpose
 from domain.errors import InvalidInput
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from bus.base import EventBus, Outbox
-from bus.supervisor import TaskSupervisor
 from config.lists import Lists
 from config.settings import Settings
 from dialer.approvals import Approvals
@@ -29,7 +28,7 @@ from dialer.payments import Payments
 from dialer.rules import CALLBACK, GenerationPolicy, callback_window, postpone_until
 from dialer.status import StatusReport
 from domain.compliance import Pack
-from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied, SwitchboardError
+from domain.errors import Conflict, InvalidInput, NotFound, SwitchboardError
 from domain.events import (
     AgentConnected,
     AgentRinging,
@@ -42,9 +41,11 @@ from domain.events import (
     PaymentReceived,
     utcnow,
 )
+from runtime.metrics import Metrics
+from runtime.supervisor import TaskSupervisor
 from store.db import Database
-from store.dialer_repo import DialerRepository
 from store.models import Role, TaskStatus
+from store.repositories.dialer import DialerRepository
 
 log = logging.getLogger(__name__)
 _TASKS = ("dialer.engine", "dialer.generator", "dialer.followups")
@@ -54,11 +55,12 @@ class Dialer:
     def __init__(self, settings: Settings, database: Database, bus: EventBus, outbox: Outbox,
                  lists: Lists | Callable[[], Lists], pack: Pack, supervisor: TaskSupervisor, *,
                  clock: Callable[[], datetime] = utcnow, policy: GenerationPolicy | None = None,
-                 generate_seconds: float = 15.0, followup_interval: float = 1.0) -> None:
+                 generate_seconds: float = 15.0, followup_interval: float = 1.0,
+                 has_line: Callable[[int], Awaitable[bool]] | None = None, metrics: Metrics | None = None) -> None:
         source: Callable[[], Lists] = lists if callable(lists) else (lambda: lists)
         self.ctx = DialerContext(settings=settings, database=database, bus=bus, outbox=outbox,
                                  lists_source=source, pack=pack, clock=clock,
-                                 policy=policy or GenerationPolicy())
+                                 policy=policy or GenerationPolicy(), has_line=has_line, metrics=metrics)
         self.supervisor = supervisor
         self.sender = DialSender(self.ctx)
         self.engine = Engine(self.ctx, self.sender)
@@ -192,8 +194,8 @@ class Dialer:
             if not mine and user.role == Role.AGENT:
                 attempts = await repo.task_attempts(task.id)
                 mine = bool(attempts) and attempts[-1].agent_id == user.id
-            if not mine and user.role == Role.AGENT:
-                raise PermissionDenied("this call task is not yours", {"task_id": str(task_id)})
+            if not mine and user.role == Role.AGENT:  # as if it did not exist: nothing leaks
+                raise NotFound(f"no call task {task_id}", {"task_id": str(task_id)})
             if task.status in (TaskStatus.DONE, TaskStatus.CANCELLED):
                 raise Conflict(f"the task is {task.status.value}", {"status": task.status.value})
             was_reserved = task.status == TaskStatus.RESERVED
@@ -214,6 +216,13 @@ class Dialer:
 
     async def status(self) -> list[dict[str, Any]]:
         return [await self.reports.campaign(c, self.running) for c in await self.engine.campaigns()]
+
+    async def my_queue(self, username: str) -> dict[str, Any]:
+        """Why the agent's "Calls to make" is empty (the same reasons as :meth:`status`)."""
+        agent_id = await self._agent_id(username)
+        async with self.ctx.database.session() as session:
+            state = await DialerRepository(session).presence_state(agent_id)
+        return await self.reports.agent_queue(username, await self.engine.campaigns(), self.running, state)
 
     async def _agent_id(self, username: str) -> int:
         async with self.ctx.database.session() as session:

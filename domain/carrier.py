@@ -6,7 +6,7 @@ performs these actions (commands out). Nothing outside ``cti/`` knows which carr
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 from domain.events.commands import DialRequested
 
@@ -30,7 +30,16 @@ class Carrier(Protocol):
     async def queue_pause(self, queue: str | None, device: str, paused: bool, reason: str | None) -> None: ...
 
 
-def carrier_for_device(device: str | None) -> str:
-    """Which carrier serves an agent's device: Twilio for ``client:<identity>`` or ``+E.164``,
-    Asterisk for everything else (``PJSIP/1001``)."""
-    return "twilio" if (device or "").startswith(("client:", "+")) else "asterisk"
+CarrierName = Literal["asterisk", "twilio"]
+TWILIO_CLIENT_PREFIX = "client:"  # a Twilio browser client: ``client:amina``
+
+
+def carrier_for_device(device: str | None) -> CarrierName:
+    """Which carrier serves an agent's device (their extension): the one place that decides it.
+
+    Twilio for a browser client ``client:<identity>`` or a number Twilio dials ``+E.164``
+    (``+254712345678``); Asterisk for everything else: a channel (``PJSIP/1001``, ``SIP/1001``) or
+    plain digits (``1001``). The pop, presence, the dialer's pauses, the phone line and the Twilio
+    device parser all ask here, so an agent's commands always go to the carrier that holds them.
+    """
+    return "twilio" if (device or "").strip().startswith((TWILIO_CLIENT_PREFIX, "+")) else "asterisk"

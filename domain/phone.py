@@ -47,7 +47,3 @@ def national_digits(e164: str) -> str:
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return _DIGITS.sub("", national)
 
-
-def is_ten_digit_local(raw: str) -> bool:
-    """Seed 001: a hand-entered number must be exactly 10 digits."""
-    return len(_DIGITS.sub("", raw)) == 10 and raw.strip().startswith("0")

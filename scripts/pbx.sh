@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Switchboard loopback test PBX: Asterisk 22 from Debian sid in a cached chroot.
-# Usage: scripts/pbx.sh {build|start|stop|kill|restart|status}
+# Usage: scripts/pbx.sh {build|start|stop|kill|restart|status|prompts}
 # Everything listens on 127.0.0.1 only (SIP 5060, AMI 5038, RTP 20000-20999).
 set -euo pipefail
 
@@ -15,6 +15,8 @@ PIDFILE="$STATE/asterisk.pid"
 OUTLOG="$STATE/asterisk.out"
 AST_CONF=/etc/asterisk-test/asterisk.conf
 AMI_PORT=5038
+# The IVR's prompts (switchboard ivr prompts), where the FastAGI server's STREAM FILE finds them.
+PROMPTS_DIR="$ROOT/usr/share/asterisk/sounds/switchboard"
 
 log() { echo "pbx: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -91,6 +93,8 @@ ami_banner() {
     printf '%s' "${line%$'\r'}"
 }
 
+conf_hash() { cat "$CONF_SRC"/*.conf | sha256sum | cut -c1-16; }
+
 install_conf() {
     rm -rf "$ROOT/etc/asterisk-test"
     mkdir -p "$ROOT/etc/asterisk-test"
@@ -102,19 +106,66 @@ install_conf() {
         rm -rf "${ROOT:?}/$d"
         mkdir -p "$ROOT/$d"
     done
+    browser_phones
+}
+
+browser_phones() {
+    # Issue 20: ICE host candidates. Asterisk offers only non-loopback addresses while the browser
+    # phones' RTP is bound to 127.0.0.1: map each local IPv4 address to 127.0.0.1 (host-specific).
+    { echo; echo "[ice_host_candidates]"
+      ip -4 -o addr show 2>/dev/null | awk '$2 != "lo" {split($4, a, "/"); print a[1] " => 127.0.0.1"}'
+    } >>"$ROOT/etc/asterisk-test/rtp.conf"
+    # Hold music and the recording notice (tones a test can recognise), and the recordings' directory.
+    python3 "$HERE/pbx_sounds.py" "$ROOT/var/lib/asterisk-test/moh" "$ROOT/usr/share/asterisk/sounds"
+    mkdir -p "$ROOT/var/spool/asterisk-test/monitor"
+}
+
+project_python() {
+    # SWITCHBOARD_PYTHON, else the checkout's .venv, else python3 (it needs the project's packages).
+    local py="${SWITCHBOARD_PYTHON:-}"
+    [ -n "$py" ] || { [ -x "$REPO/.venv/bin/python" ] && py="$REPO/.venv/bin/python"; }
+    echo "${py:-python3}"
+}
+
+cmd_prompts() {
+    # Render the IVR's prompts (espeak-ng, 8 kHz WAV) into the root; unchanged files are skipped.
+    root_ok || die "no PBX root: scripts/pbx.sh build first"
+    if ! command -v espeak-ng >/dev/null 2>&1; then
+        log "installing espeak-ng (the IVR's prompts)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends espeak-ng >/dev/null
+    fi
+    mkdir -p "$PROMPTS_DIR"
+    PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" "$(project_python)" -m agent_ui.cli ivr prompts \
+        --out "$PROMPTS_DIR" --file "$REPO/config/defaults/ivr.yaml" >&2
 }
 
 cmd_start() {
     need_root
     root_ok || cmd_build
     command -v sipp >/dev/null 2>&1 || host_tools
-    if pid_alive; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
+    if pid_alive; then
+        # Another checkout may have started it with other files: restart with ours.
+        if [ "$(cat "$STATE/conf.hash" 2>/dev/null)" = "$(conf_hash)" ]; then
+            log "already running (pid $(cat "$PIDFILE"))"; return 0
+        fi
+        log "running with other configuration files: restarting with $CONF_SRC"
+        cmd_stop
+    fi
     [ -z "$(ami_banner)" ] || die "something else already answers on 127.0.0.1:$AMI_PORT"
     mkdir -p "$STATE"
     install_conf
+    conf_hash >"$STATE/conf.hash"
     local t0 pid i
     t0=$(date +%s%N)
-    setsid chroot "$ROOT" /usr/sbin/asterisk -f -C "$AST_CONF" </dev/null >"$OUTLOG" 2>&1 &
+    # Asterisk must not inherit our other descriptors (a caller's `flock` lock, above all: it
+    # would hold the machine's PBX lock for as long as Asterisk runs).
+    (
+        for fd in /proc/self/fd/*; do
+            n="${fd##*/}"
+            [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null
+        done
+        exec setsid chroot "$ROOT" /usr/sbin/asterisk -f -C "$AST_CONF" </dev/null >"$OUTLOG" 2>&1
+    ) &
     pid=$!
     echo "$pid" >"$PIDFILE"
     for i in $(seq 1 150); do
@@ -169,6 +220,7 @@ case "${1:-}" in
     kill) cmd_kill ;;
     restart) cmd_stop; cmd_start ;;
     status) cmd_status ;;
+    prompts) cmd_prompts ;;
     root) echo "$ROOT" ;;
-    *) echo "usage: $0 {build|start|stop|kill|restart|status|root}" >&2; exit 2 ;;
+    *) echo "usage: $0 {build|start|stop|kill|restart|status|prompts|root}" >&2; exit 2 ;;
 esac

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Start PostgreSQL and Redis on loopback if they are down (test prerequisites), and install the
-# Debian packages the tests drive: sipp (sip-tester), debootstrap (the Asterisk root), chromium.
+# Debian packages the tests drive: sipp (sip-tester), debootstrap (the Asterisk root), chromium,
+# espeak-ng (the IVR's prompts).
 set -euo pipefail
 
 need_apt=()
 command -v sipp >/dev/null 2>&1 || need_apt+=(sip-tester)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ "${#need_apt[@]}" -gt 0 ]; then

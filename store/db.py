@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from domain.errors import StoreUnavailable
 from store.hot import CoreHotConnection, DriverPool, HotConnection
+from store.repositories import work_summary  # noqa: F401  (registers the work list's after_flush upkeep)
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -35,6 +39,12 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     # Stale connections are recycled instead; a dead one fails the unit of work as StoreUnavailable.
     kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(database_url, **kwargs)
+
+
+def _unavailable(exc: OperationalError) -> StoreUnavailable:
+    """The database's own words (hosts, users, paths) go to the log; the error names only their kind."""
+    log.warning("database unavailable: %s", str(exc.orig)[:300])
+    return StoreUnavailable("database unavailable", {"reason": type(exc.orig).__name__})
 
 
 class Database:
@@ -64,7 +74,7 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
         except OperationalError as exc:
-            raise StoreUnavailable("database unavailable", {"reason": str(exc.orig)}) from exc
+            raise _unavailable(exc) from exc
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:
@@ -74,7 +84,7 @@ class Database:
             async with self._autocommit.connect() as connection:
                 yield connection
         except OperationalError as exc:
-            raise StoreUnavailable("database unavailable", {"reason": str(exc.orig)}) from exc
+            raise _unavailable(exc) from exc
 
     @asynccontextmanager
     async def hot(self) -> AsyncIterator[HotConnection]:

@@ -207,6 +207,15 @@ class DriverHotConnection(HotConnection):
             raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
         return [sql.row(record) for record in records]
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Several statements as one unit of work (BEGIN ... COMMIT, ROLLBACK when the block raises)."""
+        try:
+            async with self._connection.transaction():
+                yield
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
+
 
 async def _init_connection(connection: Any, *, durable: bool) -> None:
     """JSON in and out as SQLAlchemy's asyncpg dialect does (text on the wire, decoded on the way

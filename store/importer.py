@@ -12,6 +12,11 @@ The file must be UTF-8 CSV (a BOM is fine) with a header row. Columns (any case,
 campaign code. A ``client_id`` used twice (in the file or already in the database) is a bad row.
 Columns not listed are ignored and reported. No row is ever dropped silently: each data row is
 imported, reported as bad, or (when all its cells are empty) counted as blank.
+
+Every cell is checked by the rules the API uses (:mod:`domain.validation`: names without invisible
+characters, well-formed emails, phones without an extension, text that fits its column) before the
+database sees it; should the database still refuse a row, that row is reported by its line and the
+others are imported, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from domain.errors import InvalidInput, SwitchboardError
 from domain.phone import to_e164
+from domain.validation import email_address, fits, person_name, phone_text
 from store.db import Database
 from store.models import Campaign, Customer, User
 from store.repositories.customers import CustomerRepository, check_timezone
@@ -43,7 +49,6 @@ _ALIASES = {
     "id_number": "government_id", "client": "client_id", "serials": "serial_numbers",
     "serial_number": "serial_numbers", "agent": "assigned_agent", "tz": "timezone",
 }
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DIGITS = re.compile(r"\D+")
 MAX_BYTES = 200 * 1024 * 1024
 
@@ -84,6 +89,10 @@ def _split(value: str) -> list[str]:
 def check_phone(raw: str, region: str) -> str:
     """E.164 for a hand-typed number: 10-digit local form or international; else InvalidInput."""
     text = raw.strip()
+    try:
+        phone_text(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{raw!r}: {exc}", {"phone": f"{raw!r}: {exc}"}) from exc
     digits = _DIGITS.sub("", text)
     international = text.startswith("+") or text.startswith("00") or (
         len(digits) > 10 and not digits.startswith("0"))
@@ -158,6 +167,18 @@ def _rows(path: Path, text: str, report: ImportReport) -> Iterator[_Row]:
                            {"file": f"bad CSV at line {reader.line_num}"}) from exc
 
 
+def _check_text(column: str, value: str) -> None:
+    """The column's length, then (name, email) its content; ValueError with the reason."""
+    fits(value, column)
+    if column == "name":
+        person_name(value)
+    elif column == "email":
+        email_address(value)
+
+
+_TEXT_COLUMNS = ("name", "email", "government_id", "client_id", "region", "timezone", "assigned_agent", "campaign")
+
+
 @dataclass(frozen=True)
 class _Known:
     agents: frozenset[str]
@@ -169,6 +190,17 @@ def _validate(row: _Row, region: str, default_tz: str, known: _Known,
     v, errors = row.values, dict[str, str]()
     if "__columns__" in v:
         return {"row": v["__columns__"]}
+    for column in _TEXT_COLUMNS:
+        if v.get(column):
+            try:
+                _check_text(column, v[column])
+            except ValueError as exc:
+                errors[column] = str(exc)
+    for serial in _split(v.get("serial_numbers", "")):
+        try:
+            fits(serial, "serial")
+        except ValueError as exc:
+            errors["serial_numbers"] = f"{serial[:20]!r}...: {exc}"
     if not v.get("name"):
         errors["name"] = "required"
     if not v.get("phone"):
@@ -188,8 +220,6 @@ def _validate(row: _Row, region: str, default_tz: str, known: _Known,
             check_timezone(v["timezone"])
         except InvalidInput:
             errors["timezone"] = f"{v['timezone']!r} is not an IANA time zone (like {default_tz})"
-    if v.get("email") and not _EMAIL.match(v["email"]):
-        errors["email"] = f"{v['email']!r} is not an email address"
     if v.get("assigned_agent") and v["assigned_agent"].lower() not in known.agents:
         errors["assigned_agent"] = f"no user {v['assigned_agent']!r}"
     if v.get("campaign") and v["campaign"] not in known.campaigns:
@@ -235,7 +265,7 @@ async def import_customers_csv(
         batch = good[start:start + batch_size]
         try:
             await _import_batch(database, batch, region, default_tz, report, single=False)
-        except IntegrityError:  # a constraint the checks did not foresee: redo the batch row by row
+        except DBAPIError:  # a constraint or a limit the checks did not foresee: redo the batch row by row
             for row in batch:
                 await _import_batch(database, [row], region, default_tz, report, single=True)
         done += len(batch)
@@ -270,10 +300,10 @@ async def _import_batch(database: Database, batch: list[_Row], region: str, defa
                                       {"row": exc.message}))
                     continue
                 created.append(customer)
-    except IntegrityError as exc:
+    except DBAPIError as exc:
         if not single:
             raise
-        bad = [BadRow(batch[0].line, {"row": f"rejected by the database: {exc.orig}"})]
+        bad = [BadRow(batch[0].line, {"row": f"refused by the database ({type(exc.orig).__name__})"})]
         created = []
     report.bad_rows.extend(bad)
     report.imported += len(created)

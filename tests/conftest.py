@@ -1,5 +1,8 @@
 """Shared pytest plugins. Feature fixtures live in tests/support/ and feature folders.
 
+`make test` runs the suite on several pytest-xdist workers. There is one Asterisk per machine, so
+every test that uses the test PBX runs on one worker, in turn (tests/support/pbx_group.py).
+
 The progressive dialer pauses ready agents to preview tasks, which would steal the queue calls
 that most tests place; it is off unless a test turns it on (the dialer's own tests build it).
 """
@@ -8,4 +11,5 @@ import os
 
 os.environ.setdefault("SWITCHBOARD_DIALER__ENABLED", "false")
 
-pytest_plugins = ["tests.support.databases", "tests.pbx.fixtures"]
+pytest_plugins = ["tests.support.databases", "tests.support.pbx_group", "tests.pbx.fixtures"]
+

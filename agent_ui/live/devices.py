@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from store.db import Database
-from store.presence import AgentIdentity, all_identities, identity_by_device
+from store.repositories.presence import AgentIdentity, all_identities, identity_by_device
 
 DEVICE_CACHE_SECONDS = 10.0
 

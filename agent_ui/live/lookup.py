@@ -34,7 +34,6 @@ from sqlalchemy.sql.dml import Insert
 
 from agent_ui.live.pop import PopMatch
 from domain.events import utcnow
-from store.call_log import CallLog, link_params, link_statement
 from store.db import Database
 from store.hot import HotConnection, HotStatement
 from store.models import (
@@ -48,25 +47,27 @@ from store.models import (
     PromiseToPay,
     Relation,
 )
+from store.repositories.call_log import CallLog, link_params, link_statement
 
 MAX_MATCHES = 20
 
 
 def _pop_query(*, ranked: bool = False) -> Select[Any]:
-    """Who has ``:e164`` (its owners first, then the customers of contacts with it: one UNION
-    ALL), each with a summary: active loans aggregated, the first open promise and the last
+    """Who has ``:e164`` (its owners first, then the customers of contacts with it, not removed
+    ones: one UNION ALL), each with a summary: active loans aggregated, the first open promise and the last
     interaction (ranked per customer), all restricted to those customers. One statement.
     ``ranked`` adds the order's ``rank`` column (for the one-statement form)."""
     relation_type = Contact.__table__.c.relation.type
     e164 = bindparam("e164", type_=String())
     owners = (select(Customer.id, Customer.name, literal("CUSTOMER", relation_type).label("relation"),
-                     literal(0).label("rank"))
+                     Customer.timezone, literal(0).label("rank"))
               .join(CustomerPhone, CustomerPhone.customer_id == Customer.id).where(CustomerPhone.e164 == e164))
-    related = (select(Customer.id, Customer.name, Contact.relation, literal(1))
-               .join(Customer, Contact.customer_id == Customer.id).where(Contact.phone_e164 == e164))
+    related = (select(Customer.id, Customer.name, Contact.relation, Customer.timezone, literal(1))
+               .join(Customer, Contact.customer_id == Customer.id)
+               .where(Contact.phone_e164 == e164, Contact.removed_at.is_(None)))
     matched = union_all(owners, related).subquery()
     ids = union(select(CustomerPhone.customer_id).where(CustomerPhone.e164 == e164),
-                select(Contact.customer_id).where(Contact.phone_e164 == e164))
+                select(Contact.customer_id).where(Contact.phone_e164 == e164, Contact.removed_at.is_(None)))
     loans = (select(Loan.customer_id, func.sum(Loan.overdue_amount).label("overdue"),
                     func.max(Loan.days_past_due).label("dpd"))
              .where(Loan.customer_id.in_(ids), Loan.status == "active").group_by(Loan.customer_id).subquery())
@@ -85,7 +86,8 @@ def _pop_query(*, ranked: bool = False) -> Select[Any]:
     return (
         select(matched.c.id, matched.c.name, matched.c.relation, loans.c.overdue, loans.c.dpd, promise.c.id,
                promise.c.amount, promise.c.due_date, last.c.created_at, last.c.channel, last.c.disposition_status,
-               last.c.disposition_reason, last.c.disposition_resolution, last.c.comments, last.c.subject, *rank)
+               last.c.disposition_reason, last.c.disposition_resolution, last.c.comments, last.c.subject,
+               matched.c.timezone, *rank)
         .select_from(matched)
         .outerjoin(loans, loans.c.customer_id == matched.c.id)
         .outerjoin(promise, and_(promise.c.customer_id == matched.c.id, promise.c.rn == 1))
@@ -93,9 +95,6 @@ def _pop_query(*, ranked: bool = False) -> Select[Any]:
         .order_by(matched.c.rank, matched.c.id)
         .limit(bindparam("limit", type_=Integer()))
     )
-
-
-POP_QUERY = HotStatement(_pop_query())  # built once: a ring then costs the execution, not the construction
 
 
 def _grant(customer_id: Any, *where: Any) -> Insert:
@@ -135,13 +134,14 @@ def to_matches(rows: Sequence[Sequence[Any]]) -> list[PopMatch]:
     overdue amount, days past due, the open promise and the last interaction."""
     out: dict[tuple[int, str], PopMatch] = {}
     for (cid, name, relation, overdue, dpd, p_id, p_amount, p_due, at, channel, status, reason, resolution,
-         comments, subject) in rows:
+         comments, subject, timezone) in rows:
         key = (cid, Relation(relation).value)
         if key in out:
             continue
         out[key] = PopMatch(customer_id=cid, name=name, relation=key[1], summary={
             "overdue_amount": str(Decimal(overdue or 0).quantize(Decimal("0.01"))),
             "days_past_due": int(dpd or 0),
+            "timezone": timezone,  # the customer's zone: the desk shows their local time (issue 15 item 9)
             "open_promise": None if p_id is None else {
                 "id": p_id, "amount": str(p_amount), "due_date": p_due.isoformat(),
             },

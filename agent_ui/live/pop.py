@@ -9,6 +9,7 @@ agent for the call and its wrap-up (call-scoped access).
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,13 +19,14 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from agent_ui.live.devices import DeviceDirectory
-from agent_ui.live.presence import agent_stream
 from bus.base import EventBus, Outbox
+from bus.outbox_names import CALL_ANSWERED, CALL_ENDED, CALL_RINGING, agent_stream
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
-from store.call_log import cached_e164
+from runtime.metrics import Metrics
 from store.db import Database
 from store.models import CallRecord, User
-from store.presence import PresenceRepository
+from store.repositories.call_log import cached_e164
+from store.repositories.presence import PresenceRepository
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,12 @@ class CallerLookup(Protocol):
         ...
 
 
+class IvrOfCall(Protocol):
+    """The IVR summary of a call whose caller came through the IVR (None otherwise)."""
+
+    async def for_ring(self, call_id: str, *, agent_id: int, until: datetime) -> dict[str, Any] | None: ...
+
+
 ONCE_SECONDS = 3600.0
 POP_CONCURRENCY = 8
 POP_GROUP = "pop"
@@ -66,8 +74,10 @@ class PopService:
     ``call.ringing``."""
 
     def __init__(self, database: Database, outbox: Outbox, lookup: CallerLookup, *,
-                 region: str, grant_minutes: int = 30, devices: DeviceDirectory | None = None) -> None:
+                 region: str, grant_minutes: int = 30, devices: DeviceDirectory | None = None,
+                 ivr: IvrOfCall | None = None, metrics: Metrics | None = None) -> None:
         self._db = database
+        self._metrics = metrics
         self._outbox = outbox
         self._lookup = lookup
         self._region = region
@@ -75,6 +85,7 @@ class PopService:
         self._sent: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # frames sent from here
         self._devices = devices or DeviceDirectory(database)  # a changed extension: seen within 10 s
         self._rang: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # call_id -> agents popped here
+        self._ivr = ivr
 
     def subscribe(self, bus: EventBus) -> None:
         # several pops at once (in order per call and device): one slow lookup delays no other agent
@@ -100,6 +111,7 @@ class PopService:
             await self._pop(ev)
 
     async def _pop(self, ev: AgentRinging) -> None:
+        started = time.perf_counter()
         who = await self._devices.agent(ev.device)
         if who is None:
             log.warning("pop: no agent has device %s (call %s)", ev.device, ev.call_id)
@@ -113,18 +125,27 @@ class PopService:
             e164, agent_id=who.user_id, call_id=ev.call_id, rang_at=ev.at, until=utcnow() + self._grant,
             carrier=ev.carrier, server=ev.server,
         )) if e164 else []
-        await self._send_once("ring", ev.call_id, ev.device, username, "call.ringing", {
+        ivr = None  # the IVR's path and verification; the customer it identified comes first
+        if self._ivr is not None and ev.direction is Direction.INBOUND:
+            ivr = await self._ivr.for_ring(ev.call_id, agent_id=who.user_id, until=utcnow() + self._grant)
+            if ivr is not None and ivr.get("match"):
+                first = PopMatch(**ivr.pop("match"))
+                matches = [first, *(m for m in matches if m.customer_id != first.customer_id)]
+        await self._send_once("ring", ev.call_id, ev.device, username, CALL_RINGING, {
             "call_id": ev.call_id,
             "direction": ev.direction.value,
             "caller_number": e164 or ev.caller_number,
             "dialed_number": cached_e164(ev.dialed_number, self._region) or ev.dialed_number,
             "queue": ev.queue,
-            "ivr": list(ev.ivr),
+            "ivr": ivr if ivr is not None else ({"path": list(ev.ivr)} if ev.ivr else None),
             "matches": [m.to_json() for m in matches],
             "device": ev.device,
             "carrier": ev.carrier,
             "rang_at": ev.at.isoformat(),
         })
+        if self._metrics is not None:
+            self._metrics.pops.labels(matched="true" if matches else "false").inc()
+            self._metrics.pop_latency.observe(time.perf_counter() - started)
         rang = self._rang.get(ev.call_id, ())
         if username not in rang:  # tuples of strings: the collector stops tracking them
             self._rang[ev.call_id] = (*rang, username)
@@ -136,7 +157,7 @@ class PopService:
             return
         who = await self._devices.agent(ev.device)
         if who is not None:
-            await self._send_once("answer", ev.call_id, ev.device, who.username, "call.answered", {
+            await self._send_once("answer", ev.call_id, ev.device, who.username, CALL_ANSWERED, {
                 "call_id": ev.call_id, "device": ev.device, "queue": ev.queue,
                 "hold_seconds": ev.hold_seconds, "answered_at": ev.at.isoformat(),
             })
@@ -156,7 +177,7 @@ class PopService:
     async def on_ended(self, ev: CallEnded) -> None:
         for username in sorted(await self._involved(ev.call_id)):
             if not self._already_sent("end", ev.call_id, username):
-                await self._send_once("end", ev.call_id, username, username, "call.ended", {
+                await self._send_once("end", ev.call_id, username, username, CALL_ENDED, {
                     "call_id": ev.call_id, "cause": ev.cause.value, "cause_code": ev.cause_code,
                     "talk_seconds": ev.talk_seconds, "ended_at": ev.at.isoformat(),
                 })

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent_ui.live.presence import SUPERVISORS
+from agent_ui.clock import local_today
 from bus.base import EventBus, Outbox
+from bus.outbox_names import SUPERVISORS, WALLBOARD_PROMISES, WALLBOARD_QUEUE
 from domain.events import (
     AgentConnected,
     AgentRinging,
@@ -25,12 +26,13 @@ from domain.events import (
     InteractionSaved,
     IvrInput,
     PaymentReceived,
+    PromiseRecorded,
     utcnow,
 )
-from store.call_log import CallLog
 from store.db import Database
-from store.presence import PresenceRepository
-from store.wallboard_queries import promises_today, queue_stats
+from store.repositories.call_log import CallLog
+from store.repositories.presence import PresenceRepository
+from store.repositories.wallboard_queries import promises_today, queue_stats
 
 FLUSH_SECONDS = 0.5
 CALL_LOG_CONCURRENCY = 4
@@ -45,6 +47,8 @@ class WallboardService:
         self._db, self._outbox, self._call_log = database, outbox, call_log
         self._tz, self._sl = timezone, service_level_seconds
         self._dirty: set[str] = set()
+        self._promises_dirty = False
+        self._day = local_today(timezone)
 
     def subscribe(self, bus: EventBus, *, call_log_group: str = "call-log") -> None:
         """``call_log_group``: the live layer puts the call log in the pop's group, so that each call
@@ -54,6 +58,7 @@ class WallboardService:
             bus.subscribe(event_type, self.on_call_event, group=call_log_group, concurrency=CALL_LOG_CONCURRENCY)
         bus.subscribe(InteractionSaved, self.on_money_event, group="wallboard-promises")
         bus.subscribe(PaymentReceived, self.on_money_event, group="wallboard-promises")
+        bus.subscribe(PromiseRecorded, self.on_money_event, group="wallboard-promises")
 
     async def on_call_event(self, event: CallEvent) -> None:
         queue = await self._call_log.record(event)
@@ -62,6 +67,15 @@ class WallboardService:
 
     async def flush(self) -> int:
         """Push the figures of the queues changed since the last flush; returns how many."""
+        if local_today(self._tz) != self._day:  # "due today" and "made today" start over at midnight
+            self._promises_dirty = True
+        if self._promises_dirty:  # payments and notes: one figure per tick, not one per event
+            self._promises_dirty = False
+            try:
+                await self.push_promises()
+            except BaseException:
+                self._promises_dirty = True
+                raise
         if not self._dirty:
             return 0
         queues, self._dirty = self._dirty, set()
@@ -69,7 +83,7 @@ class WallboardService:
             async with self._db.session() as session:
                 stats = await queue_stats(session, now=utcnow(), tz=self._tz, sl_seconds=self._sl, queues=queues)
             for item in stats:
-                await self._outbox.append(SUPERVISORS, "wallboard.queue", item.to_json())
+                await self._outbox.append(SUPERVISORS, WALLBOARD_QUEUE, item.to_json())
         except BaseException:
             self._dirty |= queues  # pushed again next time
             raise
@@ -81,10 +95,14 @@ class WallboardService:
             await asyncio.sleep(every)
             await self.flush()
 
-    async def on_money_event(self, _event: InteractionSaved | PaymentReceived) -> None:
+    async def on_money_event(self, _event: InteractionSaved | PaymentReceived | PromiseRecorded) -> None:
+        self._promises_dirty = True  # pushed by the next flush (M-Pesa may bring hundreds a second)
+
+    async def push_promises(self) -> None:
+        self._day = local_today(self._tz)
         async with self._db.session() as session:
             data = await promises_today(session, now=utcnow(), tz=self._tz)
-        await self._outbox.append(SUPERVISORS, "wallboard.promises", data)
+        await self._outbox.append(SUPERVISORS, WALLBOARD_PROMISES, data)
 
     async def snapshot(self) -> dict[str, Any]:
         now = utcnow()

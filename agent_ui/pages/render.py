@@ -25,12 +25,21 @@ SECURITY_HEADERS = {
 }
 
 
+def with_connect_sources(headers: dict[str, str], sources: tuple[str, ...]) -> dict[str, str]:
+    """``headers`` whose CSP also lets the page connect to ``sources`` (the desk's SIP WebSocket)."""
+    if not sources:
+        return headers
+    csp = headers["Content-Security-Policy"].replace("connect-src 'self'", "connect-src 'self' " + " ".join(sources))
+    return {**headers, "Content-Security-Policy": csp}
+
+
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """Who the page is for (from the sign-in cookie); the page's modules re-check with the API."""
 
     username: str
     role: str
+    timezone: str | None = None  # the user's own zone (issue 15 item 9); None: the centre's
 
 
 @lru_cache(maxsize=16)
@@ -49,6 +58,9 @@ def _nav(viewer: Viewer | None, current: str) -> str:
     current_attr = ' aria-current="page"'
     items = "".join(f'<a href="{href}"{current_attr if key == current else ""}>{html.escape(label)}</a>'
                     for key, href, label in links)
+    if viewer.role in ("supervisor", "admin"):  # the open escalations, filled in by lib/escalation_count.js
+        items += ('<a href="/supervisor#escalations-card" id="esc-link">Escalations '
+                  '<span class="badge" id="esc-count" data-count="0">0</span></a>')
     return (f'<nav aria-label="Main">{items}</nav>'
             f'<span class="who">{html.escape(viewer.username)} · {html.escape(viewer.role)}</span>'
             '<button type="button" id="sign-out" class="link">Sign out</button>')

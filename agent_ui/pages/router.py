@@ -16,10 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from agent_ui.pages.render import SECURITY_HEADERS, Viewer, render_page
+from agent_ui.pages.render import SECURITY_HEADERS, Viewer, render_page, with_connect_sources
 from agent_ui.services import Services
+from agent_ui.sessions import user_for_token
 from agent_ui.tokens import COOKIE_NAME
-from domain.errors import SwitchboardError
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -27,32 +27,44 @@ _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=ut
 _SUPERVISORS = ("supervisor", "admin")
 
 
-def _viewer(request: Request) -> Viewer | None:
+async def _viewer(request: Request) -> Viewer | None:
+    """Who the cookie's session is, from the store (an ended session or a changed role counts)."""
     services: Services | None = getattr(request.app.state, "services", None)
     token = request.cookies.get(COOKIE_NAME)
     if services is None or not token:
         return None
-    try:
-        claims = services.tokens.decode(token)
-    except SwitchboardError:
-        return None
-    return Viewer(claims.username, claims.role)
+    found = await user_for_token(services, token)
+    return None if found is None else Viewer(found[0].username, found[0].role.value, found[0].timezone)
 
 
 def _page(page: str, title: str, viewer: Viewer | None, **data: str) -> HTMLResponse:
     return HTMLResponse(render_page(page, title, viewer, **data), headers=SECURITY_HEADERS)
 
 
-def _settings_data(request: Request) -> dict[str, str]:
+def _with_phone(response: HTMLResponse, request: Request) -> HTMLResponse:
+    """The desk's phone connects to the PBX's SIP WebSocket (and Twilio): allow those in its CSP."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is not None:
+        from agent_ui.phone_sources import phone_connect_sources
+
+        headers = with_connect_sources(SECURITY_HEADERS, phone_connect_sources(services.settings))
+        response.headers["Content-Security-Policy"] = headers["Content-Security-Policy"]
+    return response
+
+
+def _settings_data(request: Request, viewer: Viewer | None = None) -> dict[str, str]:
+    """``timezone``: the zone the page shows and takes times in: the user's own, else the centre's."""
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
         return {}
     s = services.settings
-    return {"currency": s.currency, "timezone": s.timezone, "sl_seconds": str(s.service_level_seconds)}
+    zone = (viewer.timezone if viewer is not None else None) or s.timezone
+    return {"currency": s.currency, "timezone": zone, "centre_timezone": s.timezone,
+            "sl_seconds": str(s.service_level_seconds)}
 
 
-def _gate(request: Request, roles: tuple[str, ...] | None) -> Viewer | RedirectResponse:
-    viewer = _viewer(request)
+async def _gate(request: Request, roles: tuple[str, ...] | None) -> Viewer | RedirectResponse:
+    viewer = await _viewer(request)
     if viewer is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -70,33 +82,34 @@ def build_pages_router() -> APIRouter:
 
     @router.get("/")
     async def desk(request: Request) -> Response:
-        viewer = _gate(request, None)
+        viewer = await _gate(request, None)
         if isinstance(viewer, RedirectResponse):
             return viewer
-        return _page("desk", "Agent desktop · Switchboard", viewer, **_settings_data(request))
+        return _with_phone(_page("desk", "Agent desktop · Switchboard", viewer,
+                                 **_settings_data(request, viewer)), request)
 
     @router.get("/customers/{customer_id}")
     async def desk_customer(request: Request,
                             customer_id: Annotated[int, PathParam(ge=1, le=2_147_483_647)]) -> Response:
-        viewer = _gate(request, None)
+        viewer = await _gate(request, None)
         if isinstance(viewer, RedirectResponse):
             return viewer
-        return _page("desk", "Customer · Switchboard", viewer, customer=str(customer_id),
-                     **_settings_data(request))
+        return _with_phone(_page("desk", "Customer · Switchboard", viewer, customer=str(customer_id),
+                                 **_settings_data(request, viewer)), request)
 
     @router.get("/supervisor")
     async def supervisor(request: Request) -> Response:
-        viewer = _gate(request, _SUPERVISORS)
+        viewer = await _gate(request, _SUPERVISORS)
         if isinstance(viewer, RedirectResponse):
             return viewer
-        return _page("supervisor", "Supervisor · Switchboard", viewer, **_settings_data(request))
+        return _page("supervisor", "Supervisor · Switchboard", viewer, **_settings_data(request, viewer))
 
     @router.get("/admin")
     async def admin(request: Request) -> Response:
-        viewer = _gate(request, ("admin",))
+        viewer = await _gate(request, ("admin",))
         if isinstance(viewer, RedirectResponse):
             return viewer
-        return _page("admin", "Admin · Switchboard", viewer, **_settings_data(request))
+        return _page("admin", "Admin · Switchboard", viewer, **_settings_data(request, viewer))
 
     @router.get("/static/{path:path}")
     async def static(path: str) -> Response:

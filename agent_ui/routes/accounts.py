@@ -26,7 +26,11 @@ from agent_ui.deps import (
     unit_of_work,
 )
 from agent_ui.schemas.accounts import LoanBody, PromiseBody, TransactionBody
-from domain.events import PaymentReceived
+from agent_ui.schemas.common import Day
+from agent_ui.schemas.records import LoanOut, PostedTransactionOut, PromiseOut, TransactionOut
+from agent_ui.schemas.replies import Items, Page
+from domain.events import PaymentReceived, PromiseRecorded
+from domain.validation import promise_due, require
 from store.models import PromiseStatus, TxnDirection
 from store.repositories.accounts import (
     AccountsRepository,
@@ -42,7 +46,8 @@ from store.repositories.records import running_statement
 router = APIRouter(tags=["accounts"], dependencies=[Depends(current_user)])
 
 
-@router.post("/api/customers/{customer_id}/loans", status_code=status.HTTP_201_CREATED)
+@router.post("/api/customers/{customer_id}/loans", status_code=status.HTTP_201_CREATED,
+             response_model=LoanOut)
 async def add_loan(customer_id: Id, body: LoanBody, user: CurrentUser, services: ServicesDep,
                    response: Response) -> dict[str, Any]:
     data = LoanInput(
@@ -70,15 +75,18 @@ async def add_loan(customer_id: Id, body: LoanBody, user: CurrentUser, services:
     return result
 
 
-@router.get("/api/customers/{customer_id}/loans")
+@router.get("/api/customers/{customer_id}/loans", response_model=Items[LoanOut])
 async def list_loans(customer_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
-        await open_customer(session, user, customer_id, what="loans")
+        opened = await open_customer(session, user, customer_id, what="loans")
+        AuditLog(session, user.id).record("read", "loans", customer_id, customer_id=customer_id,
+                                          details={"access": opened.why})
         loans = await AccountsRepository(session).loans(customer_id)
     return {"items": [serialize.loan(loan) for loan in loans]}
 
 
-@router.post("/api/customers/{customer_id}/transactions", status_code=status.HTTP_201_CREATED)
+@router.post("/api/customers/{customer_id}/transactions", status_code=status.HTTP_201_CREATED,
+             response_model=PostedTransactionOut)
 async def add_transaction(customer_id: Id, body: TransactionBody, user: CurrentUser,
                           services: ServicesDep, response: Response) -> dict[str, Any]:
     data = TransactionInput(
@@ -109,21 +117,25 @@ async def add_transaction(customer_id: Id, body: TransactionBody, user: CurrentU
     return result
 
 
-@router.get("/api/customers/{customer_id}/transactions")
+@router.get("/api/customers/{customer_id}/transactions", response_model=Items[TransactionOut])
 async def list_transactions(customer_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
-        await open_customer(session, user, customer_id, what="statement")
+        opened = await open_customer(session, user, customer_id, what="statement")
+        AuditLog(session, user.id).record("read", "statement", customer_id, customer_id=customer_id,
+                                          details={"access": opened.why})
         record = await AccountsRepository(session).statement(customer_id)
     return {"items": [serialize.transaction(line.txn, line.running_balance)
                       for line in running_statement(record)]}
 
 
-@router.post("/api/customers/{customer_id}/promises", status_code=status.HTTP_201_CREATED)
+@router.post("/api/customers/{customer_id}/promises", status_code=status.HTTP_201_CREATED,
+             response_model=PromiseOut)
 async def add_promise(customer_id: Id, body: PromiseBody, user: CurrentUser,
                       services: ServicesDep) -> dict[str, Any]:
+    require("due_date", promise_due, body.due_date, local_today(services.settings.timezone))
     async with unit_of_work(services) as session:
         await open_customer(session, user, customer_id, purpose="write")
-        assignee = user if body.assignee is None else await AssignmentRepository(session).agent(
+        assignee = user if body.assignee is None else await AssignmentRepository(session).assignee(
             body.assignee, "assignee")
         promise = await AccountsRepository(session).add_promise(
             customer_id, body.amount, body.due_date, assignee_id=assignee.id, created_by_id=user.id,
@@ -131,22 +143,26 @@ async def add_promise(customer_id: Id, body: PromiseBody, user: CurrentUser,
         AuditLog(session, user.id).record("create", "promise", promise.id, customer_id=customer_id)
         names = await serialize.Names.load(session, [promise.assignee_id, promise.created_by_id])
         result = serialize.promise(promise, names)
+    await services.publish(PromiseRecorded(promise_id=promise.id, customer_id=customer_id,
+                                           due_date=promise.due_date))
     return result
 
 
-@router.get("/api/customers/{customer_id}/promises")
+@router.get("/api/customers/{customer_id}/promises", response_model=Items[PromiseOut])
 async def customer_promises(customer_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
-        await open_customer(session, user, customer_id, what="promises")
+        opened = await open_customer(session, user, customer_id, what="promises")
+        AuditLog(session, user.id).record("read", "promises", customer_id, customer_id=customer_id,
+                                          details={"access": opened.why})
         promises = await AccountsRepository(session).promises(customer_id)
         names = await serialize.Names.load(session, [p.assignee_id for p in promises]
                                            + [p.created_by_id for p in promises])
     return {"items": [serialize.promise(p, names) for p in promises]}
 
 
-@router.get("/api/promises")
+@router.get("/api/promises", response_model=Page[PromiseOut])
 async def find_promises(user: CurrentUser, services: ServicesDep, status: PromiseStatus | None = None,
-                        due: Literal["today"] | date | None = None,
+                        due: Literal["today"] | Day | None = None,
                         limit: Limit = 100, offset: Offset = 0) -> dict[str, Any]:
     """Across customers: an agent gets the promises assigned to them or on their customers."""
     due_on = due if isinstance(due, date) else None

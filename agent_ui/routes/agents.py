@@ -15,9 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_ui.deps import CurrentUser, ServicesDep, SupervisorUser
 from agent_ui.live.presence import PresenceService
-from agent_ui.live.wallboard import WallboardService
-from agent_ui.services import Services
-from domain.errors import SwitchboardError
+from agent_ui.schemas.replies import AgentViewOut, Items, WallboardOut
+from agent_ui.services import Services, require
 
 router = APIRouter(prefix="/api", tags=["agents"])
 
@@ -29,36 +28,28 @@ class StateRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=64)
 
 
-def _presence(services: Services) -> PresenceService:
-    presence = services.extras.get("presence")
-    if not isinstance(presence, PresenceService):
-        raise SwitchboardError("the live layer is not running")
-    return presence
+def presence_of(services: Services) -> PresenceService:
+    return require(services.live, "live").presence
 
 
-def _wallboard(services: Services) -> WallboardService:
-    board = services.extras.get("wallboard")
-    if not isinstance(board, WallboardService):
-        raise SwitchboardError("the live layer is not running")
-    return board
-
-
-@router.put("/agents/me/state")
+@router.put("/agents/me/state", response_model=AgentViewOut)
 async def set_my_state(body: StateRequest, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    view = await _presence(services).request(user.username, body.state, body.reason)
+    if body.state == "ready" and services.phone is not None:  # issue 20: ready needs a usable phone
+        await services.phone.service.check_ready(user)
+    view = await presence_of(services).request(user.username, body.state, body.reason)
     return view.to_json()
 
 
-@router.get("/agents/me")
+@router.get("/agents/me", response_model=AgentViewOut)
 async def my_state(user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return (await _presence(services).view_of(user.username)).to_json()
+    return (await presence_of(services).view_of(user.username)).to_json()
 
 
-@router.get("/agents")
+@router.get("/agents", response_model=Items[AgentViewOut])
 async def list_agents(_user: SupervisorUser, services: ServicesDep) -> dict[str, Any]:
-    return {"items": [view.to_json() for view in await _presence(services).list_agents()]}
+    return {"items": [view.to_json() for view in await presence_of(services).list_agents()]}
 
 
-@router.get("/wallboard")
+@router.get("/wallboard", response_model=WallboardOut)
 async def wallboard(_user: SupervisorUser, services: ServicesDep) -> dict[str, Any]:
-    return await _wallboard(services).snapshot()
+    return await require(services.live, "live").wallboard.snapshot()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from agent_ui.deps import Id, ServicesDep, SupervisorUser, current_user, unit_of_work
 from agent_ui.lookups import ensure_campaign
 from agent_ui.schemas.customers import AssigneeBody, BulkAssignment, CampaignAgents
+from agent_ui.schemas.replies import AssigneeOut, BulkAssignmentOut, CampaignOut, Items
 from domain.errors import NotFound
 from store.repositories.assignments import AssignmentRepository, CampaignView
 from store.repositories.audit import AuditLog
@@ -23,7 +24,7 @@ def campaign_json(view: CampaignView) -> dict[str, Any]:
             "agents": view.agents, "customers": view.customers}
 
 
-@router.put("/api/customers/{customer_id}/assignee")
+@router.put("/api/customers/{customer_id}/assignee", response_model=AssigneeOut)
 async def set_assignee(customer_id: Id, body: AssigneeBody, user: SupervisorUser,
                        services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
@@ -37,7 +38,7 @@ async def set_assignee(customer_id: Id, body: AssigneeBody, user: SupervisorUser
     return {"customer_id": customer_id, "assigned_agent": body.agent}
 
 
-@router.post("/api/assignments")
+@router.post("/api/assignments", response_model=BulkAssignmentOut)
 async def bulk_assign(body: BulkAssignment, user: SupervisorUser, services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
         repo = AssignmentRepository(session)
@@ -51,14 +52,14 @@ async def bulk_assign(body: BulkAssignment, user: SupervisorUser, services: Serv
     return {"assigned": done, "not_found": missing, "agent": body.agent}
 
 
-@router.get("/api/campaigns")
+@router.get("/api/campaigns", response_model=Items[CampaignOut])
 async def list_campaigns(_user: SupervisorUser, services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
         views = await AssignmentRepository(session).campaigns()
     return {"items": [campaign_json(v) for v in views]}
 
 
-@router.put("/api/campaigns/{code}/agents")
+@router.put("/api/campaigns/{code}/agents", response_model=CampaignOut)
 async def set_campaign_agents(code: CampaignCode, body: CampaignAgents, user: SupervisorUser,
                               services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:

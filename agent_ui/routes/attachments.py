@@ -13,6 +13,8 @@ from agent_ui import serialize
 from agent_ui.access import open_customer
 from agent_ui.deps import CurrentUser, Id, ServicesDep, current_user, unit_of_work
 from agent_ui.errors import PayloadTooLarge
+from agent_ui.schemas.records import AttachmentOut
+from agent_ui.schemas.replies import Items
 from domain.errors import InvalidInput, NotFound
 from store.models import Interaction
 from store.repositories.attachments import AttachmentStore
@@ -28,7 +30,8 @@ def _filename(raw: str | None) -> str:
     return name or "attachment"
 
 
-@router.post("/api/customers/{customer_id}/attachments", status_code=status.HTTP_201_CREATED)
+@router.post("/api/customers/{customer_id}/attachments", status_code=status.HTTP_201_CREATED,
+             response_model=AttachmentOut)
 async def upload(
     customer_id: Id, user: CurrentUser, services: ServicesDep,
     file: Annotated[UploadFile, File(description="the document")],
@@ -60,16 +63,20 @@ async def upload(
     return serialize.attachment(row, names)
 
 
-@router.get("/api/customers/{customer_id}/attachments")
+@router.get("/api/customers/{customer_id}/attachments", response_model=Items[AttachmentOut])
 async def list_attachments(customer_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
-        await open_customer(session, user, customer_id, what="attachments")
+        opened = await open_customer(session, user, customer_id, what="attachments")
+        AuditLog(session, user.id).record("read", "attachments", customer_id, customer_id=customer_id,
+                                          details={"access": opened.why})
         rows = await AttachmentStore(session, services.settings.attachments_dir).list(customer_id)
         names = await serialize.Names.load(session, [r.uploaded_by_id for r in rows])
     return {"items": [serialize.attachment(r, names) for r in rows]}
 
 
-@router.get("/api/attachments/{attachment_id}", response_class=FileResponse)
+@router.get("/api/attachments/{attachment_id}", response_class=FileResponse, responses={200: {
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    "description": "The document's bytes, as a download"}})
 async def download(attachment_id: Id, user: CurrentUser, services: ServicesDep) -> FileResponse:
     async with unit_of_work(services) as session:
         store = AttachmentStore(session, services.settings.attachments_dir)
@@ -80,4 +87,6 @@ async def download(attachment_id: Id, user: CurrentUser, services: ServicesDep) 
             raise NotFound(f"no attachment {attachment_id}", {"id": str(attachment_id)}) from None
         AuditLog(session, user.id).record("read", "attachment", row.id, customer_id=row.customer_id)
         path = store.path_of(row)
-    return FileResponse(path, media_type=row.content_type, filename=row.filename)
+    # whatever type it was uploaded as: a download, never rendered by the browser in our origin
+    return FileResponse(path, media_type="application/octet-stream", filename=row.filename,
+                        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
@@ -12,15 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agent_ui import serialize
 from agent_ui.access import agent_filter, open_customer
 from agent_ui.deps import CurrentUser, Id, Limit, Offset, ServicesDep, current_user, sees_all, unit_of_work
+from agent_ui.duplicates import keep_reason, listed, refusal
 from agent_ui.lookups import check_client_status, ensure_campaign
 from agent_ui.record_view import record_json
 from agent_ui.schemas.common import clean_text
 from agent_ui.schemas.customers import ContactCreate, CustomerCreate, CustomerUpdate
+from agent_ui.schemas.records import ContactOut, CustomerOut, RecordOut
+from agent_ui.schemas.replies import Items, Page
 from agent_ui.services import Services
 from domain.errors import Conflict, InvalidInput, PermissionDenied
 from store.models import Customer, User, utcnow
 from store.repositories.audit import AuditLog
 from store.repositories.customers import ContactInput, CustomerRepository, check_timezone
+from store.repositories.work_list import NextActionFilter, PromiseFilter, SortParam, WorkFilter
 
 router = APIRouter(tags=["customers"], dependencies=[Depends(current_user)])
 SearchText = Annotated[str | None, Query(max_length=200), AfterValidator(lambda v: v and clean_text(v))]
@@ -43,12 +48,20 @@ async def customer_json(session: AsyncSession, customer: Customer) -> dict[str, 
     return serialize.customer(customer, names)
 
 
-@router.post("/api/customers", status_code=status.HTTP_201_CREATED)
+@router.post("/api/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerOut)
 async def create_customer(body: CustomerCreate, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     _supervisor_only(user, body.model_fields_set - {"assigned_agent"})
     if not sees_all(user) and body.assigned_agent not in (None, user.username):
         raise PermissionDenied("agents create customers for themselves", {"assigned_agent": "forbidden"})
     check_client_status(services, body.status)
+    reason = (body.duplicate_reason or "").strip() or None
+    async with unit_of_work(services) as session:  # committed: a refusal is audited too
+        repo = repository(session, services)
+        found = await repo.same_identity(repo.normalise_phones(body.phone, body.phones), body.government_id)
+        if found and reason is None:
+            AuditLog(session, user.id).record("duplicate_refused", "customer", details={"duplicates": listed(found)})
+    if found and reason is None:
+        raise refusal(found)
     async with unit_of_work(services) as session:
         repo = repository(session, services)
         customer = await repo.create(
@@ -63,24 +76,48 @@ async def create_customer(body: CustomerCreate, user: CurrentUser, services: Ser
         )
         customer.campaign_id = await ensure_campaign(session, services, body.campaign)
         customer.do_not_call_at = utcnow() if body.do_not_call else None
-        AuditLog(session, user.id).record("create", "customer", customer.id, customer_id=customer.id)
+        if found and reason is not None:
+            keep_reason(session, customer, user, reason, found)
+        AuditLog(session, user.id).record("create", "customer", customer.id, customer_id=customer.id, details={
+            "duplicate_of": listed(found), "duplicate_reason": reason} if found else None)
         customer = await repo.get(customer.id, with_children=True)
         result = await customer_json(session, customer)
     return result
 
 
-@router.get("/api/customers")
-async def search_customers(user: CurrentUser, services: ServicesDep, q: SearchText = None,
-                           limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
-    """Name (partial, any case), any phone in any common format, government ID, client ID, serial."""
+@router.get("/api/customers", response_model=Page[CustomerOut])
+async def search_customers(
+        user: CurrentUser, services: ServicesDep, q: SearchText = None, limit: Limit = 20, offset: Offset = 0,
+        sort: Annotated[SortParam, Query(description="a column; '-' first for descending")] = "name",
+        min_overdue: Annotated[Decimal | None, Query(ge=0, le=10**12, max_digits=14, decimal_places=2)] = None,
+        min_days_past_due: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+        max_days_past_due: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+        min_risk: Annotated[float | None, Query(ge=0, le=1)] = None,
+        promise_state: PromiseFilter | None = None,
+        next_action: Annotated[NextActionFilter | None, Query(
+            description="due: the next action's time has come; scheduled: has one; none: has none")] = None,
+        not_contacted_days: Annotated[int | None, Query(
+            ge=0, le=100_000, description="no note for at least this many days (or never)")] = None,
+) -> dict[str, Any]:
+    """The Customer Follow-Up work list, paged on the server.
+
+    With ``q``: name (partial, any case), any phone in any common format, government ID, client ID,
+    serial; exact identifier hits first. Without: every customer the user may see, in ``sort`` order.
+    The filters narrow both (AND).
+    """
+    work = WorkFilter(min_overdue, min_days_past_due, max_days_past_due, min_risk, promise_state, next_action,
+                      not_contacted_days)
     async with unit_of_work(services) as session:
-        found = await repository(session, services).search(q, limit, agent_filter(user), offset)
+        found = await repository(session, services).search(q, limit, agent_filter(user), offset, sort=sort,
+                                                           work=work)
+        AuditLog(session, user.id).record("search", "customers", details={
+            "q": (q or "")[:100], "found": [c.id for c in found][:100], "offset": offset})
         names = await serialize.Names.load(session, [c.assigned_agent_id for c in found],
                                            [c.campaign_id for c in found])
     return {"items": [serialize.customer(c, names) for c in found], "limit": limit, "offset": offset}
 
 
-@router.get("/api/customers/{customer_id}")
+@router.get("/api/customers/{customer_id}", response_model=RecordOut)
 async def get_customer(customer_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """The whole record; every read is written to the audit log."""
     async with unit_of_work(services) as session:
@@ -92,7 +129,7 @@ async def get_customer(customer_id: Id, user: CurrentUser, services: ServicesDep
     return result
 
 
-@router.patch("/api/customers/{customer_id}")
+@router.patch("/api/customers/{customer_id}", response_model=CustomerOut)
 async def update_customer(customer_id: Id, body: CustomerUpdate, user: CurrentUser,
                           services: ServicesDep) -> dict[str, Any]:
     sent = set(body.model_fields_set)
@@ -148,7 +185,7 @@ async def _apply(session: AsyncSession, services: Services, repo: CustomerReposi
     return changes
 
 
-@router.post("/api/customers/{customer_id}/contacts", status_code=status.HTTP_201_CREATED)
+@router.post("/api/customers/{customer_id}/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactOut)
 async def add_contact(customer_id: Id, body: ContactCreate, user: CurrentUser,
                       services: ServicesDep) -> dict[str, Any]:
     async with unit_of_work(services) as session:
@@ -160,8 +197,13 @@ async def add_contact(customer_id: Id, body: ContactCreate, user: CurrentUser,
     return serialize.contact(contact)
 
 
-@router.get("/api/customers/{customer_id}/contacts")
-async def list_contacts(customer_id: Id, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+@router.get("/api/customers/{customer_id}/contacts", response_model=Items[ContactOut])
+async def list_contacts(customer_id: Id, user: CurrentUser, services: ServicesDep,
+                        include_removed: bool = False) -> dict[str, Any]:
+    """The customer's contacts; ``include_removed`` adds the removed ones (marked by ``removed_at``)."""
     async with unit_of_work(services) as session:
         opened = await open_customer(session, user, customer_id, what="contacts", with_children=True)
-    return {"items": [serialize.contact(c) for c in opened.customer.contacts]}
+        AuditLog(session, user.id).record("read", "contacts", customer_id, customer_id=customer_id,
+                                          details={"access": opened.why})
+    customer = opened.customer
+    return {"items": [serialize.contact(c) for c in (customer.contacts if include_removed else customer.live_contacts)]}

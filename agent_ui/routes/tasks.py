@@ -1,18 +1,30 @@
-"""Follow-up tasks and callbacks: each operator's list for a day (seeds 002, 004)."""
+"""Follow-up tasks and callbacks: each operator's list for a day (seeds 002, 004).
+
+Each task comes as a card: the customer it is about (an open task opens that customer to its
+assignee, see :mod:`agent_ui.access`), the reason (the subject and disposition of the note that set
+it) and who set it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui import serialize
 from agent_ui.access import open_customer
 from agent_ui.clock import day_start, local_today
 from agent_ui.deps import CurrentUser, Id, Limit, Offset, ServicesDep, current_user, sees_all, unit_of_work
+from agent_ui.schemas.replies import Page
+from agent_ui.schemas.tasks import TaskCardOut
 from agent_ui.schemas.work import TaskCreate, TaskUpdate
 from domain.errors import NotFound, PermissionDenied
+from domain.validation import require, task_due
+from store.models import Customer, FollowUpTask, Interaction, User, utcnow
 from store.repositories.assignments import AssignmentRepository
 from store.repositories.audit import AuditLog
 from store.repositories.tasks import TaskRepository
@@ -20,22 +32,51 @@ from store.repositories.tasks import TaskRepository
 router = APIRouter(tags=["tasks"], dependencies=[Depends(current_user)])
 
 
-@router.post("/api/tasks", status_code=status.HTTP_201_CREATED)
+async def cards(session: AsyncSession, tasks: Sequence[FollowUpTask]) -> list[dict[str, Any]]:
+    """The tasks as cards, with their customers, notes and setters fetched once for all."""
+    names = await serialize.Names.load(session, [t.assignee_id for t in tasks] + [t.created_by_id for t in tasks])
+    cids = {t.customer_id for t in tasks if t.customer_id is not None}
+    nids = {t.interaction_id for t in tasks if t.interaction_id is not None}
+    uids = {t.created_by_id for t in tasks if t.created_by_id is not None}
+    customers = {row[0]: row for row in (await session.execute(
+        select(Customer.id, Customer.name, Customer.client_id).where(Customer.id.in_(cids)))).tuples().all()}
+    notes = {n.id: n for n in (await session.scalars(select(Interaction).where(Interaction.id.in_(nids)))).all()}
+    setters = dict((await session.execute(
+        select(User.id, User.display_name).where(User.id.in_(uids)))).tuples().all())
+    out = []
+    for t in tasks:
+        customer = customers.get(t.customer_id) if t.customer_id is not None else None
+        note = notes.get(t.interaction_id) if t.interaction_id is not None else None
+        disposition = None if note is None or note.disposition_status is None else {
+            "status": note.disposition_status, "reason": note.disposition_reason,
+            "resolution": note.disposition_resolution}
+        setter = setters.get(t.created_by_id) if t.created_by_id is not None else None
+        out.append({**serialize.task(t, names),
+                    "customer_name": customer[1] if customer else None,
+                    "customer_client_id": customer[2] if customer else None,
+                    "reason": note.subject if note is not None else None,
+                    "reason_disposition": disposition,
+                    "created_by_name": setter or names.user(t.created_by_id)})
+    return out
+
+
+@router.post("/api/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskCardOut)
 async def create_task(body: TaskCreate, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    require("due_at", task_due, body.due_at, utcnow())
     async with unit_of_work(services) as session:
         if body.customer_id is not None:
             await open_customer(session, user, body.customer_id, purpose="write")
-        assignee = user if body.assignee is None else await AssignmentRepository(session).agent(
+        assignee = user if body.assignee is None else await AssignmentRepository(session).assignee(
             body.assignee, "assignee")
         task = await TaskRepository(session).create(
             assignee_id=assignee.id, due_at=body.due_at, instructions=body.instructions,
             customer_id=body.customer_id, created_by_id=user.id)
         AuditLog(session, user.id).record("create", "task", task.id, customer_id=body.customer_id)
-        names = await serialize.Names.load(session, [assignee.id, user.id])
-    return serialize.task(task, names)
+        [card] = await cards(session, [task])
+    return card
 
 
-@router.get("/api/tasks")
+@router.get("/api/tasks", response_model=Page[TaskCardOut])
 async def list_tasks(
     user: CurrentUser, services: ServicesDep,
     due: Literal["today", "overdue", "all"] = "all",
@@ -57,14 +98,15 @@ async def list_tasks(
         tasks = await TaskRepository(session).list(assignee_id=assignee_id, due_from=due_from,
                                                    due_before=due_before, include_done=include_done,
                                                    limit=limit, offset=offset)
-        names = await serialize.Names.load(session, [t.assignee_id for t in tasks]
-                                           + [t.created_by_id for t in tasks])
-    return {"items": [serialize.task(t, names) for t in tasks], "limit": limit, "offset": offset}
+        items = await cards(session, tasks)
+    return {"items": items, "limit": limit, "offset": offset}
 
 
-@router.patch("/api/tasks/{task_id}")
+@router.patch("/api/tasks/{task_id}", response_model=TaskCardOut)
 async def update_task(task_id: Id, body: TaskUpdate, user: CurrentUser,
                       services: ServicesDep) -> dict[str, Any]:
+    if body.due_at is not None:
+        require("due_at", task_due, body.due_at, utcnow())
     async with unit_of_work(services) as session:
         repo = TaskRepository(session)
         task = await repo.get(task_id)
@@ -80,5 +122,5 @@ async def update_task(task_id: Id, body: TaskUpdate, user: CurrentUser,
         AuditLog(session, user.id).record("update", "task", task.id, customer_id=task.customer_id,
                                           details={"fields": sorted(body.model_fields_set)})
         await session.flush()
-        names = await serialize.Names.load(session, [task.assignee_id, task.created_by_id])
-    return serialize.task(task, names)
+        [card] = await cards(session, [task])
+    return card

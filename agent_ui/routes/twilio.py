@@ -4,7 +4,7 @@ Configure the Twilio number: Voice URL ``{PUBLIC_URL}/twilio/voice?queue=<queue>
 callback ``{PUBLIC_URL}/twilio/status`` (POST). The other paths are URLs we hand to Twilio inside
 our TwiML and Calls API requests. Every request's ``X-Twilio-Signature`` is checked against
 ``SWITCHBOARD_PUBLIC_URL`` + path + query: forged, missing, tampered or other-URL -> 403 (and a log
-line); a signed but malformed form -> 400; Twilio not configured -> 404. Answers are TwiML
+line); a signed but malformed form -> 400; Twilio not configured -> 503 ``component-unavailable``. Answers are TwiML
 (``application/xml``).
 """
 
@@ -15,21 +15,21 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request, Response
 
 from agent_ui.deps import get_services
-from agent_ui.twilio_component import SERVICE_KEY
+from agent_ui.routes.ivr import voice_with_ivr
+from agent_ui.services import require
 from cti.twilio.service import TwilioVoiceService, WebhookRequest
 from cti.twilio.signature import SIGNATURE_HEADER
-from domain.errors import NotFound
 
-router = APIRouter(prefix="/twilio", tags=["twilio"])
+# every answer is TwiML; Twilio signs every request (X-Twilio-Signature): 403 otherwise
+TWIML: dict[int | str, dict[str, object]] = {200: {"content": {"application/xml": {"schema": {"type": "string"}}},
+                                                   "description": "TwiML"}}
+router = APIRouter(prefix="/twilio", tags=["twilio"], responses=TWIML, default_response_class=Response)
 
 Handler = Callable[[TwilioVoiceService, WebhookRequest], Awaitable[str]]
 
 
 def _service(request: Request) -> TwilioVoiceService:
-    service = get_services(request).extras.get(SERVICE_KEY)
-    if not isinstance(service, TwilioVoiceService):
-        raise NotFound("Twilio is not configured here (set SWITCHBOARD_TWILIO__ACCOUNT_SID)")
-    return service
+    return require(get_services(request).twilio, "twilio").service
 
 
 async def _answer(request: Request, handle: Handler) -> Response:
@@ -41,8 +41,10 @@ async def _answer(request: Request, handle: Handler) -> Response:
     return Response(await handle(service, webhook), media_type="application/xml")
 
 
-@router.post("/voice", summary="A new inbound call (the number's Voice URL; ?queue=NAME)")
+@router.post("/voice", summary="A new inbound call (the number's Voice URL; ?queue=NAME, or ?ivr=MENU)")
 async def voice(request: Request) -> Response:
+    if request.query_params.get("ivr"):  # the customers' menu first (agent_ui.routes.ivr)
+        return await voice_with_ivr(request)
     return await _answer(request, TwilioVoiceService.handle_voice)
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
-from agent_ui.schemas.common import Body, DbId, LongText, Money, PositiveMoney, Str32, Str64, Str200, UtcTime
+from agent_ui.schemas.common import Body, Day, DbId, LongText, Money, PositiveMoney, Str32, Str64, Str200, UtcTime
 
 
 class InstallmentBody(Body):
     number: int = Field(ge=1, le=10_000)
-    due_date: date
+    due_date: Day
     principal: Money
     interest: Money = Decimal("0")
     paid_amount: Money = Decimal("0")
@@ -27,8 +26,8 @@ class LoanBody(Body):
     principal: Money
     interest_amount: Money = Decimal("0")
     balance: Money
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     days_past_due: int = Field(default=0, ge=0, le=100_000)
     overdue_amount: Money = Decimal("0")
     status: Literal["active", "closed", "written_off"] = "active"
@@ -49,7 +48,7 @@ class TransactionBody(Body):
 
 class PromiseBody(Body):
     amount: PositiveMoney
-    due_date: date
+    due_date: Day  # today to a year ahead (domain.validation.promise_due)
     assignee: Str64 | None = None  # username; default: the caller
     notes: LongText | None = None
     loan_id: DbId | None = None

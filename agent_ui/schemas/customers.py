@@ -4,27 +4,37 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from agent_ui.schemas.common import Body, DbId, Name, Str32, Str64, Str200
+from agent_ui.schemas.common import Body, DbId, Email, LongText, Name, Phone, Str64
 from store.models import Relation
 
 
 class ContactCreate(Body):
     name: Name
-    phone: Str32
+    phone: Phone
     relationship: Str64 | None = None  # "brother", "employer" ...
     relation: Relation = Relation.ALTERNATIVE_CONTACT
-    email: Str200 | None = None
+    email: Email | None = None
+
+
+class ContactUpdate(Body):
+    """A partial edit of a contact: only the keys sent change; ``relationship`` and ``email`` may be cleared."""
+
+    name: Name | None = None
+    phone: Phone | None = None
+    relationship: Str64 | None = None
+    relation: Relation | None = None
+    email: Email | None = None
 
 
 class CustomerCreate(Body):
     name: Name
-    phone: Str32
-    phones: list[Str32] = Field(default_factory=list, max_length=10)
+    phone: Phone
+    phones: list[Phone] = Field(default_factory=list, max_length=10)
     government_id: Str64 | None = None
     client_id: Str64 | None = None
     serial_numbers: list[Str64] = Field(default_factory=list, max_length=50)
     timezone: Str64 | None = None
-    email: Str200 | None = None
+    email: Email | None = None
     region: Str64 | None = None
     status: Str64 | None = None  # client status code (follow-up lists)
     campaign: Str64 | None = None
@@ -33,19 +43,22 @@ class CustomerCreate(Body):
     do_not_call: bool = False
     alt_contacts_consent: bool = False
     contacts: list[ContactCreate] = Field(default_factory=list, max_length=20)
+    # Why a customer whose phone or government ID is already on record is created anyway (stored
+    # as a note on the new record); without it such a create is refused with duplicate-customer.
+    duplicate_reason: LongText | None = Field(default=None, min_length=3)
 
 
 class CustomerUpdate(Body):
     """Only the keys sent are changed; ``null`` clears an optional field."""
 
     name: Name | None = None
-    phone: Str32 | None = None
-    phones: list[Str32] | None = Field(default=None, max_length=10)
+    phone: Phone | None = None
+    phones: list[Phone] | None = Field(default=None, max_length=10)
     government_id: Str64 | None = None
     client_id: Str64 | None = None
     serial_numbers: list[Str64] | None = Field(default=None, max_length=50)
     timezone: Str64 | None = None
-    email: Str200 | None = None
+    email: Email | None = None
     region: Str64 | None = None
     status: Str64 | None = None
     campaign: Str64 | None = None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
-from agent_ui.schemas.common import Body, DbId, LongText, Money, Str32, Str64, Str80, Str200, UtcTime
+from agent_ui.schemas.common import Body, Day, DbId, LongText, Money, Str32, Str64, Str80, Str200, UtcTime
 from store.repositories.interactions import FollowUpInput, InteractionInput
 
 
@@ -38,8 +37,8 @@ class InteractionBody(Body):
     status_action: Str64 | None = None
     party_response: Str64 | None = None
     promised_amount: Money | None = None
-    promised_date: date | None = None
-    visit_date: date | None = None
+    promised_date: Day | None = None
+    visit_date: Day | None = None
     callback_at: UtcTime | None = None
     comments: LongText | None = None
     client_status: Str64 | None = None

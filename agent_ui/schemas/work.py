@@ -26,6 +26,12 @@ class LoginBody(Body):
     password: str = Field(min_length=1, max_length=256)
 
 
+class TimezoneBody(Body):
+    """The zone the user reads and enters times in (IANA name, e.g. ``Europe/London``); null: the centre's."""
+
+    timezone: Str64 | None
+
+
 class UserCreate(Body):
     username: Str64
     password: Password
@@ -43,3 +49,4 @@ class UserUpdate(Body):
     queues: list[Str64] | None = Field(default=None, max_length=50)
     password: Password | None = None
     active: bool | None = None
+    unlock: bool | None = None  # true: end a sign-in lock and forget the failures

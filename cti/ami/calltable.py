@@ -12,8 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from domain.events import AgentState, Direction
-
-OWN_CALL_PREFIX = "sb-"
+from domain.events.calls import OWN_CALL_PREFIX
 
 
 @dataclass
@@ -25,6 +24,18 @@ class OriginateInfo:
     customer_number: str
     agent_device: str | None
     caller_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownCall:
+    """What the shared call record says about a call (a new holder's table starts empty): a call
+    the resync finds still live is announced again with these fields, not the channel's current
+    dialplan position (``Exten`` is ``queue`` by then)."""
+
+    direction: Direction
+    caller_number: str | None
+    dialed_number: str | None
+    queue: str | None
 
 
 @dataclass
@@ -112,6 +123,12 @@ class CallTable:
         if self.rings:
             self.rings = {r for r in self.rings if r[0] != call.call_id}
         self._ended[call.linkedid] = None
+        while len(self._ended) > self.max_ended:
+            self._ended.popitem(last=False)
+
+    def mark_ended(self, linkedid: str) -> None:
+        """Remember a call ended elsewhere (a reconciliation): its late events are ignored."""
+        self._ended[linkedid] = None
         while len(self._ended) > self.max_ended:
             self._ended.popitem(last=False)
 

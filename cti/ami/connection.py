@@ -131,6 +131,10 @@ class AmiConnection:
                 continue
             future = self._futures.pop(item.action_id, None)
             if future is not None and not future.done():
+                # the events that came before the answer are applied first: a resync compares the
+                # call table with a snapshot taken at the answer's place in the stream
+                await self._flush(events)
+                events = []
                 future.set_result(item)
         await self._flush(events)
 

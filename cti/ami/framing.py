@@ -232,6 +232,8 @@ def _parse_lines(text: str) -> tuple[list[tuple[str, str]], dict[str, str], int]
 
 def _block(text: str) -> AmiMessage | None:
     """One block between blank lines -> a lazy message, a rejection marker, or None (blank)."""
+    if text[:1] in ("\r", "\n"):  # Asterisk 22 ends "No Contacts found" with LF + CRLF CRLF: the
+        text = text.lstrip("\r\n")  # next message starts with a stray CRLF (pbx-contacts-resync.ami)
     eol = text.find("\n")
     head = text if eol < 0 else text[:eol]
     if head.find(":") > 0:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from cti.ami.calltable import CallInfo, CallTable
+from cti.ami.channels import is_monitor_leg, monitor_leg_event
+from cti.ami.contacts import contact_status
 from cti.ami.framing import AmiMessage
 from domain.events import (
     AgentConnected,
@@ -332,6 +334,8 @@ def _agent_connect(table: CallTable, h: Headers, server: str) -> list[Event]:
         return out
     call.connected_device = device = h.get("Interface") or device_of(h.get("DestChannel", ""))
     call.queue = h.get("Queue") or call.queue
+    # a ring this table never saw (it rang before a failover's login): the pop first (once)
+    out += ringing(table, call, device, h.get("MemberName"), server, event_time(h))
     out.append(
         AgentConnected(
             call_id=call.call_id, server=server, at=event_time(h), device=device, queue=call.queue,
@@ -436,6 +440,7 @@ _HANDLERS: dict[str, Handler] = {
     "QueueMemberAdded": _member,
     "QueueMemberRemoved": _member_removed,
     "OriginateResponse": _originate_response,
+    "ContactStatus": contact_status,  # issue 20: the browser phones' registrations
 }
 HANDLED_EVENTS = frozenset(_HANDLERS)
 
@@ -445,4 +450,7 @@ def normalise(table: CallTable, msg: AmiMessage, server: str) -> list[Event]:
     name = msg.event  # read from the first line only: ignored events are never parsed
     if name not in HANDLED_EVENTS or name is None:
         return []
-    return _HANDLERS[name](table, msg.headers, server)
+    headers = msg.headers
+    if is_monitor_leg(headers.get("Linkedid") or "") or is_monitor_leg(headers.get("Uniqueid") or ""):
+        return monitor_leg_event(name, headers, server)  # a supervisor's monitoring leg (issue 22): not a call
+    return _HANDLERS[name](table, headers, server)

@@ -8,7 +8,6 @@ Switchboard ACD (there is no Twilio queue that picks agents).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -17,8 +16,7 @@ from cti.twilio.twiml import parse_device
 from cti.twilio.webhooks import CallbackContext, Leg, callback_url
 from domain.errors import CarrierRejected, CarrierUnavailable, InvalidInput
 from domain.events import DialRequested, Direction, utcnow
-
-_ATTEMPT_ID = re.compile(r"^sb-[A-Za-z0-9._:-]{1,100}$")
+from domain.events.calls import OWN_CALL_ID, OWN_CALL_PREFIX
 
 
 class TwilioCarrier:
@@ -30,8 +28,9 @@ class TwilioCarrier:
 
     async def dial(self, request: DialRequested) -> None:
         """Ring ``request.agent_device``, then the customer; raises per the Carrier contract."""
-        if not _ATTEMPT_ID.match(request.call_id):
-            raise InvalidInput("a Twilio dial needs an attempt id sb-...", {"call_id": "must start with sb-"})
+        if not OWN_CALL_ID.match(request.call_id):
+            raise InvalidInput(f"a Twilio dial needs an attempt id {OWN_CALL_PREFIX}...",
+                               {"call_id": f"must start with {OWN_CALL_PREFIX}"})
         device = parse_device(request.agent_device).address
         settings = self.service.settings
         caller_id = request.caller_id or settings.twilio.caller_id

@@ -75,6 +75,15 @@ class TwilioRest:
                 self._client.api.base_url = self._settings.api_base.rstrip("/")
         return self._client.calls
 
+    def api(self) -> Any:
+        """The official client, built on first use (the conference requests of ``cti.twilio.conference``)."""
+        self._calls()
+        return self._client
+
+    async def send(self, what: str, send: Callable[[], Awaitable[Any]]) -> Any:
+        """One request that creates nothing billable by itself being repeated: 429s retried, errors converted."""
+        return await self._send(what, send, create=False)
+
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.close()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,11 +28,11 @@ from config.settings import Settings
 from cti.twilio import twiml
 from cti.twilio.acd import DialStatus, TwilioAcd
 from cti.twilio.decisions import CallRef, Connect, Enqueue, Hangup, Offer, Step
+from cti.twilio.ledger import CallbackLedger, MemoryLedger, ledger_keys
 from cti.twilio.rest import CallNotFound, TwilioRest
 from cti.twilio.signature import public_request_url, verify_signature
 from cti.twilio.webhooks import (
     CallbackContext,
-    CallbackDeduper,
     CallStatus,
     Leg,
     TwilioCallback,
@@ -49,6 +48,7 @@ from domain.events import AgentConnected, CallAbandoned, Direction, Event, utcno
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Event], Awaitable[None]]
+UNKNOWN_QUEUE_MESSAGE = "Sorry, this number is not connected to a service. Please call our main number."
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,8 @@ class TwilioVoiceService:
         ring_timeout: int = 20,
         hold_music_url: str = twiml.DEFAULT_HOLD_MUSIC,
         clock: Callable[[], datetime] = utcnow,
+        known_queue: Callable[[str], bool] | None = None,
+        ledger: CallbackLedger | None = None,
     ) -> None:
         self.settings, self.acd, self.rest = settings, acd, rest
         self._publish = publish
@@ -78,8 +80,8 @@ class TwilioVoiceService:
         self.ring_timeout = ring_timeout
         self.hold_music_url = hold_music_url
         self._clock = clock
-        self.deduper = CallbackDeduper()
-        self._answers: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self.known_queue = known_queue or (lambda _queue: True)
+        self.ledger: CallbackLedger = ledger or MemoryLedger()  # the database's in the app: restarts, workers
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- webhooks --------------------------------------------------------------------------
@@ -92,37 +94,38 @@ class TwilioVoiceService:
         form, query = self._verified(req)
         return parse_callback(form, query)
 
-    def _repeat(self, kind: str, cb: TwilioCallback) -> str | None:
+    async def _repeat(self, kind: str, cb: TwilioCallback) -> str | None:
         """The answer already given if this callback is a repeat, else None (and remember it)."""
-        key = (kind, cb.call_sid, cb.status.value, str(cb.dial_call_status), str(cb.sequence_number))
-        if self.deduper.first_time(kind, cb):
+        keys = ledger_keys(kind, cb)
+        if await self.ledger.first_time(keys):
             return None
         log.info("twilio %s callback repeated (%s %s): ignored", kind, cb.call_sid, cb.status)
-        return self._answers.get(key, twiml.empty())
+        return await self.ledger.answer(keys[0]) or twiml.empty()
 
-    def _remember(self, kind: str, cb: TwilioCallback, answer: str) -> str:
-        key = (kind, cb.call_sid, cb.status.value, str(cb.dial_call_status), str(cb.sequence_number))
-        self._answers[key] = answer
-        while len(self._answers) > 10_000:
-            self._answers.popitem(last=False)
+    async def _remember(self, kind: str, cb: TwilioCallback, answer: str) -> str:
+        await self.ledger.remember(ledger_keys(kind, cb)[0], answer)
         return answer
 
     async def handle_voice(self, req: WebhookRequest) -> str:
         """A new inbound call: CallOffered, then offer the longest-idle agent or enqueue."""
         cb = self._parse(req)
-        repeat = self._repeat("voice", cb)
+        repeat = await self._repeat("voice", cb)
         if repeat is not None:
             return repeat
         now = self._clock()
         queue = cb.context.queue or self.default_queue
+        if not self.known_queue(queue):  # a number pointed at a queue nobody works: say so, log it
+            log.warning("twilio: call %s from %s to unknown queue %r refused (check the number's Voice URL)",
+                        cb.call_sid, cb.from_number, queue[:64])
+            return await self._remember("voice", cb, twiml.refuse(UNKNOWN_QUEUE_MESSAGE))
         step = self.acd.on_incoming(cb.call_id, cb.call_sid, queue, cb.from_number, cb.to_number, now)
         await self._emit([*offered_events(cb, now), *step.events])
         self._start_connects(step.connects)
-        return self._remember("voice", cb, self._answer(step))
+        return await self._remember("voice", cb, self._answer(step, notice=self._notice()))
 
     async def handle_status(self, req: WebhookRequest) -> str:
         cb = self._parse(req)
-        if self._repeat("status", cb) is not None:
+        if await self._repeat("status", cb) is not None:
             return twiml.empty()
         now = self._clock()
         step, abandoned, talk = Step(), False, None
@@ -149,13 +152,13 @@ class TwilioVoiceService:
         cb = self._parse(req)
         if cb.dial_call_status is None:
             raise ProtocolViolation("dial action without DialCallStatus", {"DialCallStatus": "missing"})
-        repeat = self._repeat("dial", cb)
+        repeat = await self._repeat("dial", cb)
         if repeat is not None:
             return repeat
         now = self._clock()
         if cb.direction is Direction.OUTBOUND:
             await self._emit(dial_action_events(cb, now))
-            return self._remember("dial", cb, twiml.hangup())
+            return await self._remember("dial", cb, twiml.hangup())
         try:
             status = DialStatus(cb.dial_call_status.value)
         except ValueError as exc:
@@ -165,7 +168,7 @@ class TwilioVoiceService:
         step = self.acd.on_dial_result(cb.call_id, cb.context.device or "", status, now)
         await self._emit(list(step.events))
         self._start_connects(step.connects)
-        return self._remember("dial", cb, self._answer(step))
+        return await self._remember("dial", cb, self._answer(step))
 
     async def handle_wait(self, req: WebhookRequest) -> str:
         """``<Enqueue waitUrl>``: announce the caller's position, then hold music."""
@@ -197,7 +200,7 @@ class TwilioVoiceService:
         return twiml.dial_customer(
             customer, caller_id=self.settings.twilio.caller_id,
             action_url=self._url("/twilio/dial-action", ctx), status_url=self._url("/twilio/status", ctx),
-            timeout=self.ring_timeout,
+            timeout=self.ring_timeout, recording_url=self._recording_url(ctx),
         )
 
     # ---- agents (from the carrier) ---------------------------------------------------------
@@ -223,12 +226,24 @@ class TwilioVoiceService:
         agent = self.acd.agent(device)
         return agent.username if agent else device
 
-    def _answer(self, step: Step) -> str:
+    def _notice(self) -> str | None:
+        """Issue 20: "this call may be recorded", said before a new caller reaches an agent."""
+        recordings = self.settings.recordings
+        return recordings.notice_text if recordings.enabled and recordings.notice_text else None
+
+    def _recording_url(self, ctx: CallbackContext) -> str | None:
+        """Issue 20: where Twilio announces the call's finished recording (None: recording is off)."""
+        if not self.settings.recordings.enabled:
+            return None
+        return callback_url(self.settings.public_url, "/twilio/recording",
+                            CallbackContext(call_id=ctx.call_id, agent=ctx.agent))
+
+    def _answer(self, step: Step, *, notice: str | None = None) -> str:
         decision = step.decision
         if isinstance(decision, Offer):
-            return self._dial_agent_twiml(decision.call, decision.agent.device, decision.agent.username)
+            return self._dial_agent_twiml(decision.call, decision.agent.device, decision.agent.username, notice)
         if isinstance(decision, Enqueue):
-            return self._enqueue_twiml(decision.call.call_id, decision.call.queue)
+            return self._enqueue_twiml(decision.call.call_id, decision.call.queue, notice)
         if isinstance(decision, Hangup) or decision is None:
             return twiml.hangup()
         raise AssertionError(f"unknown decision {decision!r}")  # pragma: no cover
@@ -239,16 +254,17 @@ class TwilioVoiceService:
             caller=call.caller_number, dialed=call.dialed_number, direction=Direction.INBOUND,
         )
 
-    def _dial_agent_twiml(self, call: CallRef, device: str, username: str) -> str:
+    def _dial_agent_twiml(self, call: CallRef, device: str, username: str, notice: str | None = None) -> str:
         ctx = self._agent_context(call, device, username)
         return twiml.dial_agent(
             device, action_url=self._url("/twilio/dial-action", ctx),
             status_url=self._url("/twilio/status", ctx), timeout=self.ring_timeout,
+            recording_url=self._recording_url(ctx), notice=notice,
         )
 
-    def _enqueue_twiml(self, call_id: str, queue: str) -> str:
+    def _enqueue_twiml(self, call_id: str, queue: str, notice: str | None = None) -> str:
         wait = self._url("/twilio/wait", CallbackContext(call_id=call_id, queue=queue))
-        return twiml.enqueue(queue, wait_url=wait)
+        return twiml.enqueue(queue, wait_url=wait, notice=notice)
 
     def _with_hold(self, event: Event, now: datetime) -> Event:
         if isinstance(event, AgentConnected):

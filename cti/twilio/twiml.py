@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
+from domain.carrier import carrier_for_device
 from domain.errors import InvalidInput
 
 # Twilio's own default hold music (documented in the <Enqueue waitUrl> docs).
 DEFAULT_HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 STATUS_EVENTS = "initiated ringing answered completed"
+RECORD_MODE = "record-from-answer-dual"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _CLIENT = re.compile(r"^client:([A-Za-z0-9_.@-]{1,121})$")
 
@@ -33,8 +35,12 @@ class Device:
 
 
 def parse_device(device: str) -> Device:
-    """``client:amina`` or ``+254712345678``; InvalidInput for anything Twilio cannot dial."""
+    """``client:amina`` or ``+254712345678``; InvalidInput for anything Twilio cannot dial
+    (an Asterisk device by :func:`domain.carrier.carrier_for_device`, or a malformed one)."""
     text = device.strip()
+    if carrier_for_device(text) != "twilio":
+        raise InvalidInput(f"{device!r} is not a Twilio device: it is an Asterisk one",
+                           {"extension": "use client:<identity> or an E.164 number"})
     match = _CLIENT.match(text)
     if match:
         return Device("client", match.group(1))
@@ -66,22 +72,38 @@ def _add_device(dial: Dial, device: Device, status_url: str) -> None:
         )
 
 
+def _recording(recording_url: str | None) -> dict[str, str]:
+    """Issue 20: both parties recorded from the answer (two channels), the finished file announced
+    to ``recording_url`` (signed like every webhook)."""
+    if not recording_url:
+        return {}
+    return {"record": RECORD_MODE, "recording_status_callback": recording_url,
+            "recording_status_callback_event": "completed", "recording_status_callback_method": "POST"}
+
+
 def dial_agent(
-    device: str, *, action_url: str, status_url: str, timeout: int, caller_id: str | None = None
+    device: str, *, action_url: str, status_url: str, timeout: int, caller_id: str | None = None,
+    recording_url: str | None = None, notice: str | None = None,
 ) -> str:
-    """Ring one agent's device; ``action_url`` hears how the dial ended, ``status_url`` its progress."""
+    """Ring one agent's device; ``action_url`` hears how the dial ended, ``status_url`` its progress;
+    ``notice`` ("this call may be recorded") is said to the caller first."""
     response = VoiceResponse()
-    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id or None)
+    if notice:
+        response.say(notice)
+    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id or None,
+                         **_recording(recording_url))
     _add_device(dial, parse_device(device), status_url)
     return str(response.to_xml())
 
 
 def dial_customer(
-    customer_number: str, *, caller_id: str, action_url: str, status_url: str, timeout: int
+    customer_number: str, *, caller_id: str, action_url: str, status_url: str, timeout: int,
+    recording_url: str | None = None,
 ) -> str:
     """Outbound, agent-first: the agent answered their leg; now dial the customer with our caller ID."""
     response = VoiceResponse()
-    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id)
+    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id,
+                         **_recording(recording_url))
     dial.number(
         customer_number, status_callback=status_url, status_callback_event=STATUS_EVENTS,
         status_callback_method="POST",
@@ -89,9 +111,11 @@ def dial_customer(
     return str(response.to_xml())
 
 
-def enqueue(queue: str, *, wait_url: str) -> str:
+def enqueue(queue: str, *, wait_url: str, notice: str | None = None) -> str:
     """Park the caller in Twilio queue ``queue``; ``wait_url`` plays hold music and the position."""
     response = VoiceResponse()
+    if notice:
+        response.say(notice)
     response.enqueue(queue, wait_url=wait_url, wait_url_method="POST")
     return str(response.to_xml())
 
@@ -110,6 +134,14 @@ def dial_queue(queue: str, *, action_url: str | None = None) -> str:
     response = VoiceResponse()
     dial = response.dial(action=action_url, method="POST" if action_url else None)
     dial.queue(queue)
+    return str(response.to_xml())
+
+
+def refuse(message: str) -> str:
+    """Tell the caller why in a sentence, then hang up (a call we cannot take)."""
+    response = VoiceResponse()
+    response.say(message)
+    response.hangup()
     return str(response.to_xml())
 
 

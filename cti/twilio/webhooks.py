@@ -35,10 +35,10 @@ from domain.events import (
     EndCause,
     Event,
 )
+from domain.events.calls import OWN_CALL_ID
 
 CARRIER = "twilio"
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
-_ATTEMPT_ID = re.compile(r"^sb-[A-Za-z0-9._:-]{1,100}$")
 _INBOUND_ID = re.compile(r"^twilio/CA[0-9a-fA-F]{32}$")
 _MAX_FIELD = 256
 
@@ -206,7 +206,7 @@ def _timestamp(form: Mapping[str, str]) -> datetime | None:
 def parse_context(query: Mapping[str, str]) -> CallbackContext:
     """Read back a :class:`CallbackContext`; ProtocolViolation if a field is malformed."""
     call_id = _text(query, "call_id")
-    if call_id is not None and not (_ATTEMPT_ID.match(call_id) or _INBOUND_ID.match(call_id)):
+    if call_id is not None and not (OWN_CALL_ID.match(call_id) or _INBOUND_ID.match(call_id)):
         raise ProtocolViolation("malformed call_id in callback URL", {"call_id": "malformed"})
     try:
         leg_text = _text(query, "leg")
@@ -319,6 +319,16 @@ def dial_action_events(cb: TwilioCallback, now: datetime) -> list[Event]:
     )]
 
 
+def callback_keys(kind: str, cb: TwilioCallback) -> list[tuple[str, str, str, str]]:
+    """What makes a callback the same one again: its CallSid with its status (for a ``<Dial>``
+    action, the dial's status), and with its sequence number when Twilio sends one."""
+    status = cb.dial_call_status.value if kind == "dial" and cb.dial_call_status else cb.status.value
+    keys = [(kind, cb.call_sid, "status", status)]
+    if cb.sequence_number is not None:
+        keys.append((kind, cb.call_sid, "seq", str(cb.sequence_number)))
+    return keys
+
+
 class CallbackDeduper:
     """Remembers callbacks seen, so a repeated one (same CallSid and status or sequence) is dropped.
 
@@ -331,10 +341,7 @@ class CallbackDeduper:
 
     def first_time(self, kind: str, cb: TwilioCallback) -> bool:
         """True the first time this callback is seen (and remember it), False for a repeat."""
-        status = cb.dial_call_status.value if kind == "dial" and cb.dial_call_status else cb.status.value
-        keys = [(kind, cb.call_sid, "status", status)]
-        if cb.sequence_number is not None:
-            keys.append((kind, cb.call_sid, "seq", str(cb.sequence_number)))
+        keys = callback_keys(kind, cb)
         if any(key in self._seen for key in keys):
             return False
         for key in keys:

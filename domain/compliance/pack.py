@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from domain.compliance.context import Channel, Purpose, Relation
+
+if TYPE_CHECKING:
+    from domain.compliance.messages import MessagePolicy
 
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MINUTES_PER_DAY = 24 * 60
@@ -65,6 +69,9 @@ class Pack:
     relations: Mapping[Purpose, RelationPolicy]
     do_not_call_channels: frozenset[Channel] = frozenset({"call", "sms"})
     description: str = ""
+    messages: MessagePolicy | None = None  # domain/compliance/messages.py; None: the calling hours
+    promise_horizon_days: int = 30  # how far ahead a customer may promise to pay (the IVR refuses later dates)
+    monitor_notice_required: bool = False  # the agent must be told when a supervisor listens (issue 22)
 
     def __post_init__(self) -> None:
         if len(self.week) != len(WEEKDAYS):

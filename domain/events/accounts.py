@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from domain.agent_state import AgentState
 from domain.events.base import Event
 
 
@@ -28,12 +29,22 @@ class InteractionSaved(Event, type_name="account.interaction_saved"):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PromiseRecorded(Event, type_name="account.promise_recorded"):
+    """A promise to pay taken outside a note (POST /api/customers/{id}/promises): the wallboard's
+    "Promises to pay today" follows it."""
+
+    promise_id: int
+    customer_id: int
+    due_date: date
+
+
+@dataclass(frozen=True, kw_only=True)
 class AgentStateRequested(Event, type_name="agent.state_requested"):
     """An agent asked to go ready/paused/logged out from the desktop (the carrier acts on it)."""
 
     username: str
     device: str
-    state: str
+    state: AgentState  # READY, PAUSED or LOGGED_OUT: a Move's ``carrier`` (domain.agent_state)
     reason: str | None
     queues: tuple[str, ...]
     carrier: str = "asterisk"

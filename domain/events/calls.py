@@ -9,23 +9,24 @@ normalise them to E.164 with :mod:`domain.phone`.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
+from domain.agent_state import AgentState as AgentState  # its home is the state machine; events carry it
 from domain.events.base import Event
+
+OWN_CALL_PREFIX = "sb-"  # the call_id of a call we originated starts with it (our attempt id)
+OWN_CALL_ID = re.compile(rf"^{OWN_CALL_PREFIX}[A-Za-z0-9._:-]{{1,100}}$")  # one that may come back in a URL
+
+
+def is_own_call(call_id: str) -> bool:
+    """True for a call we originated: its call_id is our dial attempt's id."""
+    return call_id.startswith(OWN_CALL_PREFIX)
 
 
 class Direction(enum.StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
-
-
-class AgentState(enum.StrEnum):
-    LOGGED_OUT = "logged_out"
-    READY = "ready"
-    PAUSED = "paused"
-    RINGING = "ringing"
-    ON_CALL = "on_call"
-    WRAP_UP = "wrap_up"
 
 
 class EndCause(enum.StrEnum):
@@ -35,6 +36,7 @@ class EndCause(enum.StrEnum):
     FAILED = "failed"
     ABANDONED = "abandoned"
     REJECTED = "rejected"
+    ENDED_DURING_FAILOVER = "ended_during_failover"  # gone from the carrier when a new holder looked
 
 
 @dataclass(frozen=True, kw_only=True)

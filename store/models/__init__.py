@@ -19,6 +19,10 @@ from store.models.calls import (
     DialAttempt,
     TaskStatus,
 )
+from store.models.ivr import IvrSession
+from store.models.messaging import BulkSend, Message
+from store.models.monitor import MonitorSession
+from store.models.payments import MpesaCallback, MpesaPayment, PayerPhoneHash, PaymentRequest
 from store.models.people import (
     Campaign,
     CampaignAgent,
@@ -30,14 +34,20 @@ from store.models.people import (
     Role,
     User,
 )
+from store.models.phone import CallAction, PhoneKind, PhoneLine
 from store.models.presence import AgentPresence
+from store.models.qa import QaReview
+from store.models.recordings import Recording, RecordingStatus
+from store.models.supervision import AgentStateEntry, ConfigVersion, Escalation, EscalationState
+from store.models.webhooks import WebhookReceipt
 from store.models.work import Attachment, AuditEntry, FollowUpTask, Interaction
 
 __all__ = [
-    "AgentPresence", "ApprovalStatus", "Attachment", "AttemptState", "AuditEntry", "Base",
-    "CallAccessGrant", "CallRecord", "CallTask",
-    "Campaign", "CampaignAgent", "Contact", "Customer", "CustomerPhone", "DialApproval", "DialAttempt",
-    "FollowUpTask", "Installment", "Interaction", "Loan", "ProductSerial", "PromiseStatus",
-    "PromiseToPay", "Relation", "Role", "StatementTransaction", "TaskStatus", "TxnDirection", "User",
-    "utcnow",
+    "AgentPresence", "AgentStateEntry", "ApprovalStatus", "Attachment", "AttemptState", "AuditEntry", "Base",
+    "BulkSend", "CallAccessGrant", "CallAction", "CallRecord", "CallTask",
+    "Campaign", "CampaignAgent", "ConfigVersion", "Contact", "Customer", "CustomerPhone", "DialApproval", "DialAttempt",
+    "Escalation", "EscalationState", "FollowUpTask", "Installment", "Interaction", "IvrSession", "Loan", "Message",
+    "MonitorSession", "MpesaCallback", "MpesaPayment", "PayerPhoneHash", "PaymentRequest", "PhoneKind", "PhoneLine",
+    "ProductSerial", "PromiseStatus", "PromiseToPay", "QaReview", "Recording", "RecordingStatus", "Relation", "Role",
+    "StatementTransaction", "TaskStatus", "TxnDirection", "User", "WebhookReceipt", "utcnow",
 ]

@@ -106,3 +106,4 @@ class PromiseToPay(Timestamped, Base):
         ForeignKey("statement_transactions.id", ondelete="SET NULL")
     )
     settled_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(16), default="agent", server_default="agent")  # agent, ivr

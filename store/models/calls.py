@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, Code, IntPk, Timestamped, utcnow
@@ -16,6 +16,11 @@ class CallRecord(Base):
     """Every call, inbound or outbound, keyed by the carrier-independent ``call_id``."""
 
     __tablename__ = "call_records"
+    __table_args__ = (
+        # the calls still open on a server (failover reconciliation): only rows without ended_at
+        Index("ix_call_records_open", "server", postgresql_where=text("ended_at IS NULL"),
+              sqlite_where=text("ended_at IS NULL")),
+    )
 
     id: Mapped[IntPk]
     call_id: Mapped[str] = mapped_column(String(80), unique=True)

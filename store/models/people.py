@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.models.base import Base, Code, IntPk, Timestamped
+
+WORK_SORT_COLUMNS = ("overdue_amount", "days_past_due", "risk_score", "last_contact_at", "next_action_at",
+                     "promise_state")
 
 
 class Role(enum.StrEnum):
@@ -37,6 +41,13 @@ class User(Timestamped, Base):
     extension: Mapped[str | None] = mapped_column(String(128), unique=True)  # PJSIP/1001, client:amina
     queues: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # Sessions: a token carries the version it was issued at; bumping it ends every older token
+    # (sign-out, password, role or active changed). Sign-in lockout: consecutive failures and the lock.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    # The zone the agent reads and enters times in (issue 15 item 9); None: the centre's zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class Campaign(Timestamped, Base):
@@ -63,7 +74,14 @@ class CampaignAgent(Base):
 
 class Customer(Timestamped, Base):
     __tablename__ = "customers"
-    __table_args__ = (Index("ix_customers_name_lower", "name_lower"),)
+    __table_args__ = (
+        Index("ix_customers_name_lower", "name_lower"),
+        # The work list's sorts (issue 15 item 10): each column with the id as the tie-break.
+        *(Index(f"ix_customers_work_{name}", name, "id") for name in WORK_SORT_COLUMNS),
+        # ... and within one agent's customers (an agent's list walks only their own rows)
+        *(Index(f"ix_customers_agent_{name}", "assigned_agent_id", name, "id")
+          for name in ("name_lower", *WORK_SORT_COLUMNS)),
+    )
 
     id: Mapped[IntPk]
     name: Mapped[str] = mapped_column(String(200))
@@ -83,12 +101,25 @@ class Customer(Timestamped, Base):
     call_consent_revoked_at: Mapped[datetime | None]
     sms_consent_revoked_at: Mapped[datetime | None]
     alt_contacts_consent: Mapped[bool] = mapped_column(default=False)
+    # The work list's summary (issue 15 item 10), kept by store.repositories.work_summary whenever a loan, note,
+    # follow-up task or promise of the customer is written: sortable and filterable at 100,000 rows.
+    overdue_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"), server_default="0")
+    days_past_due: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_contact_at: Mapped[datetime | None]
+    next_action_at: Mapped[datetime | None]
+    next_action_kind: Mapped[str | None] = mapped_column(String(16))
+    promise_state: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
 
     phones: Mapped[list[CustomerPhone]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.position"
     )
     serials: Mapped[list[ProductSerial]] = relationship(cascade="all, delete-orphan")
     contacts: Mapped[list[Contact]] = relationship(back_populates="customer", cascade="all, delete-orphan")
+
+    @property
+    def live_contacts(self) -> list[Contact]:
+        """The contacts not removed (``contacts`` must be loaded); removed ones stay for history."""
+        return [c for c in self.contacts if c.removed_at is None]
 
 
 class CustomerPhone(Base):
@@ -129,5 +160,8 @@ class Contact(Timestamped, Base):
     phone_e164: Mapped[str] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A removed contact is kept (for history and the audit log), never dialled or messaged again.
+    removed_at: Mapped[datetime | None]
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import InvalidInput, NotFound
+from domain.validation import assignable
 from store.models import Campaign, CampaignAgent, Customer, Role, User
 
 
@@ -27,6 +28,15 @@ class AssignmentRepository:
         user = await self.session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             raise InvalidInput(f"no active user {username!r}", {field: f"unknown user {username!r}"})
+        return user
+
+    async def assignee(self, username: str, field: str = "assignee") -> User:
+        """An active agent or supervisor to give work to (a task, a promise); else InvalidInput."""
+        user = await self.agent(username, field)
+        try:
+            assignable(user.role.value, user.username)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), {field: str(exc)}) from exc
         return user
 
     async def assign(self, customer_ids: Sequence[int], agent_id: int | None) -> list[int]:

@@ -1,13 +1,13 @@
-"""Customers: create, search (name, any phone format, IDs, serials) and the screen-pop lookup.
+"""Customers: create and search (name, any phone format, IDs, serials).
 
-``find_by_phone`` is the screen-pop query: two equality lookups on indexed E.164 columns
-(``customer_phones.e164`` and ``contacts.phone_e164``), nothing else.
+The screen-pop's lookup is not here: it is the pop's own statement (``agent_ui.live.lookup``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,8 +17,9 @@ from sqlalchemy.orm import selectinload
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.phone import require_e164, to_e164
-from store.models import Campaign, Contact, Customer, CustomerPhone, ProductSerial, Relation, User
+from store.models import Campaign, Contact, Customer, CustomerPhone, ProductSerial, Relation, User, utcnow
 from store.repositories.records import CustomerRecord, load_record
+from store.repositories.work_list import SortParam, WorkFilter, order_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +42,6 @@ class ContactInput:
             raise InvalidInput("unknown contact relation", {"relation": str(exc)}) from exc
         return cls(name=str(value["name"]), phone=str(value["phone"]), relation=relation,
                    relationship=value.get("relationship"), email=value.get("email"))
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A screen-pop hit: the customer and how the number relates to them."""
-
-    customer: Customer
-    relation: Relation
-    contact: Contact | None = None  # set when the number is a contact's (guarantor, ...)
 
 
 def check_timezone(value: str, field: str = "timezone") -> str:
@@ -138,6 +130,23 @@ class CustomerRepository:
         others = [require_e164(p, self.region, f"phones.{i}") for i, p in enumerate(phones)]
         return list(dict.fromkeys([main, *others]))
 
+    async def same_identity(self, numbers: Sequence[str], government_id: str | None,
+                            limit: int = 5) -> list[tuple[Customer, str]]:
+        """Customers who already have one of ``numbers`` (E.164) or ``government_id``, each with
+        what matched (``phone`` or ``government_id``), phone matches first."""
+        found: dict[int, tuple[Customer, str]] = {}
+        if numbers:
+            for c in await self.session.scalars(
+                    select(Customer).join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+                    .where(CustomerPhone.e164.in_(list(numbers))).order_by(Customer.id).limit(limit)):
+                found.setdefault(c.id, (c, "phone"))
+        if government_id:
+            for c in await self.session.scalars(
+                    select(Customer).where(Customer.government_id == government_id).order_by(Customer.id)
+                    .limit(limit)):
+                found.setdefault(c.id, (c, "government_id"))
+        return list(found.values())[:limit]
+
     def _contact(self, data: ContactInput, field: str) -> Contact:
         if not data.name.strip():
             raise InvalidInput("a contact needs a name", {f"{field}.name": "must not be empty"})
@@ -198,14 +207,18 @@ class CustomerRepository:
         return await get_customer(self.session, customer_id, with_children=with_children)
 
     async def search(self, q: str | None, limit: int = 20, agent_id_filter: int | None = None,
-                     offset: int = 0) -> list[Customer]:
+                     offset: int = 0, *, sort: SortParam = "name", work: WorkFilter | None = None,
+                     now: datetime | None = None) -> list[Customer]:
         """Exact identifier hits (phone, government ID, client ID, serial) first, then name matches.
 
-        With no ``q`` it browses by name. ``agent_id_filter`` keeps only that agent's customers.
+        With no ``q`` it browses the work list in ``sort`` order. ``agent_id_filter`` keeps only that
+        agent's customers; ``work`` narrows by the work list's columns (store.repositories.work_list).
         """
         text = (q or "").strip()
+        conditions = (work or WorkFilter()).conditions(now or utcnow())
+        ordering = order_by(sort)
         if not text:
-            return await self._all(self._base(agent_id_filter).order_by(Customer.name_lower, Customer.id)
+            return await self._all(self._base(agent_id_filter).where(*conditions).order_by(*ordering)
                                    .offset(offset).limit(limit))
         ids: list[int] = []
         for query in self._identifier_queries(text):
@@ -214,7 +227,7 @@ class CustomerRepository:
                     ids.append(customer_id)
         found: dict[int, Customer] = {}
         if ids:
-            rows = await self._all(self._base(agent_id_filter).where(Customer.id.in_(ids)))
+            rows = await self._all(self._base(agent_id_filter).where(Customer.id.in_(ids), *conditions))
             found = {c.id: c for c in rows}
         exact = [found[i] for i in ids if i in found]
         pattern = f"%{_escape_like(text.casefold())}%"
@@ -223,8 +236,8 @@ class CustomerRepository:
         if need > 0:
             named = await self._all(
                 self._base(agent_id_filter)
-                .where(Customer.name_lower.like(pattern, escape="\\"), Customer.id.not_in(ids or [0]))
-                .order_by(Customer.name_lower, Customer.id).limit(need))
+                .where(Customer.name_lower.like(pattern, escape="\\"), Customer.id.not_in(ids or [0]), *conditions)
+                .order_by(*ordering).limit(need))
         return [*exact, *named][offset:offset + limit]
 
     def _identifier_queries(self, text: str) -> list[Select[int]]:
@@ -245,19 +258,6 @@ class CustomerRepository:
 
     async def _all(self, query: Select[Customer]) -> list[Customer]:
         return list((await self.session.scalars(query)).all())
-
-    async def find_by_phone(self, e164: str, limit: int = 20) -> list[Match]:
-        """Screen-pop: customers owning ``e164`` and customers whose contact has it (index-only)."""
-        owners = await self.session.scalars(
-            select(Customer).join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
-            .where(CustomerPhone.e164 == e164).limit(limit))
-        matches = [Match(customer=c, relation=Relation.CUSTOMER) for c in owners]
-        related = await self.session.execute(
-            select(Contact, Customer).join(Customer, Contact.customer_id == Customer.id)
-            .where(Contact.phone_e164 == e164).limit(limit))
-        matches.extend(Match(customer=customer, relation=contact.relation, contact=contact)
-                       for contact, customer in related.tuples())
-        return matches[:limit]
 
     async def get_record(self, customer_id: int) -> CustomerRecord:
         """The whole record: summary, loans with schedule, statement, contacts, history, work."""

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.lists import Lists
 from domain.errors import InvalidInput
+from domain.validation import assignable
 from store.models import Contact, FollowUpTask, Interaction, PromiseToPay, User
 from store.repositories.accounts import AccountsRepository
 
@@ -63,7 +64,7 @@ class InteractionInput:
     follow_up: FollowUpInput | None = None
 
     def list_fields(self) -> dict[str, object]:
-        """The fields by the names the lists' ``requires`` use (config.list_common.INTERACTION_FIELDS)."""
+        """The fields by the names the lists' ``requires`` use (config.lists.common.INTERACTION_FIELDS)."""
         follow = self.follow_up
         return {
             "action": self.action, "call_result": self.call_result, "call_status": self.call_status,
@@ -108,6 +109,8 @@ class InteractionRepository:
             contact = await self.session.get(Contact, data.contact_id)
             if contact is None or contact.customer_id != customer_id:
                 raise InvalidInput("unknown contact", {"contact_id": "not a contact of this customer"})
+            if contact.removed_at is not None:
+                raise InvalidInput(f"{contact.name} was removed from the contacts", {"contact_id": "removed"})
             data.action = data.action or contact.relation.value
         if data.reason_code is not None:
             self.lists.reason(data.reason_code)
@@ -133,6 +136,10 @@ class InteractionRepository:
         assignee = await self.session.scalar(select(User).where(User.username == data.follow_up.assignee))
         if assignee is None or not assignee.active:
             raise InvalidInput("unknown assignee", {"follow_up.assignee": "no active user with this name"})
+        try:
+            assignable(assignee.role.value, assignee.username)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), {"follow_up.assignee": str(exc)}) from exc
         return assignee
 
     async def create(self, customer_id: int, operator: User, data: InteractionInput) -> SavedInteraction:

@@ -61,9 +61,11 @@ class CollectionRow:
 
     @property
     def efficiency(self) -> float | None:
-        """Collected / (collected + overdue): what came in against what is still late."""
-        total = self.collected + self.overdue
-        return None if total == 0 else round(float(self.collected / total), 4)
+        """Collected / (collected + overdue): what came in against what is still late; None when
+        nothing is overdue (a group with no arrears has no efficiency to show, not 100%)."""
+        if self.overdue == 0:
+            return None
+        return round(float(self.collected / (self.collected + self.overdue)), 4)
 
 
 def _money(value: Decimal | float | int | None) -> Decimal:

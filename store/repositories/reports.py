@@ -14,6 +14,7 @@ from store.models import Customer, Interaction, User
 
 ReportBy = Literal["type", "operator", "customer"]
 MAX_ROWS = 10_000
+NO_PURPOSE = "none"  # the type of a note without a purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +24,8 @@ class NoteRow:
     customer_name: str
 
     def key(self, by: ReportBy) -> str:
-        if by == "type":
-            return self.note.purpose or self.note.activity_type or self.note.channel
+        if by == "type":  # the seed 004 note type: its purpose code (one kind of category)
+            return self.note.purpose or NO_PURPOSE
         if by == "operator":
             return self.operator or "(none)"
         return str(self.note.customer_id)
@@ -41,7 +42,7 @@ async def notes_report(session: AsyncSession, by: ReportBy, since: datetime, unt
         .where(Interaction.created_at >= since, Interaction.created_at < until))
     if key is not None:
         if by == "type":
-            query = query.where((Interaction.purpose == key) | (Interaction.activity_type == key))
+            query = query.where(Interaction.purpose.is_(None) if key == NO_PURPOSE else Interaction.purpose == key)
         elif by == "operator":
             query = query.where(operator.username == key)
         else:

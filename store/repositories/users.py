@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import Conflict, InvalidInput, NotFound
@@ -32,6 +32,11 @@ def _verify(stored_hash: str, password: str) -> bool:
         return _HASHER.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def check_password(stored_hash: str | None, password: str) -> bool:
+    """Blocking argon2 check (run it off the event loop); an unknown user (None) costs the same."""
+    return _verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
 
 
 def parse_role(value: str | Role, field: str = "role") -> Role:
@@ -83,9 +88,14 @@ class UserRepository:
         queues: Sequence[str] | None = None,
         password: str | None = None,
         active: bool | None = None,
+        unlock: bool = False,
     ) -> User:
-        if role is not None:
+        if unlock:
+            user.failed_logins, user.locked_until = 0, None
+        ends_sessions = False  # a new role, password or active flag ends every token issued before
+        if role is not None and parse_role(role) != user.role:
             user.role = parse_role(role)
+            ends_sessions = True
         if display_name is not None:
             user.display_name = display_name.strip() or user.username
         if clear_extension:
@@ -97,10 +107,20 @@ class UserRepository:
             user.queues = list(queues)
         if password is not None:
             user.password_hash = await asyncio.to_thread(hash_password, password)
-        if active is not None:
+            user.failed_logins, user.locked_until = 0, None
+            ends_sessions = True
+        if active is not None and active != user.active:
             user.active = active
+            ends_sessions = True
+        if ends_sessions:
+            self.end_sessions(user)
         await self.session.flush()
         return user
+
+    def end_sessions(self, user: User) -> int:
+        """Every token issued to ``user`` so far stops working; the new token version."""
+        user.token_version = (user.token_version or 0) + 1
+        return user.token_version
 
     async def _check_extension_free(self, extension: str | None, user_id: int | None) -> None:
         if not extension:
@@ -135,6 +155,11 @@ class UserRepository:
     async def by_extension(self, extension: str) -> User | None:
         found: User | None = await self.session.scalar(select(User).where(User.extension == extension))
         return found
+
+    async def active_admins(self) -> int:
+        """How many active admins there are (the last one may not go)."""
+        return int(await self.session.scalar(select(func.count()).select_from(User)
+                                             .where(User.role == Role.ADMIN, User.active.is_(True))) or 0)
 
     async def list(self) -> list[User]:
         return list((await self.session.scalars(select(User).order_by(User.username))).all())

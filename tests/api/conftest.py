@@ -40,6 +40,7 @@ class ApiWorld:
     tokens: dict[str, str]
     events: list[Event] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    scratch: dict[str, Any] = field(default_factory=dict)  # a test's own notes across hypothesis examples
 
     def as_(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[username]}"}

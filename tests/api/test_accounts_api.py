@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -58,12 +59,17 @@ async def test_transaction_resend_is_idempotent(api: ApiWorld) -> None:
     assert "loan_ref" in assert_error_shape(unknown_loan, 422)["details"]
 
 
+def _due(days: int) -> str:
+    """A promise's due date ``days`` from today (promises fall due from today to a year ahead)."""
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
 async def test_payment_is_applied_to_promises_oldest_first(api: ApiWorld) -> None:
     cid = (await api.customer())["id"]
     base = f"/api/customers/{cid}"
-    older = (await api.client.post(f"{base}/promises", json={"amount": "1000", "due_date": "2025-03-05"},
+    older = (await api.client.post(f"{base}/promises", json={"amount": "1000", "due_date": _due(1)},
                                    headers=api.as_("amina"))).json()
-    newer = (await api.client.post(f"{base}/promises", json={"amount": "2000", "due_date": "2025-03-20"},
+    newer = (await api.client.post(f"{base}/promises", json={"amount": "2000", "due_date": _due(10)},
                                    headers=api.as_("amina"))).json()
     part = await api.client.post(f"{base}/transactions", json=deposit("MP-10", "600"), headers=api.as_("sup"))
     assert [p["id"] for p in part.json()["applied_to_promises"]] == [older["id"]]
@@ -88,7 +94,7 @@ async def test_payment_is_applied_to_promises_oldest_first(api: ApiWorld) -> Non
         (cid, "600.00", "RMP-10"), (cid, "1400.00", "RMP-11")]
     kept = await api.client.get("/api/promises", params={"status": "kept"}, headers=api.as_("amina"))
     assert [p["id"] for p in kept.json()["items"]] == [older["id"]]
-    due = await api.client.get("/api/promises", params={"due": "2025-03-20"}, headers=api.as_("sup"))
+    due = await api.client.get("/api/promises", params={"due": _due(10)}, headers=api.as_("sup"))
     assert [p["id"] for p in due.json()["items"]] == [newer["id"]]
     # brian (another agent) sees none of amina's promises
     assert (await api.client.get("/api/promises", headers=api.as_("brian"))).json()["items"] == []

@@ -56,11 +56,14 @@ async def test_config_lists_are_read_by_all_and_edited_by_admins(api: ApiWorld) 
     after = await api.client.post(f"/api/customers/{cid}/interactions", json=mood, headers=api.as_("amina"))
     assert after.status_code == 201, after.text
     on_disk = (api.settings.config_dir / "notes.yaml").read_text()
-    assert "relieved" in on_disk
+    assert "relieved" not in on_disk  # saved as a version in the database; the installation's file is untouched
+    versions = (await api.client.get("/api/config/lists/notes/versions", headers=api.as_("admin"))).json()
+    assert [(v["version"], v["author"]) for v in versions["items"]] == [(2, "admin"), (1, None)]
     bad = {**notes, "customer_moods": [{"code": "Not A Code", "label": "x"}]}
     refused = await api.client.put("/api/config/lists/notes", json=bad, headers=api.as_("admin"))
     assert_error_shape(refused, 422, "validation-failed")
     assert (api.settings.config_dir / "notes.yaml").read_text() == on_disk
+    assert (await api.client.get("/api/config/lists/notes/versions", headers=api.as_("admin"))).json()["current"] == 2
     assert_error_shape(await api.client.put("/api/config/lists/nope", json=notes, headers=api.as_("admin")), 404)
 
 

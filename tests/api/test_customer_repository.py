@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent_ui.live.lookup import find_matches
 from domain.errors import Conflict, InvalidInput
 from store.db import Database
 from store.models import Relation
@@ -90,7 +91,7 @@ async def test_search_by_name_ids_serial_and_agent_filter(database: Database) ->
         assert [c.name for c in browse] == ["Grace Wambui", "Peter 100%_x"]
 
 
-async def test_find_by_phone_covers_customers_and_guarantors(database: Database) -> None:
+async def test_the_pop_lookup_covers_customers_and_guarantors(database: Database) -> None:
     async with database.session() as s:
         repo = CustomerRepository(s, *KE)
         borrower = await repo.create("Borrower One", "0712111222", contacts=[
@@ -99,10 +100,8 @@ async def test_find_by_phone_covers_customers_and_guarantors(database: Database)
             ContactInput(name="Guarantor G", phone="+254733444555", relation=Relation.GUARANTOR)])
         guarantor_self = await repo.create("Guarantor G", "0733444555")
         ids = (borrower.id, other.id, guarantor_self.id)
-    async with database.session() as s:
-        repo = CustomerRepository(s, *KE)
-        matches = await repo.find_by_phone("+254733444555")
-        assert await repo.find_by_phone("+254700000000") == []
-    found = sorted((m.customer.id, m.relation.value) for m in matches)
-    assert found == sorted([(ids[2], "customer"), (ids[0], "guarantor"), (ids[1], "guarantor")])
-    assert all(m.contact is not None for m in matches if m.relation == Relation.GUARANTOR)
+    async with database.hot() as connection:  # the pop's own statement (agent_ui.live.lookup)
+        matches = await find_matches(connection, "+254733444555")
+        assert await find_matches(connection, "+254700000000") == []
+    found = [(m.customer_id, m.relation) for m in matches]  # owners first
+    assert found == [(ids[2], "customer"), *sorted([(ids[0], "guarantor"), (ids[1], "guarantor")])]

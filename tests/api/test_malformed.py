@@ -94,11 +94,11 @@ VALID: dict[str, dict[str, Any]] = {
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 async def test_fuzzed_bodies_never_cause_a_500(api: ApiWorld, data: st.DataObject) -> None:
-    if "cid" not in api.services.extras:
-        api.services.extras["cid"] = (await api.customer("Fuzz Target", "0712000999"))["id"]
+    if "cid" not in api.scratch:
+        api.scratch["cid"] = (await api.customer("Fuzz Target", "0712000999"))["id"]
     template = data.draw(st.sampled_from(sorted(VALID)))
     body = data.draw(_mutations(VALID[template]))
-    path = template.format(cid=api.services.extras["cid"])
+    path = template.format(cid=api.scratch["cid"])
     try:
         content = json.dumps(body)
     except (ValueError, TypeError):

@@ -8,18 +8,18 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from starlette.routing import NoMatchFound
 
 from config.settings import CONFIG_DIR, AmiSettings, Settings
 from store.db import Database, make_engine
-from store.demo import ensure_demo_users, load_demo
 from store.migrate import upgrade_async
+from store.seed.demo import ensure_demo_users, load_demo
 
 DEMO_CUSTOMERS = 24
 
@@ -50,43 +50,24 @@ def make_settings(root: Path, *, ami: bool = False) -> Settings:
     return Settings(**values)
 
 
-def build_app(settings: Settings, *, dialer: bool = False) -> FastAPI:
-    """``create_app`` plus whatever of the wiring is not in it yet (pages, agent states, socket,
-    and with ``dialer`` the dialer component and routes)."""
+def build_app(settings: Settings, *, dialer: bool = False, dialer_clock: datetime | None = None) -> FastAPI:
+    """``create_app`` with the production components (:func:`agent_ui.wiring.default_components`);
+    with ``dialer`` the dialer runs even where the settings turn it off; ``dialer_clock``: its clock
+    stands there. The routes are production's whatever runs."""
     from agent_ui.app import create_app
+    from agent_ui.components.dialer import DialerComponent
     from agent_ui.wiring import default_components
 
+    if dialer:  # a server whose dialer runs: production serves the dialer's routes only then
+        settings = settings.model_copy(update={"dialer": settings.dialer.model_copy(update={"enabled": True})})
     components = default_components(settings)
-    if dialer and not any(c.name == "dialer" for c in components):
-        from agent_ui.routes.dialer import DialerComponent
-
+    if dialer and not any(isinstance(c, DialerComponent) for c in components):
         components.append(DialerComponent())
-    app = create_app(settings, components=components)
-
-    def has(name: str) -> bool:
-        try:
-            app.url_path_for(name)
-        except NoMatchFound:
-            return False
-        return True
-
-    if not has("set_my_state"):
-        from agent_ui.routes import agents
-
-        app.include_router(agents.router)
-    if not has("agent_socket"):
-        from agent_ui.ws import build_ws_router
-
-        app.include_router(build_ws_router())
-    if dialer and not has("click_to_call"):
-        from agent_ui.routes.dialer import build_dialer_router
-
-        app.include_router(build_dialer_router())
-    if not has("login_page"):
-        from agent_ui.pages import build_pages_router
-
-        app.include_router(build_pages_router())
-    return app
+    if dialer_clock is not None:
+        for part in components:
+            if isinstance(part, DialerComponent):
+                part.clock = lambda: dialer_clock
+    return create_app(settings, components=components)
 
 
 @dataclass
@@ -110,10 +91,11 @@ class LiveServer:
                              timeout=15, **kw)
 
 
-def start_server(root: Path, *, ami: bool = False, dialer: bool = False) -> LiveServer:
+def start_server(root: Path, *, ami: bool = False, dialer: bool = False,
+                 dialer_clock: datetime | None = None) -> LiveServer:
     settings = make_settings(root, ami=ami)
     asyncio.run(_prepare(settings.database_url))
-    config = uvicorn.Config(build_app(settings, dialer=dialer), host="127.0.0.1", port=0, log_level="warning",
+    config = uvicorn.Config(build_app(settings, dialer=dialer, dialer_clock=dialer_clock), host="127.0.0.1", port=0, log_level="warning",
                             lifespan="on", ws_ping_interval=None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)

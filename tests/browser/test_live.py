@@ -3,13 +3,12 @@ a lost socket shows a banner (never a sign-out), keeps the form, and resumes wha
 
 from __future__ import annotations
 
-import json
-import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.async_api import expect
 
+from agent_ui.clock import local_today
 from tests.browser.harness import Chromium
 from tests.browser.helpers import customer_named
 from tests.browser.server import LiveServer
@@ -27,15 +26,23 @@ async def test_wallboard_follows_agents_and_promises_without_reload(browser: Chr
     await agent.get_by_label("Pause code").select_option("training")
     await agent.get_by_role("button", name="Pause", exact=True).click()
     await expect(row).to_have_attribute("data-agent-state", "paused")
-    await expect(row).to_contain_text("(training)")
-    count = int(await sup.locator("#promises-count").inner_text())
+    await expect(row).to_contain_text("(Training)")
+    due = int(await sup.locator("#promises-count").inner_text())  # promises DUE today
+    made = int(await sup.locator("#promises-made").inner_text())  # promises taken today
     token = server.login("agent1", "agent1-pass")
     amina = customer_named(server, "Amina Wanjiru")
+    today = local_today(server.settings.timezone)  # the centre's day
     res = server.api("POST", f"/api/customers/{amina['id']}/interactions", token, json={
         "disposition": {"status": "contacted", "reason": "promise_to_pay"},
-        "promised_amount": "2000", "promised_date": (date.today() + timedelta(days=2)).isoformat()})
+        "promised_amount": "2000", "promised_date": (today + timedelta(days=2)).isoformat()})
     assert res.status_code == 201, res.text
-    await expect(sup.locator("#promises-count")).to_have_text(str(count + 1))
+    await expect(sup.locator("#promises-made")).to_have_text(str(made + 1))
+    await expect(sup.locator("#promises-count")).to_have_text(str(due))  # due in two days: not today's
+    res = server.api("POST", f"/api/customers/{amina['id']}/promises", token,
+                     json={"amount": "500", "due_date": today.isoformat()})
+    assert res.status_code == 201, res.text
+    await expect(sup.locator("#promises-count")).to_have_text(str(due + 1))
+    await expect(sup.locator("#promises-made")).to_have_text(str(made + 2))
     assert await sup.evaluate("window.__sameDocument === true")
     await agent.get_by_role("button", name="Leave queue").click()
     await expect(row).to_have_attribute("data-agent-state", "logged_out")
@@ -90,24 +97,30 @@ async def test_lost_socket_banner_keeps_form_and_resumes(browser: Chromium, serv
     browser.guard.check()
 
 
-async def test_admin_edits_config_lists_with_validation(browser: Chromium) -> None:
+async def test_admin_edits_pause_codes_with_validation(browser: Chromium) -> None:
+    """The pause codes form: a refused code is marked and explained; the saved version reaches a
+    desktop that is already open (no reload), and the installation's files are not written."""
+    agent = await browser.signed_in("agent3", "agent3-pass")
+    await agent.evaluate("window.__sameDocument = true")
     admin = await browser.signed_in("admin", "admin-pass", "/admin")
     await admin.get_by_label("List", exact=True).select_option("pause_codes")
-    text = admin.get_by_label("Contents (JSON)")
-    await expect(text).to_have_value(re.compile('"code": "lunch"'))
-    data = json.loads(await text.input_value())
+    await expect(admin.locator("#config-editor[data-list='pause_codes']")).to_have_attribute("data-state", "ready")
+    form = admin.locator("#pause-form")
+    await expect(form.get_by_label("Label of pause code lunch")).to_have_value("Lunch")
     browser.guard.allow(r"status of 422")
-    bad = {"pause_codes": [*data["pause_codes"], {"code": "Bad Code!", "label": ""}]}
-    await text.fill(json.dumps(bad))
-    await admin.get_by_role("button", name="Validate and save").click()
-    errors = admin.locator("#list-error")
+    await form.get_by_role("button", name="Add a pause code").click()
+    await form.get_by_label("Code of the new pause code").fill("Bad Code!")
+    await form.get_by_label("Label of pause code (new)").fill("Coaching session")
+    await admin.get_by_role("button", name="Save as a new version").click()
+    errors = admin.locator("#config-error")
     await expect(errors).to_be_visible()
-    await expect(errors).to_contain_text("pause_codes")
-    good = {"pause_codes": [*data["pause_codes"], {"code": "coaching", "label": "Coaching session"}]}
-    await text.fill(json.dumps(good))
-    await admin.get_by_role("button", name="Validate and save").click()
+    await expect(errors).to_contain_text("pause_codes.6.code")
+    await expect(form.locator("tr[data-path='pause_codes.6']")).to_have_attribute("aria-invalid", "true")
+    await form.get_by_label("Code of the new pause code").fill("coaching")
+    await admin.get_by_label("Comment", exact=True).fill("coaching sessions")
+    await admin.get_by_role("button", name="Save as a new version").click()
     await expect(errors).to_be_hidden()
     await expect(admin.locator("#toasts")).to_contain_text("Saved")
-    agent = await browser.signed_in("agent3", "agent3-pass")
     await expect(agent.get_by_label("Pause code").locator("option[value='coaching']")).to_have_text("Coaching session")
+    assert await agent.evaluate("window.__sameDocument === true")
     browser.guard.check()

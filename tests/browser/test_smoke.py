@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 
 from tests.browser.harness import Chromium
 
@@ -43,4 +43,27 @@ async def test_admin_and_supervisor_pages_load(browser: Chromium) -> None:
     await expect(admin.get_by_label("Extension of agent1")).to_have_value("PJSIP/1001")
     sup = await browser.signed_in("supervisor", "supervisor-pass", "/supervisor")
     await expect(sup.locator("#agents-table")).to_contain_text("Grace Achieng")
+    browser.guard.check()
+
+
+@pytest.mark.parametrize(("status", "body", "content_type"), [
+    (502, "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "text/html"),
+    (500, '{"error_id": "internal-error", "message": "internal error", "details": {}}', "application/json"),
+])
+async def test_a_server_failure_reads_as_a_sentence(browser: Chromium, status: int, body: str,
+                                                    content_type: str) -> None:
+    """A proxy's HTML page or our bare 500 is never shown as it came: the person reads what happened
+    and what to do, with no status code and no markup."""
+    browser.guard.allow(f"status of {status}")
+    page = await browser.signed_in("agent3", "agent3-pass")
+
+    async def fail(route: Route) -> None:
+        await route.fulfill(status=status, body=body, content_type=content_type)
+
+    await page.route("**/api/agents/me/state", fail)
+    await page.get_by_role("button", name="Ready").click()
+    toast = page.locator("#toasts .toast.error")
+    await expect(toast).to_have_text("Could not change state: The server had a problem and could not finish this. "
+                                     "Try again; if it keeps happening, tell your supervisor.")
+    await expect(page.locator("#state-pill")).to_have_text("Logged out")
     browser.guard.check()

@@ -23,7 +23,7 @@ from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
 from bus.redis_outbox import RedisOutbox
 from bus.redis_streams import RedisStreamsBus
-from bus.supervisor import TaskSupervisor
+from runtime.supervisor import TaskSupervisor
 
 REDIS_URL = os.environ.get("SB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

@@ -10,9 +10,9 @@ from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
 from bus.redis_outbox import RedisOutbox
 from bus.redis_streams import RedisStreamsBus
-from bus.supervisor import TaskSupervisor
 from config.settings import Settings
 from domain.events import CallOffered
+from runtime.supervisor import TaskSupervisor
 from tests.bus.conftest import REDIS_URL, Backend, eventually
 from tests.bus.test_bus_contract import offered
 

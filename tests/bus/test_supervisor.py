@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bus.supervisor import TaskSupervisor
 from domain.errors import SwitchboardError
+from runtime.supervisor import TaskSupervisor
 from tests.bus.conftest import eventually
 
 

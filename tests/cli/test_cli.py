@@ -206,3 +206,43 @@ def test_serve_refuses_a_bad_config_file_or_an_unmigrated_database(
     assert main(["serve", "--port", "1"]) == 2
     err = capsys.readouterr().err
     assert "configuration error" in err and "dispositions.yaml" in err and "Traceback" not in err
+
+
+def test_run_demo_prints_its_progress_on_stderr_and_keeps_stdout_readable(
+        db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15 item 14: the setup says what it does and counts the demo customers (not a terminal here:
+    one counter line per tenth), on stderr; stdout keeps the summary and the logins."""
+    assert main(["run-demo", "--customers", "20", "--no-serve"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert lines[:2] == ["Setting up: migrating the database …", "Setting up: the demo users …"]
+    counts = [line for line in lines if line.startswith("Demo customers: ")]
+    assert counts[0] == "Demo customers: 0/20" and counts[-1] == "Demo customers: 20/20 (100%)"
+    assert counts[1:] == [f"Demo customers: {n}/20 ({n * 5}%)" for n in range(2, 21, 2)]
+    assert "Demo customers" not in captured.out and "Loaded 20 customers" in captured.out
+    assert "agent1-pass" in captured.out
+
+
+def test_demo_progress_in_a_subprocess_is_on_stderr(tmp_path: Path) -> None:
+    env = {**os.environ, "SWITCHBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}",
+           "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "agent_ui.cli", "run-demo", "--customers", "5", "--no-serve"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Demo customers: 5/5 (100%)" in done.stderr and "Demo customers" not in done.stdout
+    assert "Loaded 5 customers" in done.stdout
+
+
+def test_on_a_terminal_the_progress_is_a_bar_that_counts() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from agent_ui.cli_progress import StepProgress
+
+    screen = StringIO()
+    with StepProgress(Console(file=screen, force_terminal=True, width=100), "Demo customers", 8) as bar:
+        for done in range(1, 9):
+            bar.update(done)
+    drawn = screen.getvalue()
+    assert "Demo customers" in drawn and "8/8" in drawn and "━" in drawn

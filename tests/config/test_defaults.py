@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.list_common import is_code
 from config.lists import Lists, load_lists
+from config.lists.common import is_code
 from config.settings import Settings
 from tests.config.helpers import DEFAULTS_DIR
 

@@ -122,7 +122,7 @@ def test_failed_write_leaves_the_old_file(config_dir: Path, monkeypatch: pytest.
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("config.list_io.os.replace", broken_replace)
+    monkeypatch.setattr("config.lists.files.os.replace", broken_replace)
     with pytest.raises(OSError, match="No space left"):
         save_list(config_dir, "notes", data)
     assert snapshot(config_dir) == before  # no partial file, no temp file left behind

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from config.lists import Lists, load_lists, sms_segments
+from config.lists import Lists, load_lists
 from domain.errors import InvalidInput
 from tests.config.helpers import DEFAULTS_DIR
 
@@ -141,14 +141,3 @@ def test_render_fills_defaults_and_names_missing(lists: Lists) -> None:
     assert loose == "Hello Otieno, your payment of {amount} KES was due on {due_date}."
 
 
-def test_sms_segments() -> None:
-    assert sms_segments("") == 1
-    assert sms_segments("a" * 160) == 1
-    assert sms_segments("a" * 161) == 2  # seed 001: over 160 is charged double
-    assert sms_segments("a" * 306) == 2
-    assert sms_segments("a" * 307) == 3
-    assert sms_segments("€" * 80) == 1  # extension characters count twice
-    assert sms_segments("€" * 81) == 2
-    assert sms_segments("Habari 😀") == 1  # not GSM-7: UCS-2, 70 per part
-    assert sms_segments("ü" * 160) == 1
-    assert sms_segments("ĳ" * 71) == 2

@@ -19,11 +19,11 @@ import pytest
 
 from bus.lease import MemoryLease
 from bus.memory import InProcessBus
-from bus.supervisor import TaskSupervisor
 from config.settings import AmiSettings
 from cti.ami.bridge import AsteriskBridge
 from cti.ami.connection import AmiConnection
 from domain.events import AgentStateRequested, DialOutcome, DialRequested, DialResult, utcnow
+from runtime.supervisor import TaskSupervisor
 from tests.cti.test_connection import FakeAmi, eventually, fake_ami
 
 __all__ = ["fake_ami"]  # the fixture, re-used from test_connection
@@ -89,7 +89,8 @@ async def test_one_worker_holds_the_event_link_every_worker_has_an_action_link(
     logins = fake_ami.actions("Login")
     assert sorted(r.fields["Events"] for r in logins) == ["off", "off", "on"]
     assert sum(w.bridge.events is not None for w in cluster) == 1
-    # the holder resynced after its login
+    # the holder resynced after its login (the resync runs beside the read loop: wait for it)
+    await eventually(lambda: len(fake_ami.actions("QueueStatus")) == 1, 5, "the resync")
     assert len(fake_ami.actions("CoreShowChannels")) == 1 and len(fake_ami.actions("QueueStatus")) == 1
 
 

@@ -61,6 +61,7 @@ class FakeAmi:
     target: str = "originate"
     silent: bool = False
     refuse: bool = False  # accept and drop at once (no banner): a flapping Asterisk
+    contacts: list[str] = field(default_factory=list)  # AORs PJSIPShowContacts lists (none: Asterisk's Error)
     received: list[Received] = field(default_factory=list)
     accepted_at: list[float] = field(default_factory=list)
     port: int = 0
@@ -135,6 +136,8 @@ class FakeAmi:
             writer.write(_message(("Response", "Success"), aid, ("EventList", "start"), ("Message", "follows")))
             done = "CoreShowChannelsComplete" if action == "coreshowchannels" else "QueueStatusComplete"
             writer.write(_message(("Event", done), aid, ("EventList", "Complete"), ("ListItems", "0")))
+        elif action == "pjsipshowcontacts":
+            self._contacts(writer, aid)
         elif action == self.target:
             mode = self.on_originate
             if mode == "success":
@@ -157,6 +160,18 @@ class FakeAmi:
             writer.write(_message(("Response", "Success"), aid, ("Message", f"{item.action} done")))
         await writer.drain()
         return True
+
+    def _contacts(self, writer: asyncio.StreamWriter, aid: tuple[str, str]) -> None:
+        """As Asterisk 22 answers (tests/fixtures/ami/pbx-contacts-resync.ami), fields trimmed."""
+        if not self.contacts:
+            writer.write(b"Response: Error\r\nActionID: " + aid[1].encode() + b"\r\nMessage: No Contacts found\n\r\n\r\n")
+            return
+        writer.write(_message(("Response", "Success"), aid, ("EventList", "start"), ("Message", "follows")))
+        for aor in self.contacts:
+            writer.write(_message(("Event", "ContactList"), aid, ("ObjectType", "contact"),
+                                  ("ObjectName", f"{aor};@0123abcd"), ("Endpoint", aor), ("Status", "NonQualified")))
+        writer.write(_message(("Event", "ContactListComplete"), aid, ("EventList", "Complete"),
+                              ("ListItems", str(len(self.contacts)))))
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ class Live:
 
     @property
     def bridge(self) -> AsteriskBridge:
-        [bridge] = self.app.services.extras["bridges"]
+        assert self.app.services.asterisk is not None
+        [bridge] = self.app.services.asterisk.bridges
         assert isinstance(bridge, AsteriskBridge)
         return bridge
 

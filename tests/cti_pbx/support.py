@@ -20,8 +20,8 @@ import websockets
 from sqlalchemy import select
 
 from store.db import Database
-from store.demo import load_demo
 from store.models import CallRecord, Customer, User
+from store.seed.demo import load_demo
 from tests.pbx.record_ami import AmiConn
 
 AMINA_PHONE = "0712345678"

@@ -36,7 +36,7 @@ from tests.pbx.harness import DID_DIRECT, Pbx
 
 pytestmark = [pytest.mark.pbx, pytest.mark.redis, pytest.mark.postgres,
               pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
-REDIS_URL = "redis://127.0.0.1:6379/13"  # this module's own Redis database, flushed around each test
+REDIS_URL = "redis://127.0.0.1:6379/14"  # this module's own Redis database (no other test uses 14), flushed around each test
 LEASE_KEY = "sb:lease:ami:default"
 TAKEOVER_WITHIN = 15.0
 

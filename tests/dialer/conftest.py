@@ -18,7 +18,6 @@ import pytest
 from bus.base import OutboxMessage
 from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
-from bus.supervisor import TaskSupervisor
 from config.compliance_loader import load_pack
 from config.lists import Lists, load_lists
 from config.settings import CONFIG_DIR, DialerSettings, Settings
@@ -35,6 +34,7 @@ from domain.events import (
     EndCause,
     Event,
 )
+from runtime.supervisor import TaskSupervisor
 from store.db import Database
 from store.models import (
     AgentPresence,

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bus.supervisor import TaskSupervisor
 from config.compliance_loader import load_pack
 from dialer.service import Dialer
+from runtime.supervisor import TaskSupervisor
 from store.models import CallTask, FollowUpTask, TaskStatus
 from tests.dialer.conftest import World
 

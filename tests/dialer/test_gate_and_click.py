@@ -55,8 +55,9 @@ async def test_do_not_call_set_after_the_preview_blocks_the_dial(world: World) -
 
 
 async def test_click_to_call_passes_the_same_gate(world: World) -> None:
-    await world.agent("amina", "PJSIP/1001")
-    customer = await world.customer(contacts=((Relation.ALTERNATIVE_CONTACT, "Brother", "+254733000002"),))
+    amina = await world.agent("amina", "PJSIP/1001")
+    customer = await world.customer(contacts=((Relation.ALTERNATIVE_CONTACT, "Brother", "+254733000002"),),
+                                    assigned_agent_id=amina.id)
     call_id = await world.dialer.click_to_call("amina", customer.id)
     await world.settle()
     assert [r.call_id for r in world.carrier.requests] == [call_id]
@@ -72,8 +73,8 @@ async def test_click_to_call_passes_the_same_gate(world: World) -> None:
 
 
 async def test_click_to_call_over_the_daily_limit_names_the_rule_and_the_next_time(world: World) -> None:
-    await world.agent("amina", "PJSIP/1001")
-    customer = await world.customer()
+    amina = await world.agent("amina", "PJSIP/1001")
+    customer = await world.customer(assigned_agent_id=amina.id)
     for _ in range(3):  # the Kenya pack allows 3 calls per customer per local day
         await world.dialer.click_to_call("amina", customer.id)
         await world.settle()

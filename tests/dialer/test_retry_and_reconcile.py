@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from config.list_models import EscalationRules, RetryPolicy, RetryRule
+from config.lists.models import EscalationRules, RetryPolicy, RetryRule
 from domain.events import AgentConnected, DialOutcome, EndCause
 from store.models import AttemptState, CallTask, DialAttempt, TaskStatus
 from tests.dialer.conftest import World, with_dialer_config

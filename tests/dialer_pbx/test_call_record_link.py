@@ -7,15 +7,23 @@ the real PBX the pop sometimes won, and the record of an ``sb-`` call was left w
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from domain.events import AgentRinging, CallEnded, CallOffered, Direction, EndCause, utcnow
-from store.call_log import CallLog
 from store.db import Database
 from store.models import CallRecord
+from store.repositories.call_log import CallLog
 from tests.cti_pbx.support import seed
 
 CALL = "sb-0123456789abcdef"
+
+
+async def _link(database: Database, log: CallLog, call_id: str, customer_id: int, at: datetime) -> None:
+    """What the pop does on its hot connection."""
+    async with database.hot() as connection:
+        await log.link_customer_on(connection, call_id, customer_id, at)
 
 
 async def _record(database: Database) -> CallRecord:
@@ -28,7 +36,7 @@ async def _record(database: Database) -> CallRecord:
 async def test_the_pop_first_then_the_call_log(database: Database) -> None:
     amina = await seed(database)
     log, at = CallLog(database, "KE"), utcnow()
-    await log.link_customer(CALL, amina, at)
+    await _link(database, log, CALL, amina, at)
     await log.record(CallOffered(call_id=CALL, at=at, direction=Direction.OUTBOUND, caller_number="",
                                  dialed_number="+254712345678"))
     await log.record(AgentRinging(call_id=CALL, at=at, device="PJSIP/1001", member_name=None, queue=None,
@@ -43,7 +51,7 @@ async def test_the_call_log_first_then_the_pop(database: Database) -> None:
     log, at = CallLog(database, "KE"), utcnow()
     await log.record(CallOffered(call_id=CALL, at=at, direction=Direction.OUTBOUND, caller_number="",
                                  dialed_number="+254712345678"))
-    await log.link_customer(CALL, amina, at)
+    await _link(database, log, CALL, amina, at)
     row = await _record(database)
     assert (row.attempt_id, row.direction, row.customer_id) == (CALL, "outbound", amina)
 
@@ -51,7 +59,7 @@ async def test_the_call_log_first_then_the_pop(database: Database) -> None:
 async def test_an_inbound_call_linked_first_stays_inbound_without_attempt(database: Database) -> None:
     amina = await seed(database)
     log, at, call = CallLog(database, "KE"), utcnow(), "default/1795330718.33"
-    await log.link_customer(call, amina, at)
+    await _link(database, log, call, amina, at)
     await log.record(CallOffered(call_id=call, at=at, direction=Direction.INBOUND, caller_number="0712345678",
                                  dialed_number="0800123457"))
     async with database.session() as session:

@@ -12,12 +12,12 @@ import pytest
 
 from agent_ui.live.lookup import StoreCallerLookup
 from agent_ui.live.pop import PopService
-from agent_ui.live.presence import SUPERVISORS, PresenceService, agent_stream
+from agent_ui.live.presence import PresenceService
 from agent_ui.live.wallboard import WallboardService
 from bus.base import OutboxMessage
 from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
-from bus.supervisor import TaskSupervisor
+from bus.outbox_names import SUPERVISORS, agent_stream
 from domain.events import (
     AgentConnected,
     AgentRinging,
@@ -30,9 +30,10 @@ from domain.events import (
     Event,
     InteractionSaved,
 )
-from store.call_log import CallLog
+from runtime.supervisor import TaskSupervisor
 from store.db import Database
 from store.models import Contact, Customer, CustomerPhone, Loan, Relation, Role, User
+from store.repositories.call_log import CallLog
 
 
 @dataclass
@@ -123,7 +124,7 @@ async def test_known_caller_pops_ringing_agent_then_answer_end_and_wrap_up(live:
     pop = await _until(live.outbox, agent_stream("agent1"), "call.ringing")
     assert pop.data["call_id"] == "ast/1"
     assert pop.data["caller_number"] == "+254712345678"
-    assert pop.data["ivr"] == ["main:1"]
+    assert pop.data["ivr"] == {"path": ["main:1"]}
     [match] = pop.data["matches"]
     assert (match["name"], match["relation"]) == ("Amina Wanjiru", "customer")
     assert match["summary"]["overdue_amount"] == "750.00" and match["summary"]["days_past_due"] == 12

@@ -13,6 +13,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 
@@ -30,11 +31,17 @@ def _skip_reason() -> str | None:
     return None
 
 
+LOCK_PATH = "/run/switchboard-pbx.lock"
+
+
 @pytest.fixture(scope="session")
 def pbx() -> Iterator[Pbx]:
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
+    # One Asterisk serves the machine: test sessions of other checkouts wait for this one's turn.
+    lock = open(LOCK_PATH, "w")  # noqa: SIM115 - held for the whole session
+    fcntl.flock(lock, fcntl.LOCK_EX)
     handle = Pbx()
     was_running = handle.is_running()  # e.g. a developer's `make pbx`: leave it up after
     try:
@@ -47,6 +54,7 @@ def pbx() -> Iterator[Pbx]:
     finally:
         if not was_running:
             handle.stop()
+        lock.close()
 
 
 @pytest.fixture

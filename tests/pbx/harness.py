@@ -169,8 +169,9 @@ class Pbx:
         for line in self.cli("queue show").splitlines():
             if "calls (max" in line:
                 queue = line.split()[0]
-            elif queue and (m := re.search(r"\((?:PJSIP|Local|SIP)/[^)\s]+\)", line)):
-                self.cli(f"queue remove member {m.group(0)[1:-1]} from {queue}")
+            # "Agent 1001 (PJSIP/1001) (dynamic) ..." or, added without a name, "PJSIP/1001 (dynamic) ..."
+            elif queue and (m := re.search(r"(?:PJSIP|Local|SIP)/[^)\s]+", line)):
+                self.cli(f"queue remove member {m.group(0)} from {queue}")
         self.cli("queue reset stats")
         deadline = time.monotonic() + 5
         while "0 active channels" not in self.cli("core show channels count"):

@@ -18,9 +18,9 @@ from domain.events import (
     Direction,
     EndCause,
 )
-from store.call_log import CallLog
 from store.db import Database
 from store.models import CallRecord, Role, User
+from store.repositories.call_log import CallLog
 
 T0 = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 

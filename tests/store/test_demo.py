@@ -17,13 +17,13 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from agent_ui.app import create_app
+from agent_ui.live.lookup import find_matches
 from agent_ui.services import build_services
 from config.lists import load_lists
 from config.settings import CONFIG_DIR, Settings
 from domain.errors import Conflict
 from domain.phone import national_digits
 from store.db import Database, make_engine
-from store.demo import ensure_demo_users, is_empty, load_demo
 from store.migrate import upgrade_async
 from store.models import (
     CampaignAgent,
@@ -41,8 +41,8 @@ from store.models import (
     TxnDirection,
     User,
 )
-from store.repositories.customers import CustomerRepository
 from store.repositories.users import UserRepository
+from store.seed.demo import ensure_demo_users, is_empty, load_demo
 
 TODAY = datetime.now(ZoneInfo("Africa/Nairobi")).date()
 RECEIPT = re.compile(r"^[A-Z]{2}[A-Z0-9]{8}$")
@@ -60,19 +60,21 @@ async def test_demo_loads_with_the_well_known_customer(database: Database) -> No
         assert await s.scalar(select(func.count()).select_from(Customer)) == 24
         assert await s.scalar(select(func.count()).select_from(Loan)) == report.loans
         assert await s.scalar(select(func.count()).select_from(Interaction)) == report.interactions
-        repo = CustomerRepository(s, "KE", "Africa/Nairobi")
-        [own] = await repo.find_by_phone("+254712345678")
-        assert (own.customer.name, own.relation, own.customer.client_id) == ("Amina Wanjiru", Relation.CUSTOMER,
-                                                                            "CL-100001")
-        guarantor = [m for m in await repo.find_by_phone("+254722000111") if m.relation == Relation.GUARANTOR]
-        assert [(m.customer.name, m.contact.name if m.contact else None) for m in guarantor] == [
-            ("Amina Wanjiru", "Peter Kamau")]
+        async with database.hot() as connection:  # the pop's own statement
+            [found] = await find_matches(connection, "+254712345678")
+            guarantor = [m for m in await find_matches(connection, "+254722000111") if m.relation == "guarantor"]
+        own = await s.get(Customer, found.customer_id)
+        assert own is not None and found.relation == "customer"
+        assert (own.name, own.client_id) == ("Amina Wanjiru", "CL-100001")
+        assert [m.name for m in guarantor] == ["Amina Wanjiru"]
+        peter = await s.scalar(select(Contact).where(Contact.phone_e164 == "+254722000111"))
+        assert peter is not None and (peter.name, peter.customer_id) == ("Peter Kamau", own.id)
         agent1 = await s.scalar(select(User).where(User.username == "agent1"))
-        assert agent1 is not None and own.customer.assigned_agent_id == agent1.id
-        amina_loans = (await s.scalars(select(Loan).where(Loan.customer_id == own.customer.id))).all()
+        assert agent1 is not None and own.assigned_agent_id == agent1.id
+        amina_loans = (await s.scalars(select(Loan).where(Loan.customer_id == own.id))).all()
         assert any(loan.days_past_due > 0 and loan.overdue_amount > 0 for loan in amina_loans)
         pending = (await s.scalars(select(PromiseToPay).where(
-            PromiseToPay.customer_id == own.customer.id, PromiseToPay.status == PromiseStatus.PENDING))).all()
+            PromiseToPay.customer_id == own.id, PromiseToPay.status == PromiseStatus.PENDING))).all()
         assert [p.due_date for p in pending] == [TODAY + timedelta(days=2)]
         due_today = (await s.scalars(select(FollowUpTask).where(
             FollowUpTask.assignee_id == agent1.id, FollowUpTask.done.is_(False)))).all()
@@ -224,8 +226,13 @@ async def test_demo_is_deterministic_for_a_seed(tmp_path: Path) -> None:
 
 
 async def test_demo_record_reads_back_through_the_api(database: Database, database_url: str,
-                                                      tmp_path: Path) -> None:
-    """The demo logins work and the well-known record is whole, for its agent only."""
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo logins work and the well-known record is whole, for its agent only.
+
+    The centre's clock is fixed at 10:00 on the demo's day: "due today" must not depend on when the
+    suite runs (a run that crosses midnight in Nairobi once found no task due)."""
+    ten_am = datetime.combine(TODAY, datetime.min.time().replace(hour=10), tzinfo=ZoneInfo("Africa/Nairobi"))
+    monkeypatch.setattr("agent_ui.clock.utcnow", lambda: ten_am.astimezone(UTC))
     await load_demo(database, customers=6, today=TODAY)
     config_dir = tmp_path / "config"
     shutil.copytree(CONFIG_DIR / "defaults", config_dir)
@@ -257,3 +264,30 @@ async def test_demo_record_reads_back_through_the_api(database: Database, databa
             assert any(t["customer_id"] == amina["id"] for t in tasks["items"])
     finally:
         await services.close()
+
+
+async def test_demo_notes_record_what_the_product_records(database: Database) -> None:
+    """Issue 15 item 8: a note's message holds the template's text filled in for that customer (as the
+    desk fills it), is not marked sent (the demo has no messaging provider), and no note repeats its
+    comment as its detail."""
+    lists = load_lists(CONFIG_DIR / "defaults")
+    await load_demo(database, customers=40, today=TODAY)
+    notes = await _all(database, Interaction)
+    customers = {c.id: c for c in await _all(database, Customer)}
+    with_message = [n for n in notes if n.send_message or n.message_template or n.message_body]
+    assert {n.message_template for n in with_message} == {"promise_confirmation", "payment_received",
+                                                          "payment_reminder"}
+    for n in with_message:
+        assert n.message_body and n.message_body.strip(), f"note {n.id}: empty message body"
+        assert "{" not in n.message_body and "}" not in n.message_body, n.message_body
+        first_name = customers[n.customer_id].name.split()[0]
+        assert n.message_body.startswith(f"Dear {first_name},"), n.message_body
+        assert n.message_sent is False
+        lists.template(n.message_template)
+        if n.message_template == "promise_confirmation":
+            assert n.promised_amount is not None and n.promised_date is not None
+            assert f"{n.promised_date.day} {n.promised_date:%b %Y}" in n.message_body
+    for n in notes:
+        assert not (n.detail and n.comments and n.detail.strip() == n.comments.strip()), f"note {n.id} repeats itself"
+    tasks = await _all(database, FollowUpTask)
+    assert not any((t.instructions or "").startswith("Call back: ") for t in tasks)

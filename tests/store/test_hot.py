@@ -17,9 +17,9 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from agent_ui.live.lookup import POP_QUERY
 from domain.errors import StoreUnavailable, SwitchboardError
 from store.db import Database, make_engine
-from store.demo import load_demo
 from store.hot import HotStatement, compile_parameters
 from store.models import Contact, CustomerPhone, Role, User
+from store.seed.demo import load_demo
 
 NEW_USER = HotStatement(
     insert(User).values(username=bindparam("username"), display_name=bindparam("name"), role=Role.AGENT,

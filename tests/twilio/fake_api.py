@@ -49,10 +49,13 @@ class FakeTwilioApi:
     def answer_next(self, status: int, times: int = 1, delay: float = 0.0) -> None:
         self.script.extend(Scripted(status, delay) for _ in range(times))
 
-    async def start(self) -> str:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/2010-04-01/Accounts/{account}/Calls.json", self._create)
         app.router.add_post("/2010-04-01/Accounts/{account}/Calls/{sid}.json", self._update)
+
+    async def start(self) -> str:
+        app = web.Application()
+        self.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -66,7 +69,7 @@ class FakeTwilioApi:
             await self._runner.cleanup()
 
     async def _record(self, request: web.Request) -> Recorded:
-        form = await request.post()
+        form = await request.post() if request.method == "POST" else request.query
         auth = request.headers.get("Authorization", "")
         user = None
         if auth.startswith("Basic "):

@@ -30,7 +30,7 @@ def _settings(base: str) -> TwilioSettings:
 
 @pytest.fixture
 async def rest(api: FakeTwilioApi) -> AsyncIterator[TwilioRest]:
-    client = TwilioRest(_settings(api.base_url), request_timeout=1.0, retry_delays=(0.01, 0.02, 0.04))
+    client = TwilioRest(_settings(api.base_url), request_timeout=10.0, retry_delays=(0.01, 0.02, 0.04))
     yield client
     await client.aclose()
 

@@ -27,7 +27,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from agent_ui.twilio_component import SERVICE_KEY
 from config.compliance_loader import load_pack
 from config.settings import CONFIG_DIR, Settings
 from cti.twilio.service import TwilioVoiceService
@@ -61,9 +60,9 @@ class TwilioWorld:
 
     @property
     def service(self) -> TwilioVoiceService:
-        service = self.running.services.extras[SERVICE_KEY]
-        assert isinstance(service, TwilioVoiceService)
-        return service
+        parts = self.running.services.twilio
+        assert parts is not None
+        return parts.service
 
     def token(self, username: str) -> str:
         return self.running.services.tokens.issue(self.users[username])
@@ -96,6 +95,13 @@ class TwilioWorld:
         assert response.status_code == 200, response.text
         state: str = response.json()["state"]
         return state
+
+    async def assign(self, customer_id: int, username: str) -> None:
+        """Make the customer ``username``'s own (an agent dials only their own, issue 15 item 4)."""
+        async with self.running.services.database.session() as session:
+            customer = await session.get(Customer, customer_id)
+            assert customer is not None
+            customer.assigned_agent_id = self.users[username].id
 
     async def record(self, call_id: str) -> CallRecord | None:
         from sqlalchemy import select
@@ -213,8 +219,8 @@ async def dialer(twilio_app: TwilioWorld) -> AsyncIterator[Dialer]:
     assert services.bus is not None and services.outbox is not None
     settings = services.settings.model_copy(update={
         "dialer": services.settings.dialer.model_copy(update={"preview_seconds": 0.0})})
-    running = services.extras.get("dialer")
-    if isinstance(running, Dialer):
+    running = services.dialer
+    if running is not None:
         await running.stop()
         running.ctx.settings, running.ctx.clock = settings, lambda: DIALER_NOW
         dialer = running

@@ -71,6 +71,7 @@ async def test_click_to_call_places_the_agent_leg_then_the_customer_and_joins_on
     await ready_in_acd(world, "amina")
     async with websockets.connect(f"{world.running.ws_url}/ws?token={world.token('amina')}") as ws:
         await recv(ws, "hello")
+        await world.assign(world.customer_id, "amina")  # her own customer (issue 15 item 4)
         call_id = await dialer.click_to_call("amina", world.customer_id)  # what POST /api/calls does
         assert call_id.startswith("sb-")
         await until(lambda: results(world, call_id) != [], "the DialResult")
@@ -175,6 +176,7 @@ async def test_a_500_on_create_is_not_re_sent_and_the_callbacks_reconcile_it(
     world = twilio_app
     await ready_in_acd(world, "amina")
     world.api.answer_next(500)
+    await world.assign(world.customer_id, "amina")  # her own customer (issue 15 item 4)
     call_id = await dialer.click_to_call("amina", world.customer_id)
     await until(lambda: results(world, call_id) != [], "the DialResult")
     await asyncio.sleep(1.5)  # longer than every retry delay of the client: nothing more is sent
@@ -208,6 +210,7 @@ async def test_a_429_on_create_is_sent_again_later(twilio_app: TwilioWorld, dial
     world = twilio_app
     await ready_in_acd(world, "amina")
     world.api.answer_next(429)
+    await world.assign(world.customer_id, "amina")  # her own customer (issue 15 item 4)
     call_id = await dialer.click_to_call("amina", world.customer_id)
     await until(lambda: results(world, call_id) != [], "the DialResult")
     assert [r.outcome for r in results(world, call_id)] == [DialOutcome.SENT]

@@ -192,9 +192,11 @@ async def test_without_an_account_sid_there_is_no_twilio(database_url: str, tmp_
     def names(settings: Settings) -> list[str]:
         return [c.name for c in default_components(settings)]
 
-    assert names(settings) == ["live", "twilio"]
+    parts = ["sessions", "supervision", "live", "asterisk", "phone", "recordings", "messaging", "payments", "ivr",
+             "monitor"]
+    assert names(settings) == [*parts, "twilio"]
     plain = settings.model_copy(update={"twilio": settings.twilio.model_copy(update={"account_sid": ""})})
-    assert names(plain) == ["live"]
+    assert names(plain) == parts
     services = build_services(plain)
     app = create_app(plain, services, components=[])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
@@ -202,4 +204,5 @@ async def test_without_an_account_sid_there_is_no_twilio(database_url: str, tmp_
         response = await client.post("/twilio/voice", data=form, headers={
             "X-Twilio-Signature": twilio_signature(PUBLIC_URL + "/twilio/voice", form)})
     await services.close()
-    assert response.status_code == 404 and response.json()["error_id"] == "not-found"
+    assert response.status_code == 503 and response.json()["error_id"] == "component-unavailable"
+    assert response.json()["message"] == "Twilio is not set up on this server (set SWITCHBOARD_TWILIO__ACCOUNT_SID)."

@@ -82,6 +82,8 @@ async def test_asterisk_and_twilio_agents_and_campaigns_in_one_deployment(
     assert target == "amina"
 
     # each campaign dials through its own carrier
+    await world.assign(world.customer_id, "brian")  # an agent dials their own customers (issue 15 item 4)
+    await world.assign(world.asterisk_customer_id, "otieno")
     asterisk_call = await dialer.click_to_call("otieno", world.asterisk_customer_id)  # campaign collections
     twilio_call = await dialer.click_to_call("brian", world.customer_id)  # campaign mobile_collections
     await until(lambda: any(isinstance(e, DialResult) and e.call_id == twilio_call for e in world.events),

@@ -1,18 +1,23 @@
-// Admin: users with their roles and extensions; the config lists, edited as JSON and validated by
-// the server (a 422 shows every problem with its key).
+// Admin: users with their roles and extensions; the configuration with history (admin/config.js).
 import { get, patch, post, put } from './lib/api.js';
-import { $, fill, h, setOptions, showErrors, table, toast } from './lib/dom.js';
+import { $, fill, h, showErrors, table, toast } from './lib/dom.js';
+import { loadCount } from './lib/escalation_count.js';
 import { wireSignOut } from './lib/session.js';
+import { humanise } from './lib/format.js';
+import { initConfig } from './admin/config.js';
 
-const LIST_NAMES = [
-  ['dispositions', 'Dispositions (3-layer tree)'], ['followup', 'Follow-up note fields'], ['notes', 'Customer note lists'],
-  ['reasons', 'Reasons for calling and scripts'], ['pause_codes', 'Pause codes'], ['templates', 'Message templates'],
-  ['dialer', 'Dialer rules and campaigns'],
-];
+async function setPhone(username, kind) {
+  try {
+    await put(`/api/users/${encodeURIComponent(username)}/phone`, { kind });
+    toast(`${username}: ${kind === 'webrtc' ? 'the desk is the phone' : 'a desk phone'}.`);
+  } catch (err) {
+    toast(`${username}: ${err.message}`, 'error', 10000);
+  }
+}
 
 async function loadUsers() {
   const box = $('#users-table');
-  const found = await get('/api/users');
+  const [found, phones] = await Promise.all([get('/api/users'), get('/api/phone/lines').catch(() => ({ items: {} }))]);
   fill(box, table([
     { label: 'Username', value: (u) => u.username },
     { label: 'Name', value: (u) => u.display_name || '—' },
@@ -27,13 +32,31 @@ async function loadUsers() {
       input.addEventListener('change', () => save(u, { extension: input.value.trim() || null }));
       return input;
     } },
-    { label: 'Queues', value: (u) => u.queues.join(', ') || '—' },
+    { label: 'Phone', value: (u) => {
+      const kind = (phones.items[u.username] || {}).kind || 'desk';
+      const sel = h('select', { 'aria-label': `Phone of ${u.username}` },
+        [['webrtc', 'Browser (WebRTC)'], ['desk', 'Desk phone']].map(([v, l]) => h('option', { value: v, selected: v === kind }, l)));
+      sel.addEventListener('change', async () => { await setPhone(u.username, sel.value); await loadUsers(); });
+      return sel;
+    } },
+    { label: 'Queues', value: (u) => u.queues.map(humanise).join(', ') || '—' },
     { label: 'Active', value: (u) => {
       const box2 = h('input', { type: 'checkbox', checked: u.active, 'aria-label': `${u.username} active` });
       box2.addEventListener('change', () => save(u, { active: box2.checked }));
       return box2;
     } },
+    { label: 'Sign-in', value: signInState },
   ], found.items, { caption: `${found.items.length} users` }));
+}
+
+// Failed sign-ins lock an account for a growing time; the admin sees it and may end the lock.
+function signInState(u) {
+  const locked = u.locked_until && new Date(u.locked_until) > new Date();
+  if (!locked) return u.failed_logins ? `${u.failed_logins} failed` : 'ok';
+  const until = new Date(u.locked_until).toLocaleTimeString();
+  const unlock = h('button', { type: 'button', 'aria-label': `Unlock ${u.username}` }, 'Unlock');
+  unlock.addEventListener('click', async () => { await save(u, { unlock: true }); await loadUsers(); });
+  return h('span', { class: 'error' }, `Locked until ${until} (${u.failed_logins} failed) `, unlock);
 }
 
 async function save(user, change) {
@@ -56,6 +79,7 @@ function wireUserForm() {
       queues: f.queues.value.split(',').map((q) => q.trim()).filter(Boolean) };
     try {
       await post('/api/users', body);
+      if (body.extension) await setPhone(body.username, f.phone.value);
       form.reset();
       showErrors($('#user-error'), []);
       toast(`User ${body.username} added.`);
@@ -66,41 +90,11 @@ function wireUserForm() {
   });
 }
 
-function wireLists() {
-  const name = $('#list-name');
-  const text = $('#list-text');
-  const errors = $('#list-error');
-  setOptions(name, LIST_NAMES.map(([code, label]) => ({ code, label })));
-  const load = async () => {
-    showErrors(errors, []);
-    text.value = JSON.stringify(await get(`/api/config/lists/${name.value}`), null, 2);
-  };
-  $('#list-load').addEventListener('click', load);
-  name.addEventListener('change', load);
-  $('#list-save').addEventListener('click', async () => {
-    let data;
-    try {
-      data = JSON.parse(text.value);
-    } catch (err) {
-      showErrors(errors, [`Not valid JSON: ${err.message}`]);
-      return;
-    }
-    try {
-      const saved = await put(`/api/config/lists/${name.value}`, data);
-      text.value = JSON.stringify(saved, null, 2);
-      showErrors(errors, []);
-      toast('Saved. Agents get the new list on their next page load.');
-    } catch (err) {
-      showErrors(errors, [err.message, ...(err.status === 422 ? err.lines() : [])]);
-    }
-  });
-  return load();
-}
-
 async function main() {
   wireSignOut();
   wireUserForm();
-  await Promise.all([loadUsers(), wireLists()]);
+  await Promise.all([loadUsers(), initConfig()]);
+  loadCount();
   document.body.dataset.ready = 'true';
 }
 

@@ -11,6 +11,14 @@ import { initOutgoing } from './desk/outgoing.js';
 import { initBrowse } from './desk/browse.js';
 import { initRecord } from './desk/record.js';
 import { initTasks } from './desk/tasks.js';
+import { initMpesa } from './desk/mpesa.js';
+import { initLiveLists } from './desk/live_lists.js';
+import { loadCount } from './lib/escalation_count.js';
+import { initPhone } from './desk/phone.js';
+import { initMonitorNotice } from './desk/monitor_notice.js';
+import { initCallLog } from './desk/calllog.js';
+import { initZone } from './desk/zone.js';
+import { initMyScores } from './desk/qa.js';
 
 const TAB_KEY = 'sb.desk.tab';
 
@@ -31,7 +39,8 @@ async function main() {
   const socket = new LiveSocket('agent');
   connectionBanner(socket);
   const ctx = {
-    me: { ...me, display_name: profile.display_name || profile.username, extension: profile.extension },
+    me: { ...me, display_name: profile.display_name || profile.username, extension: profile.extension,
+      timezone: profile.timezone },
     lists, socket, showTab, call: null,
     openCustomer: async () => {},
     agentState: null,
@@ -49,7 +58,15 @@ async function main() {
   initOutgoing(ctx);
   initBrowse(ctx);
   initTasks(ctx);
+  initMpesa(ctx);
+  initLiveLists(ctx);
+  initCallLog(ctx);
+  initZone(ctx);
   socket.start();
+  initMyScores();
+  loadCount();
+  initMonitorNotice(ctx);
+  initPhone(ctx).catch((err) => toast(`The phone could not start: ${err.message}`, 'error', 20000));
   const fromUrl = document.body.dataset.customer;
   if (fromUrl) {
     await ctx.openCustomer(Number(fromUrl));

@@ -1,5 +1,5 @@
 // Sign-in: POST /api/auth/login sets the HttpOnly cookie; the token is also kept for this tab
-// (the WebSocket's ?token=), then the page goes where it was asked to (or the role's home).
+// (a socket asks POST /api/ws-ticket for a single-use ticket), then the page goes where it was asked to (or the role's home).
 import { setToken } from './lib/session.js';
 
 const form = document.getElementById('login-form');

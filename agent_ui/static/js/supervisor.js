@@ -1,7 +1,9 @@
 // The supervisor's page: a live wallboard fed only by the event stream (a snapshot first, then
-// every change pushed), approvals, the dialer's "why am I not dialling?", assigning work, reports.
+// every change pushed), escalations, approvals, the dialer's "why am I not dialling?", assigning
+// work, quality scoring of recorded calls, reports, the call log and note search.
 import { get } from './lib/api.js';
 import { toast } from './lib/dom.js';
+import { loadLists } from './lib/lists.js';
 import { wireSignOut } from './lib/session.js';
 import { LiveSocket, connectionBanner } from './lib/socket.js';
 import { initWallboard } from './sup/wallboard.js';
@@ -9,6 +11,14 @@ import { initApprovals } from './sup/approvals.js';
 import { initDialerStatus } from './sup/dialer.js';
 import { initAssign } from './sup/assign.js';
 import { initReports } from './sup/reports.js';
+import { initMessaging } from './sup/messaging.js';
+import { initSuspense } from './sup/suspense.js';
+import { initEscalations } from './sup/escalations.js';
+import { initCalls } from './sup/calls.js';
+import { initNoteSearch } from './sup/note_search.js';
+import { initIvrPanel } from './sup/ivr.js';
+import { initQa } from './sup/qa.js';
+import { initMonitor } from './sup/monitor.js';
 
 async function main() {
   wireSignOut();
@@ -19,8 +29,15 @@ async function main() {
   connectionBanner(socket);
   const ctx = { socket, snapshot };
   window.switchboard = { socket, ctx };
+  const [lists, people] = await Promise.all([loadLists(), get('/api/agents')]);
+  ctx.lists = lists;
+  const agents = people.items.filter((a) => a.role !== 'admin').map((a) => a.username);
   initWallboard(ctx);
-  await Promise.all([initApprovals(ctx), initDialerStatus(ctx), initAssign(ctx)]);
+  initMonitor(ctx);
+  ctx.calls = initCalls(ctx, agents, lists);
+  initNoteSearch(ctx, agents, lists);
+  await Promise.all([initEscalations(ctx, agents), initApprovals(ctx), initDialerStatus(ctx), initAssign(ctx),
+    initMessaging(ctx), initSuspense(ctx), initIvrPanel(ctx), initQa(ctx)]);
   initReports(ctx);
   socket.start();
   document.body.dataset.ready = 'true';

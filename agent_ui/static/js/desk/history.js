@@ -1,16 +1,19 @@
 // Interaction history (seeds 000, 002, 004): newest first, filtered by type and date range.
 import { get, qs } from '../lib/api.js';
 import { fill, h } from '../lib/dom.js';
-import { dateTime, label, money } from '../lib/format.js';
+import { dateTime, humanise, label, money } from '../lib/format.js';
+import { recordingsBlock } from './recordings.js';
 
-const CHANNELS = [['call', 'Calls'], ['sms', 'SMS'], ['email', 'Emails'], ['visit', 'Visits'], ['note', 'Notes']];
+const CHANNELS = [['call', 'Calls'], ['sms', 'SMS'], ['email', 'Emails'], ['visit', 'Visits'], ['note', 'Notes'],
+  ['mpesa', 'M-Pesa'], ['ivr', 'IVR']];
 
 export function dispositionText(ctx, d) {
   if (!d || !d.status) return '';
   const s = ctx.lists.dispositions.statuses.find((x) => x.code === d.status);
   const r = s && s.reasons.find((x) => x.code === d.reason);
   const z = r && r.resolutions.find((x) => x.code === d.resolution);
-  return [s ? s.label : d.status, r ? r.label : d.reason, z ? z.label : d.resolution].filter(Boolean).join(' → ');
+  return [s ? s.label : d.status, r ? r.label : d.reason, z ? z.label : d.resolution].filter(Boolean)
+    .map((x) => (/_/.test(x) ? humanise(x) : x)).join(' → ');
 }
 
 export function noteItem(ctx, n) {
@@ -28,10 +31,12 @@ export function noteItem(ctx, n) {
     n.call_outcome && `Outcome: ${label(lists.notes.call_outcomes, n.call_outcome)}`,
     n.customer_mood && `Mood: ${label(lists.notes.customer_moods, n.customer_mood)}`,
   ].filter(Boolean);
-  const message = n.send_message || n.channel === 'sms' || n.channel === 'email'
+  // The note's message as recorded: its template by name and the text, never an empty "…:".
+  const template = n.message_template && (label((lists.templates || {}).templates || [], n.message_template) || n.message_template);
+  const message = (n.send_message || n.message_template || n.message_body) && (n.message_body || template)
     ? h('p', { class: 'note-msg' }, `${n.message_sent ? 'Message sent' : 'Message recorded, not sent'}${
-      n.message_template ? ` (template ${n.message_template})` : ''}: ${n.message_body || ''}`) : null;
-  return h('li', { class: 'note', dataset: { interactionId: n.id } },
+      template ? ` (template “${template}”)` : ''}${n.message_body ? `: ${n.message_body}` : '.'}`) : null;
+  return h('li', { class: 'note', id: `note-${n.id}`, dataset: { interactionId: n.id } },
     h('div', { class: 'note-head' }, h('span', { class: `tag ${n.channel}` }, n.activity_type || n.channel),
       ' ', h('strong', {}, dispositionText(ctx, n.disposition) || n.subject || 'Note'),
       h('span', { class: 'muted' }, ` · ${dateTime(n.created_at)} · ${n.operator || '—'}`),
@@ -71,6 +76,6 @@ export function renderHistory(box, record, ctx) {
       fill(list, h('li', { class: 'error' }, err.message));
     }
   });
-  box.append(h('h3', {}, 'Interaction history'), form, list);
+  box.append(h('h3', {}, 'Interaction history'), form, list, recordingsBlock(record.id));
   draw(record.interactions);
 }

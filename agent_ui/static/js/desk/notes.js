@@ -4,7 +4,7 @@
 import { post } from '../lib/api.js';
 import { $, fill, h, setOptions, showErrors, toast } from '../lib/dom.js';
 import { FormMemory } from '../lib/formstate.js';
-import { partyResponses, reasonsOf, requiredFields, resolutionsOf, statusActions } from '../lib/lists.js';
+import { partyResponses, reasonsOf, requiredFields, resolutionsOf, statusActions, statuses } from '../lib/lists.js';
 import { render } from '../lib/format.js';
 import { NODE_FIELDS, buildNotesForm, isoFromLocal } from './notes_fields.js';
 
@@ -176,6 +176,18 @@ export function initNotes(ctx) {
     el('call_id').value = ctx.activeCallId() || '';
     el('reason_code').value = (ctx.call && ctx.call.reason_code) || '';
   }
+
+  // A new version of the disposition tree (config.changed): the drop-downs offer it at once.
+  document.addEventListener('lists-changed', (ev) => {
+    if (ev.detail.name !== 'dispositions') return;
+    const chosen = [el('disp_status').value, el('disp_reason').value, el('disp_resolution').value];
+    setOptions(el('disp_status'), statuses(lists), { empty: '— choose —' });
+    el('disp_status').dispatchEvent(new Event('change'));
+    if (chosen[1]) el('disp_reason').value = chosen[1];
+    el('disp_reason').dispatchEvent(new Event('change'));
+    if (chosen[2]) el('disp_resolution').value = chosen[2];
+    applyRequirements();
+  });
 
   resetForm();
   return {

@@ -1,6 +1,8 @@
 // The follow-up notes form's controls: every seed 000 field, the 3-layer disposition (seed 003)
 // and the seed 004 customer-note fields. Each control has a <label>; wrappers carry data-field.
 import { h } from '../lib/dom.js';
+import { isoFromWall, zone, zoneName } from '../lib/format.js';
+import { statuses } from '../lib/lists.js';
 
 export const NODE_FIELDS = ['promised_amount', 'promised_date', 'visit_date', 'callback_at', 'comments'];
 const LABELS = {
@@ -37,7 +39,7 @@ export function buildNotesForm(lists) {
       field('status_action', 'Call status action', h('select', {}, opts([], '— choose the call status first —'))),
       field('party_response', 'Party response', h('select', {}, opts([], '—')), { hidden: true })),
     h('fieldset', { id: 'disposition' }, h('legend', {}, 'Disposition'),
-      field('disp_status', 'Status (layer 1)', select(lists.dispositions.statuses)),
+      field('disp_status', 'Status (layer 1)', select(statuses(lists))),
       field('disp_reason', 'Reason (layer 2)', h('select', {}, opts([], '— choose the status first —'))),
       field('disp_resolution', 'Resolution (layer 3)', h('select', {}, opts([], '—')))),
     h('fieldset', { id: 'node-fields' }, h('legend', {}, 'Details'),
@@ -45,7 +47,7 @@ export function buildNotesForm(lists) {
         h('input', { type: 'number', min: '1', step: '0.01', inputmode: 'decimal' }), { hidden: true }),
       field('promised_date', LABELS.promised_date, h('input', { type: 'date' }), { hidden: true }),
       field('visit_date', LABELS.visit_date, h('input', { type: 'date' }), { hidden: true }),
-      field('callback_at', LABELS.callback_at, h('input', { type: 'datetime-local' }), { hidden: true }),
+      field('callback_at', inZone(LABELS.callback_at), h('input', { type: 'datetime-local' }), { hidden: true }),
       field('comments', LABELS.comments, h('textarea', { rows: '3' })),
       field('client_status', 'Client status', select(f.client_statuses))),
     h('fieldset', { class: 'radios', id: 'send-message' }, h('legend', {}, 'Send client a message?'),
@@ -65,7 +67,7 @@ export function buildNotesForm(lists) {
         h('label', { for: 'nf-complete' }, 'Complete: no follow-up needed'))),
     h('fieldset', { id: 'follow-up', hidden: true }, h('legend', {}, 'Follow-up'),
       field('follow_assignee', 'Follow up by (username)', h('input', { autocomplete: 'off' })),
-      field('follow_due', 'Follow up on', h('input', { type: 'datetime-local' })),
+      field('follow_due', inZone('Follow up on'), h('input', { type: 'datetime-local' })),
       field('follow_instructions', 'Instructions', h('textarea', { rows: '2' }))),
     h('input', { type: 'hidden', name: 'call_id', id: 'nf-call-id' }),
     h('input', { type: 'hidden', name: 'reason_code', id: 'nf-reason-code' }),
@@ -75,9 +77,12 @@ export function buildNotesForm(lists) {
       h('button', { type: 'submit', class: 'primary', id: 'notes-save' }, 'Save')));
 }
 
-// Local datetime-local value -> ISO 8601 with offset (UTC).
+// A datetime-local value, read in the page's zone (the agent's setting; not the browser's) -> ISO 8601 UTC.
 export function isoFromLocal(value) {
-  if (!value) return null;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  return isoFromWall(value);
+}
+
+// The label of a time input names its zone.
+export function inZone(text) {
+  return `${text} (${zone()}, ${zoneName()})`;
 }

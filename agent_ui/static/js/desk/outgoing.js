@@ -3,13 +3,14 @@
 // a comment), and the manual "Outgoing Call" search that asks a supervisor's approval first.
 import { get } from '../lib/api.js';
 import { $, fill, h, showErrors, toast } from '../lib/dom.js';
-import { dateTime, money } from '../lib/format.js';
-import { clickToCall, dialPreview, postpone, requestApproval } from '../lib/dialer_api.js';
+import { dateTime, money, refusal, ruleText } from '../lib/format.js';
+import { clickToCall, dialPreview, holdDialButton, myQueue, phoneLine, postpone, requestApproval } from '../lib/dialer_api.js';
+import { has } from '../lib/features.js';
 import { callReasons } from '../lib/lists.js';
 
 function blockedText(err) {
   if (err.status === 409 && err.details && err.details.rule) {
-    return `Blocked by the rule "${err.details.rule}"; next allowed ${dateTime(err.details.next_allowed_at)}.`;
+    return refusal(err);
   }
   return err.lines ? err.lines().join(' ') : err.message;
 }
@@ -20,17 +21,48 @@ function numberChoices(name, numbers, selected) {
       h('input', { type: 'radio', name, value: n.number, checked: n.number === selected || (!selected && i === 0),
         disabled: n.allowed === false }),
       ` ${n.number} — ${n.name || ''} (${n.relation})`,
-      n.allowed === false ? h('span', { class: 'muted' }, ` blocked: ${n.rule}, next ${dateTime(n.next_allowed_at)}`) : null)));
+      n.allowed === false ? h('span', { class: 'muted' }, ` blocked: ${ruleText(n.rule)}${n.next_allowed_at ? `, next allowed ${dateTime(n.next_allowed_at)}` : ''}`) : null)));
 }
 
 export function initOutgoing(ctx) {
   const box = $('#preview');
   let preview = null;
+  let line = { ok: true };
+  phoneLine().then((found) => { line = found; drawPreview(); });
+  setInterval(async () => { // the browser phone registers after the page loads: look again until the line works
+    if (line.ok) return;
+    const found = await phoneLine();
+    if (found.ok !== line.ok) { line = found; drawPreview(); }
+  }, 3000);
+
+  // The empty state says why (GET /api/dialer/my-queue: the supervisor's "why am I not dialling?"
+  // reasons over this agent's campaigns), reloaded when the agent's state or the queue changes.
+  let asking = null;
+  async function explainEmpty() {
+    if (preview || asking || !(await has('/api/dialer/my-queue'))) return;
+    asking = setTimeout(async () => {
+      asking = null;
+      if (preview) return;
+      const empty = $('#preview-empty');
+      try {
+        const why = await myQueue();
+        empty.textContent = why.reason === 'go_ready' || why.reason === 'dialling'
+          ? why.sentence : `No call is queued for you. ${why.sentence}`;
+        empty.dataset.reason = why.reason;
+      } catch (err) {
+        empty.textContent = `No call is queued for you. Why could not be loaded: ${err.message}`;
+      }
+    }, 300);
+  }
+  for (const type of ['hello', 'agent.state', 'wallboard.queue', 'dialer.preview_cancelled']) ctx.socket.on(type, explainEmpty);
 
   function drawPreview() {
     $('#preview-empty').hidden = Boolean(preview);
     box.hidden = !preview;
-    if (!preview) return;
+    if (!preview) {
+      explainEmpty();
+      return;
+    }
     const p = preview;
     const s = p.customer.summary || {};
     const form = h('form', { id: 'postpone-form', novalidate: true },
@@ -79,6 +111,7 @@ export function initOutgoing(ctx) {
         } }, 'Dial now'),
         h('button', { type: 'button', onclick: () => ctx.openCustomer(p.customer.id) }, 'Open record')),
       form);
+    holdDialButton(box.querySelector('button.primary'), line);
   }
 
   ctx.socket.on('dialer.preview', (data) => {
@@ -97,7 +130,10 @@ export function initOutgoing(ctx) {
   const request = $('#manual-request');
   function pick(customer) {
     request.hidden = false;
-    const reason = h('select', { id: 'manual-reason' }, callReasons(ctx.lists, 'outbound').map((r) => h('option', { value: r.label }, r.label)));
+    // No reason is picked for the agent (issue 15): the first option asks them to choose.
+    const reason = h('select', { id: 'manual-reason', required: true },
+      h('option', { value: '', selected: true }, 'Choose the reason for this call…'),
+      callReasons(ctx.lists, 'outbound').map((r) => h('option', { value: r.code }, r.label)));
     const other = h('input', { id: 'manual-other', inputmode: 'numeric', autocomplete: 'off' });
     const why = h('textarea', { id: 'manual-why', rows: '2' });
     const status = h('p', { id: 'manual-status', role: 'status' });
@@ -109,8 +145,13 @@ export function initOutgoing(ctx) {
       h('button', { type: 'button', id: 'manual-ask', onclick: async () => {
         const picked = request.querySelector('input[name="manual-number"]:checked');
         const number = other.value.trim() || (picked && picked.value);
+        if (!reason.value) {
+          status.textContent = 'Choose the reason for this call first.';
+          reason.focus();
+          return;
+        }
         try {
-          const approval = await requestApproval(number, customer.id, `${reason.value}: ${why.value.trim()}`);
+          const approval = await requestApproval(number, customer.id, reason.value, why.value.trim());
           request.dataset.approvalId = String(approval.id);
           request.dataset.number = approval.number;
           status.textContent = 'Waiting for a supervisor’s approval…';
@@ -133,7 +174,8 @@ export function initOutgoing(ctx) {
     const approved = data.status === 'approved';
     const status = $('#manual-status');
     if (status) status.textContent = approved ? `Approved until ${dateTime(data.expires_at)}. You may call now.`
-      : `Not approved (${data.status}).`;
+      : (data.status === 'expired' ? 'Not approved in time: the request expired. Ask again if you still need to call.'
+        : 'Not approved: a supervisor refused this call.');
     const call = $('#manual-dial');
     if (call) call.disabled = !approved;
     toast(approved ? 'Your outgoing call was approved.' : 'Your outgoing call was not approved.', approved ? 'info' : 'error');

@@ -3,18 +3,20 @@
 // not theirs, shown as "not found", with nothing of the record on screen.
 import { get } from '../lib/api.js';
 import { $, fill, h } from '../lib/dom.js';
-import { label } from '../lib/format.js';
+import { clockIn, label, zone } from '../lib/format.js';
 import { SECTIONS } from './record_sections.js';
 import { renderHistory } from './history.js';
 import { renderContacts } from './contacts.js';
 import { initNotes } from './notes.js';
 import { initQuick } from './quick.js';
+import { initConversation, renderConversation } from './conversation.js';
 
 const CUSTOMER_KEY = 'sb.desk.customer';
 const SUBTAB_KEY = 'sb.desk.subtab';
 const ALL = [...SECTIONS, { key: 'contacts', title: 'Alternative contacts', render: renderContacts },
-  { key: 'history', title: 'Interaction history', render: renderHistory }];
-const ORDER = ['summary', 'loans', 'statement', 'contacts', 'history', 'promises', 'attachments'];
+  { key: 'history', title: 'Interaction history', render: renderHistory },
+  { key: 'messages', title: 'Messages', render: renderConversation }];
+const ORDER = ['summary', 'loans', 'statement', 'contacts', 'history', 'messages', 'promises', 'attachments'];
 
 export function initRecord(ctx) {
   const tabs = $('#record-tabs');
@@ -22,6 +24,7 @@ export function initRecord(ctx) {
   let current = null;
   const notes = initNotes(ctx);
   initQuick(ctx);
+  initConversation(ctx);
 
   function showSection(key) {
     for (const b of tabs.querySelectorAll('button')) b.setAttribute('aria-selected', String(b.dataset.section === key));
@@ -39,7 +42,13 @@ export function initRecord(ctx) {
       p.render(box, record, ctx);
       return box;
     }));
-    showSection(sessionStorage.getItem(SUBTAB_KEY) || 'summary');
+    // A link to one note (/customers/7#note-42, from the call log or note search) opens the history at it.
+    const linked = /^#note-\d+$/.test(location.hash) ? document.getElementById(location.hash.slice(1)) : null;
+    showSection(linked ? 'history' : sessionStorage.getItem(SUBTAB_KEY) || 'summary');
+    if (linked) {
+      linked.classList.add('linked');
+      linked.scrollIntoView({ block: 'center' });
+    }
   }
 
   function renderHead(record) {
@@ -52,8 +61,11 @@ export function initRecord(ctx) {
       record.status && `Status: ${label(ctx.lists.followup.client_statuses, record.status)}`,
       record.assigned_agent && `Agent ${record.assigned_agent}`,
       record.access === 'call' && 'Opened for this call',
+      record.access === 'task' && 'Opened for a follow-up task assigned to you',
     ].filter(Boolean);
     $('#record-ids').textContent = ids.join(' · ');
+    $('#record-clock').textContent = record.timezone
+      ? `Customer's local time ${clockIn(record.timezone)} (${record.timezone}) · yours ${clockIn(zone())}` : '';
   }
 
   async function open(id, options = {}) {

@@ -1,7 +1,7 @@
 // Record sections: summary, loan details (summary and schedule), statement, promises, attachments.
 import { post } from '../lib/api.js';
 import { fill, h, table, toast } from '../lib/dom.js';
-import { date, dateTime, money } from '../lib/format.js';
+import { date, dateTime, humanise, money } from '../lib/format.js';
 import { repaidBar } from '../lib/charts.js';
 import { dispositionText } from './history.js';
 
@@ -33,10 +33,10 @@ function loans(box, r) {
   for (const loan of r.loans) {
     const repaid = Number(loan.applied_amount) + Number(loan.interest_amount) - Number(loan.balance);
     box.append(h('article', { class: 'loan' },
-      h('h4', {}, `${loan.product} · ${loan.external_ref}`, ' ', h('span', { class: 'tag' }, loan.status)),
+      h('h4', {}, `${humanise(loan.product)} · ${loan.external_ref}`, ' ', h('span', { class: 'tag' }, humanise(loan.status))),
       h('dl', { class: 'facts cols' },
         fact('Loan balance', money(loan.balance)), fact('Applied amount', money(loan.applied_amount)),
-        fact('Interest amount', money(loan.interest_amount)), fact('Loan type', loan.product),
+        fact('Interest amount', money(loan.interest_amount)), fact('Loan type', humanise(loan.product)),
         fact('Start date', date(loan.start_date)), fact('End date', date(loan.end_date)),
         fact('Days past due', String(loan.days_past_due)), fact('Overdue', money(loan.overdue_amount))),
       repaidBar(repaid, Number(loan.applied_amount) + Number(loan.interest_amount)),

@@ -2,7 +2,7 @@
 // countdown) / logged out, and the time in the state. Driven by `agent.state` on the socket.
 import { get, put } from '../lib/api.js';
 import { $, setOptions, toast } from '../lib/dom.js';
-import { STATE_LABELS, duration, label, since } from '../lib/format.js';
+import { STATE_LABELS, duration, humanise, label, since } from '../lib/format.js';
 
 export function initState(ctx) {
   const pill = $('#state-pill');
@@ -12,8 +12,11 @@ export function initState(ctx) {
   const wrapClock = $('#wrapup-countdown');
   const callBox = $('#call-box');
   const pauseSelect = $('#pause-code');
-  const pauseCodes = ctx.lists.pause_codes.pause_codes;
-  setOptions(pauseSelect, pauseCodes);
+  const pauseCodes = () => ctx.lists.pause_codes.pause_codes;
+  setOptions(pauseSelect, pauseCodes());
+  document.addEventListener('lists-changed', (ev) => {
+    if (ev.detail.name === 'pause_codes') setOptions(pauseSelect, pauseCodes());
+  });
   let current = null;
 
   function render(view) {
@@ -21,8 +24,8 @@ export function initState(ctx) {
     current = view;
     ctx.agentState = view;
     pill.dataset.state = view.state;
-    pill.textContent = STATE_LABELS[view.state] || view.state;
-    reason.textContent = view.state === 'paused' ? label(pauseCodes, view.reason) : '';
+    pill.textContent = STATE_LABELS[view.state] || humanise(view.state);
+    reason.textContent = view.state === 'paused' ? label(pauseCodes(), view.reason) : '';
     callBox.hidden = !view.call_id;
     callBox.textContent = view.call_id ? `call ${view.call_id}` : '';
     $('#go-ready').disabled = ['ready', 'ringing', 'on_call'].includes(view.state);
@@ -49,12 +52,14 @@ export function initState(ctx) {
   $('#go-pause').addEventListener('click', () => request('paused', pauseSelect.value));
   $('#go-logout').addEventListener('click', () => request('logged_out'));
   ctx.socket.on('agent.state', render);
-  ctx.socket.on('hello', async () => {
+  async function reload() {
     try {
       render(await get('/api/agents/me'));
     } catch (err) {
       toast(`Could not read your state: ${err.message}`, 'error');
     }
-  });
+  }
+  ctx.socket.on('hello', reload);
+  ctx.socket.on('reset', reload);
   setInterval(tick, 1000);
 }

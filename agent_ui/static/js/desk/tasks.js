@@ -1,12 +1,25 @@
 // My tasks: follow-ups and callbacks due today; a task that falls due arrives on the socket
-// (`task.due`) and is added and highlighted without a reload.
+// (`task.due`) and is added and highlighted without a reload. Each card names the customer, the
+// reason (the subject or disposition of the note that set it) and who set it; an open task opens
+// its customer to its assignee (the record says "Opened for a follow-up task").
 import { get, patch } from '../lib/api.js';
 import { $, fill, h, toast } from '../lib/dom.js';
 import { dateTime } from '../lib/format.js';
+import { dispositionLabel } from '../lib/disposition.js';
+
+function customerText(t) {
+  if (!t.customer_id) return null;
+  const name = t.customer_name || `Customer ${t.customer_id}`;
+  return t.customer_client_id ? `${name} (client ${t.customer_client_id})` : name;
+}
 
 export function initTasks(ctx) {
   const list = $('#task-list');
   let tasks = [];
+
+  function reasonText(t) {
+    return t.reason || dispositionLabel(ctx.lists, t.reason_disposition) || null;
+  }
 
   function item(t) {
     const done = h('input', { type: 'checkbox', id: `task-done-${t.id}`, checked: t.done });
@@ -22,9 +35,13 @@ export function initTasks(ctx) {
     });
     return h('li', { class: `task${t.done ? ' done' : ''}${t.fresh ? ' fresh' : ''}`, dataset: { taskId: t.id } },
       done, h('label', { for: `task-done-${t.id}` }, `${t.kind === 'callback' ? 'Callback' : 'Follow-up'} · ${dateTime(t.due_at)}`),
-      t.instructions ? h('p', {}, t.instructions) : null,
+      t.customer_id ? h('p', { class: 'task-customer' }, h('strong', {}, customerText(t))) : null,
+      reasonText(t) ? h('p', { class: 'task-reason' }, `Reason: ${reasonText(t)}`) : null,
+      t.instructions ? h('p', { class: 'task-instructions' }, t.instructions) : null,
+      t.created_by_name || t.created_by
+        ? h('p', { class: 'task-setter muted' }, `Set by ${t.created_by_name || t.created_by}`) : null,
       t.customer_id ? h('button', { type: 'button', class: 'link', onclick: () => ctx.openCustomer(t.customer_id) },
-        'Open customer') : null);
+        `Open ${t.customer_name || 'customer'}`) : null);
   }
 
   function draw() {
@@ -36,7 +53,10 @@ export function initTasks(ctx) {
     try {
       const found = await get('/api/tasks?due=today');
       const fresh = new Set(tasks.filter((t) => t.fresh).map((t) => t.id));
-      tasks = found.items.map((t) => ({ ...t, fresh: fresh.has(t.id) }));
+      const listed = new Set(found.items.map((t) => t.id));
+      // a pushed task due before today is not in today's list: keep it as it came
+      tasks = [...found.items.map((t) => ({ ...t, fresh: fresh.has(t.id) })),
+        ...tasks.filter((t) => t.fresh && !listed.has(t.id))];
       draw();
     } catch (err) {
       fill(list, h('li', { class: 'error' }, `Tasks could not be loaded: ${err.message}`));
@@ -50,6 +70,7 @@ export function initTasks(ctx) {
     tasks.push({ ...task, id, fresh: true, due_at: task.due_at, kind: task.kind || 'follow_up' });
     draw();
     toast(`A task is due now${task.instructions ? `: ${task.instructions}` : ''}.`, 'info', 10000);
+    load(); // the full card: the customer, the reason and who set it
   });
   ctx.socket.on('hello', load);
   ctx.reloadTasks = load;

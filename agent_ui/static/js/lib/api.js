@@ -1,18 +1,30 @@
 // fetch() wrapper: JSON in and out, the one error shape {error_id, message, details} as ApiError.
 import { token, toLogin } from './session.js';
 
+// What a person reads when the server gave no sentence of its own (an unexpected error, a proxy's HTML page).
+const SERVER_TROUBLE = 'The server had a problem and could not finish this. Try again; if it keeps happening, tell your supervisor.';
+// The refusals whose details are per-field lines (a form's fields, a config file's keys).
+const FIELD_ERRORS = ['validation-failed', 'config-invalid'];
+const REFUSED = 'The server refused this request. Reload the page and try again.';
+
+function sentence(status, body) {
+  const ours = body && body.error_id && body.message;  // our one error shape
+  if (status >= 500 && (!ours || body.error_id === 'internal-error')) return SERVER_TROUBLE;
+  return ours ? body.message : REFUSED;
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `request failed (${status})`);
+    super(sentence(status, body));
     this.status = status;
     this.errorId = body && body.error_id;
     this.details = (body && body.details) || {};
   }
 
-  // "field: message" lines for a form.
+  // "field: message" lines for a form's invalid fields; any other refusal is its sentence (never a code).
   lines() {
     const entries = Object.entries(this.details || {});
-    if (!entries.length) return [this.message];
+    if (!entries.length || !FIELD_ERRORS.includes(this.errorId)) return [this.message];
     return entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
 }
@@ -51,6 +63,7 @@ export const get = (path, options) => api('GET', path, undefined, options);
 export const post = (path, body, options) => api('POST', path, body, options);
 export const put = (path, body, options) => api('PUT', path, body, options);
 export const patch = (path, body, options) => api('PATCH', path, body, options);
+export const del = (path, options) => api('DELETE', path, undefined, options);
 
 // Query string from an object, skipping empty values.
 export function qs(params) {

@@ -1,5 +1,7 @@
 // Hand-made SVG charts: a progress bar, a gauge (donut), horizontal bars and a stacked strip.
 // Each carries a <title> and an aria-label so the figures are readable without the picture.
+import { count } from './format.js';
+
 const NS = 'http://www.w3.org/2000/svg';
 
 function svg(tag, attrs = {}, ...children) {
@@ -38,21 +40,22 @@ export function gauge(ratio, caption, { good = true, size = 96 } = {}) {
   return titled(root, `${caption}: ${Math.round(v * 1000) / 10}%`);
 }
 
-// Horizontal bars: items [{label, value, display?}].
-export function bars(items, caption, { width = 420, row = 22 } = {}) {
+// Horizontal bars: items [{label, value, display?}]; `labelWidth` px for the labels on the left.
+export function bars(items, caption, { width = 420, row = 22, labelWidth = 150 } = {}) {
   const max = Math.max(1, ...items.map((i) => Number(i.value) || 0));
-  const labelW = 150;
+  const labelW = labelWidth;
+  const chars = Math.floor(labelW / 6.8);
   const height = Math.max(row, items.length * row);
   const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart bars' });
   items.forEach((item, n) => {
     const w = Math.round(((Number(item.value) || 0) / max) * (width - labelW - 60));
     const y = n * row;
     root.append(
-      svg('text', { x: labelW - 6, y: y + row * 0.68, 'text-anchor': 'end', class: 'label' }, String(item.label).slice(0, 22)),
+      svg('text', { x: labelW - 6, y: y + row * 0.68, 'text-anchor': 'end', class: 'label' }, String(item.label).slice(0, chars)),
       svg('rect', { x: labelW, y: y + 3, width: Math.max(w, 1), height: row - 6, rx: 3, class: 'fill' }),
-      svg('text', { x: labelW + w + 6, y: y + row * 0.68, class: 'value' }, item.display ?? String(item.value)));
+      svg('text', { x: labelW + w + 6, y: y + row * 0.68, class: 'value' }, item.display ?? count(item.value)));
   });
-  return titled(root, `${caption}: ${items.map((i) => `${i.label} ${i.display ?? i.value}`).join(', ') || 'no data'}`);
+  return titled(root, `${caption}: ${items.map((i) => `${i.label} ${i.display ?? count(i.value)}`).join(', ') || 'no data'}`);
 }
 
 // One strip split by category: segments [{key, label, value}] (agents by state).

@@ -9,18 +9,24 @@ export async function loadLists() {
   return cached;
 }
 
+// What a new note may choose: retired nodes stay in the lists (old notes show their labels) but
+// are not offered.
+export function active(items) {
+  return (items || []).filter((i) => !i.retired);
+}
+
 export function statuses(lists) {
-  return lists.dispositions.statuses;
+  return active(lists.dispositions.statuses);
 }
 
 export function reasonsOf(lists, status) {
   const node = statuses(lists).find((s) => s.code === status);
-  return node ? node.reasons : [];
+  return node ? active(node.reasons) : [];
 }
 
 export function resolutionsOf(lists, status, reason) {
   const node = reasonsOf(lists, status).find((r) => r.code === reason);
-  return node ? node.resolutions : [];
+  return node ? active(node.resolutions) : [];
 }
 
 // The fields the chosen path requires (status, reason and resolution together).
@@ -34,7 +40,7 @@ export function requiredFields(lists, status, reason, resolution) {
 }
 
 export function callReasons(lists, direction) {
-  return lists.reasons.reasons.filter((r) => r.kind === 'both' || r.kind === direction);
+  return active(lists.reasons.reasons).filter((r) => r.kind === 'both' || r.kind === direction);
 }
 
 export function templates(lists, channel) {

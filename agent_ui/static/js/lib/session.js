@@ -33,6 +33,9 @@ export function wireSignOut() {
   if (!button) return;
   button.addEventListener('click', async () => {
     try {
+      if (window.switchboard && window.switchboard.phone) { // issue 20: the phone's secret ends with the session
+        await fetch('/api/phone/session', { method: 'DELETE', credentials: 'same-origin' });
+      }
       await fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' });
     } finally {
       setToken(null);

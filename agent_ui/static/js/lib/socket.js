@@ -3,6 +3,17 @@
 // one DOM event per message type ('call.ringing', 'agent.state' ...) with the data as `detail`.
 import { token, toLogin } from './session.js';
 
+// A single-use ticket for the socket's URL (POST /api/ws-ticket): the sign-in token never rides in a URL.
+async function fetchTicket() {
+  const headers = { Accept: 'application/json' };
+  const bearer = token();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  const res = await fetch('/api/ws-ticket', { method: 'POST', headers, credentials: 'same-origin' });
+  if (res.status === 401) return null;
+  if (!res.ok) throw new Error(`ticket: ${res.status}`);
+  return (await res.json()).ticket;
+}
+
 const PING_MS = 15000;
 const SILENT_MS = 40000; // no frame (not even a pong) for this long: the link is dead
 const MAX_BACKOFF_MS = 10000;
@@ -17,6 +28,7 @@ export class LiveSocket extends EventTarget {
     this.attempt = 0;
     this.ws = null;
     this.timer = null;
+    this.opening = false;
     this.state = 'connecting';
     this.lastFrame = Date.now();
     window.addEventListener('online', () => this.reconnectNow());
@@ -28,23 +40,37 @@ export class LiveSocket extends EventTarget {
     return this;
   }
 
-  url() {
-    const params = new URLSearchParams({ stream: this.stream });
-    const bearer = token();
-    if (bearer) params.set('token', bearer);
+  url(ticket) {
+    const params = new URLSearchParams({ stream: this.stream, ticket });
     if (this.lastSeq !== null) params.set('after_seq', String(this.lastSeq));
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     return `${proto}://${location.host}/ws?${params}`;
   }
 
-  connect() {
+  async connect() {
     clearTimeout(this.timer);
     this.timer = null;
     if (!navigator.onLine) {
       this.setState('lost');
       return; // the 'online' event reconnects
     }
-    const ws = new WebSocket(this.url());
+    if (this.opening) return;
+    this.opening = true;
+    let ticket;
+    try {
+      ticket = await fetchTicket();
+    } catch {
+      this.opening = false;
+      this.setState('lost'); // the server is unreachable: try again with backoff
+      this.schedule();
+      return;
+    }
+    this.opening = false;
+    if (ticket === null) {
+      toLogin();
+      return;
+    }
+    const ws = new WebSocket(this.url(ticket));
     this.ws = ws;
     ws.addEventListener('open', () => {
       this.attempt = 0;
@@ -116,6 +142,13 @@ export class LiveSocket extends EventTarget {
       if (this.lastSeq === null) this.setSeq(msg.seq);
       this.setState('open');
       this.dispatchEvent(new CustomEvent('hello', { detail: msg.data }));
+      return;
+    }
+    if (msg.type === 'reset') {
+      // The server's stream restarted under our seq: start again from its seq, and let the page
+      // reload its snapshot (agent state, wallboard) before the new messages arrive.
+      this.setSeq(msg.seq);
+      this.dispatchEvent(new CustomEvent('reset', { detail: msg.data || {} }));
       return;
     }
     if (msg.type === 'pong' || msg.type === 'error') return;

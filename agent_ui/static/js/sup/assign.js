@@ -1,6 +1,7 @@
 // Assigning work (seed 003): agents to campaigns, and accounts to an agent (bulk).
 import { get, post, put, qs } from '../lib/api.js';
 import { $, fill, h, setOptions, table, toast } from '../lib/dom.js';
+import { count } from '../lib/format.js';
 
 export async function initAssign(ctx) {
   let agents = [];
@@ -16,8 +17,8 @@ export async function initAssign(ctx) {
     try {
       const found = await get('/api/campaigns');
       fill(box, table([
-        { label: 'Campaign', value: (c) => `${c.name} (${c.code})` },
-        { label: 'Accounts', value: (c) => String(c.customers), class: 'num' },
+        { label: 'Campaign', value: (c) => c.name },
+        { label: 'Accounts', value: (c) => count(c.customers), class: 'num' },
         { label: 'Agents', value: (c) => h('div', { class: 'row' }, agents.map((a) => h('label', { class: 'inline' },
           h('input', { type: 'checkbox', name: `camp-${c.code}`, value: a, checked: c.agents.includes(a) }), ` ${a}`))) },
         { label: '', value: (c) => h('button', { type: 'button', onclick: async () => {
@@ -28,7 +29,7 @@ export async function initAssign(ctx) {
           } catch (err) {
             toast(`Could not save: ${err.message}`, 'error');
           }
-        } }, `Save ${c.code}`) },
+        } }, `Save ${c.name}`) },
       ], found.items, { caption: 'Agents per campaign', empty: 'No campaigns.' }));
     } catch (err) {
       fill(box, h('p', { class: 'error' }, err.message));

@@ -4,14 +4,16 @@ import { $, fill, h, table } from '../lib/dom.js';
 import { bars } from '../lib/charts.js';
 import { dialerStatus } from '../lib/dialer_api.js';
 import { has } from '../lib/features.js';
+import { humanise, label, ruleText } from '../lib/format.js';
 
 const readyCount = (c) => (Array.isArray(c.ready_agents) ? c.ready_agents.length : Number(c.ready_agents) || 0);
 
 export function why(c) {
+  if (c.why && c.why.sentence) return c.why.sentence; // the server's answer, the same the agent sees
   if (readyCount(c) === 0) return 'No agent in this campaign is ready.';
   if (c.eligible_tasks === 0) return `No call is due now${c.scheduled_later ? ` (${c.scheduled_later} scheduled for later)` : ''}.`;
   if (c.dialable_now === 0) {
-    const rules = Object.entries(c.blocked_now || {}).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`);
+    const rules = Object.entries(c.blocked_now || {}).filter(([, n]) => n > 0).map(([r, n]) => `${ruleText(r)} ${n}`);
     return `Every due call is blocked by a rule${rules.length ? `: ${rules.join(', ')}` : ''}.`;
   }
   return `Dialling: ${c.dialable_now} callable now, ${c.calls_in_progress || 0} in progress.`;
@@ -31,8 +33,8 @@ export async function initDialerStatus(ctx) {
       const found = await dialerStatus();
       const items = Array.isArray(found) ? found : found.items || found.campaigns || [];
       fill(box, table([
-        { label: 'Campaign', value: (c) => c.campaign },
-        { label: 'State', value: (c) => c.state || '—' },
+        { label: 'Campaign', value: (c) => label(ctx.lists && ctx.lists.dialer.campaigns, c.campaign) },
+        { label: 'State', value: (c) => humanise(c.state) },
         { label: 'Why', value: (c) => why(c) },
         { label: 'Ready agents', value: (c) => (Array.isArray(c.ready_agents) && c.ready_agents.length
           ? `${c.ready_agents.length} (${c.ready_agents.join(', ')})` : String(readyCount(c))) },
@@ -41,7 +43,7 @@ export async function initDialerStatus(ctx) {
         { label: 'In progress', value: (c) => String(c.calls_in_progress ?? 0), class: 'num' },
         { label: 'Blocked by rule', value: (c) => {
           const rules = Object.entries(c.blocked_now || {}).filter(([, n]) => n > 0);
-          return rules.length ? bars(rules.map(([r, n]) => ({ label: r, value: n })), `Blocked in ${c.campaign}`, { width: 300 }) : 'none';
+          return rules.length ? bars(rules.map(([r, n]) => ({ label: ruleText(r), value: n })), `Blocked in ${label(ctx.lists && ctx.lists.dialer.campaigns, c.campaign)}`, { width: 300 }) : 'None';
         } },
       ], items, { empty: 'No campaign.', rowAttrs: (c) => ({ dataset: { campaign: c.campaign } }) }));
     } catch (err) {
