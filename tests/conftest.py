@@ -11,5 +11,14 @@ import os
 
 os.environ.setdefault("SWITCHBOARD_DIALER__ENABLED", "false")
 
-pytest_plugins = ["tests.support.databases", "tests.support.pbx_group", "tests.pbx.fixtures"]
+pytest_plugins = ["tests.support.databases", "tests.support.pbx_group", "tests.support.levels", "tests.pbx.fixtures"]
 
+
+
+def pytest_configure(config: object) -> None:
+    """Browser assertions wait up to 15 s (Playwright's default is 5 s), like the pages' own actions
+    (tests/browser/harness.py): on a loaded CI machine a page can take longer than 5 s to render."""
+    del config
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=15_000)

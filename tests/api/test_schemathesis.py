@@ -130,7 +130,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         time.sleep(0.05)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=base_url, timeout=10) as client:
+        with httpx.Client(base_url=base_url, timeout=60) as client:  # a loaded CI machine: argon2, the document
             tokens = {name: client.post("/api/auth/login", json={"username": name, "password": pw}).json()["token"]
                       for name, pw in PASSWORDS.items()}
             _seed(client, tokens)
@@ -171,6 +171,6 @@ def test_every_operation_answers_as_documented(served: Served, who: str, method:
     def run(case: Any) -> None:
         if method == "PATCH" and case.path_parameters.get("username") in PASSWORDS:
             return  # never lock the run's own users out (the admin's own account above all)
-        case.call_and_validate(base_url=served.base_url, headers=headers, checks=CHECKS, timeout=10)
+        case.call_and_validate(base_url=served.base_url, headers=headers, checks=CHECKS, timeout=30)
 
     run()
