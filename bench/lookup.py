@@ -7,7 +7,7 @@ over random samples:
 
 a. phone lookup, i.e. the statement the screen-pop runs for a caller ID: take a hot connection
    (``store.hot``), normalise the caller's number (``0712...`` -> E.164) and run the pop's
-   ``POP_QUERY`` (``agent_ui.live.lookup.find_matches``: the matches with their summaries);
+   ``POP_QUERY`` (``store.repositories.caller_lookup.find_matches``: the matches with their summaries);
 b. the pop's whole store work for a ring, ``StoreCallerLookup.matches_for_call``: the lookup, the
    call-scoped grants and the link of the first match to the call's record (one statement on
    PostgreSQL, three on SQLite); each sample is a new call id, so it writes a grant and a call record;
@@ -45,7 +45,6 @@ from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from agent_ui.app import create_app  # noqa: E402
-from agent_ui.live.lookup import StoreCallerLookup, find_matches  # noqa: E402
 from agent_ui.services import build_services  # noqa: E402
 from bench.stats import pct  # noqa: E402
 from config.settings import CONFIG_DIR, Settings  # noqa: E402
@@ -54,6 +53,7 @@ from domain.phone import national_digits, to_e164  # noqa: E402
 from store.db import Database, make_engine  # noqa: E402
 from store.migrate import upgrade_async  # noqa: E402
 from store.models import Customer  # noqa: E402
+from store.repositories.caller_lookup import StoreCallerLookup, find_matches  # noqa: E402
 from store.repositories.users import UserRepository  # noqa: E402
 from store.seed.bulk import build_bulk, main_phone  # noqa: E402
 

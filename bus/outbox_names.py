@@ -19,7 +19,7 @@ def agent_stream(username: str) -> str:
 
 
 # --- an agent's stream ------------------------------------------------------------------------------
-CALL_RINGING: Final = "call.ringing"  # the pop (agent_ui/live/pop.py)
+CALL_RINGING: Final = "call.ringing"  # the pop (live/pop.py)
 CALL_ANSWERED: Final = "call.answered"
 CALL_ENDED: Final = "call.ended"
 DIALER_PREVIEW: Final = "dialer.preview"

@@ -9,7 +9,7 @@ a request from the desktop is refused, a call event changes nothing.
 A :class:`Move` is data: the new state, what the carrier is told (the queue membership, see
 :attr:`Move.carrier`), the pause reason the move sets itself, whether the event must be about the
 agent's current call, and whether it ends a call (``last_call_ended_at``, the longest-idle order).
-The presence service (``agent_ui/live/presence.py``), its repository (``store/repositories/
+The presence service (``live/presence.py``), its repository (``store/repositories/
 presence.py``, whose conditional UPDATEs take their allowed "from" states from :func:`sources`)
 and the dialer's give-back read this table; nothing else lists transitions.
 """

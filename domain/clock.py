@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from store.models import utcnow
+from domain.events.base import utcnow
 
 
 def local_today(timezone: str) -> date:

@@ -12,35 +12,23 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from agent_ui.live.devices import DeviceDirectory
 from bus.base import EventBus, Outbox
 from bus.outbox_names import CALL_ANSWERED, CALL_ENDED, CALL_RINGING, agent_stream
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, utcnow
+from live.devices import DeviceDirectory
 from runtime.metrics import Metrics
 from store.db import Database
 from store.models import CallRecord, User
 from store.repositories.call_log import cached_e164
+from store.repositories.caller_lookup import PopMatch
 from store.repositories.presence import PresenceRepository
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PopMatch:
-    customer_id: int
-    name: str
-    relation: str  # customer, guarantor, alternative_contact, relationship_officer
-    summary: dict[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "name": self.name, "relation": self.relation,
-                "summary": self.summary}
 
 
 class CallerLookup(Protocol):

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from agent_ui.live.devices import DeviceDirectory
 from bus.base import EventBus, Outbox
 from bus.outbox_names import AGENT_STATE, SUPERVISORS, agent_stream
 from domain.agent_state import ASKABLE, FORCEABLE, REAPPLY, AgentEvent, Move, transition
@@ -33,6 +32,7 @@ from domain.events import (
     InteractionSaved,
     utcnow,
 )
+from live.devices import DeviceDirectory
 from store.db import Database
 from store.models import User
 from store.repositories.audit import AuditLog

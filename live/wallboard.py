@@ -1,6 +1,6 @@
 """The supervisor wallboard, pushed from the event stream (no polling).
 
-Call events are applied to the call log, which marks the call's queue dirty; one supervised loop
+The call log (:mod:`live.call_log`) tells it which queue a call event changed; one supervised loop
 (:meth:`WallboardService.run`) recomputes the dirty queues' figures at most every
 ``FLUSH_SECONDS`` with one aggregate query and pushes ``wallboard.queue`` to the ``supervisors``
 stream, so a busy queue costs one query per tick, not one per event. Agent states reach the same
@@ -12,58 +12,33 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent_ui.clock import local_today
 from bus.base import EventBus, Outbox
 from bus.outbox_names import SUPERVISORS, WALLBOARD_PROMISES, WALLBOARD_QUEUE
-from domain.events import (
-    AgentConnected,
-    AgentRinging,
-    CallAbandoned,
-    CallEnded,
-    CallEvent,
-    CallOffered,
-    CallQueued,
-    InteractionSaved,
-    IvrInput,
-    PaymentReceived,
-    PromiseRecorded,
-    utcnow,
-)
+from domain.clock import local_today
+from domain.events import InteractionSaved, PaymentReceived, PromiseRecorded, utcnow
 from store.db import Database
-from store.repositories.call_log import CallLog
 from store.repositories.presence import PresenceRepository
 from store.repositories.wallboard_queries import promises_today, queue_stats
 
 FLUSH_SECONDS = 0.5
-CALL_LOG_CONCURRENCY = 4
-CALL_EVENTS: tuple[type[CallEvent], ...] = (
-    CallOffered, IvrInput, CallQueued, AgentRinging, AgentConnected, CallEnded, CallAbandoned,
-)
 
 
 class WallboardService:
-    def __init__(self, database: Database, outbox: Outbox, call_log: CallLog, *, timezone: str,
-                 service_level_seconds: int) -> None:
-        self._db, self._outbox, self._call_log = database, outbox, call_log
+    def __init__(self, database: Database, outbox: Outbox, *, timezone: str, service_level_seconds: int) -> None:
+        self._db, self._outbox = database, outbox
         self._tz, self._sl = timezone, service_level_seconds
         self._dirty: set[str] = set()
         self._promises_dirty = False
         self._day = local_today(timezone)
 
-    def subscribe(self, bus: EventBus, *, call_log_group: str = "call-log") -> None:
-        """``call_log_group``: the live layer puts the call log in the pop's group, so that each call
-        event is read from the bus once for both (the log converges in any order; one call's
-        events keep theirs)."""
-        for event_type in CALL_EVENTS:
-            bus.subscribe(event_type, self.on_call_event, group=call_log_group, concurrency=CALL_LOG_CONCURRENCY)
+    def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(InteractionSaved, self.on_money_event, group="wallboard-promises")
         bus.subscribe(PaymentReceived, self.on_money_event, group="wallboard-promises")
         bus.subscribe(PromiseRecorded, self.on_money_event, group="wallboard-promises")
 
-    async def on_call_event(self, event: CallEvent) -> None:
-        queue = await self._call_log.record(event)
-        if queue is not None:
-            self._dirty.add(queue)
+    def queue_changed(self, queue: str) -> None:
+        """A call event changed ``queue``: its figures are pushed by the next flush."""
+        self._dirty.add(queue)
 
     async def flush(self) -> int:
         """Push the figures of the queues changed since the last flush; returns how many."""

@@ -13,18 +13,19 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
-from agent_ui.live.devices import DeviceDirectory
-from agent_ui.live.lookup import StoreCallerLookup
-from agent_ui.live.pop import POP_GROUP, PopService
-from agent_ui.live.presence import PresenceService
-from agent_ui.live.wallboard import WallboardService
 from agent_ui.services import Services
 from config.lists import Lists
 from domain.errors import SwitchboardError
 from domain.events import utcnow
+from live.call_log import CallLogWriter
+from live.devices import DeviceDirectory
+from live.pop import PopService
+from live.presence import PresenceService
+from live.wallboard import WallboardService
 from store.repositories.access import purge_expired
 from store.repositories.agent_activity import StateLog
 from store.repositories.call_log import CallLog
+from store.repositories.caller_lookup import StoreCallerLookup
 from store.repositories.ivr import IvrRingSource
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,12 @@ class LiveComponent:
         lookup = StoreCallerLookup(db, region=settings.default_region, default_timezone=settings.timezone)
         pop = PopService(db, outbox, lookup, region=settings.default_region, devices=devices,
                          ivr=IvrRingSource(db), metrics=services.metrics)
-        wallboard = WallboardService(db, outbox, call_log, timezone=settings.timezone,
+        wallboard = WallboardService(db, outbox, timezone=settings.timezone,
                                      service_level_seconds=settings.service_level_seconds)
         presence.subscribe(bus)
-        pop.subscribe(bus)  # first: in the group they share, the pop runs before the call log
-        wallboard.subscribe(bus, call_log_group=POP_GROUP)
+        pop.subscribe(bus)
+        CallLogWriter(call_log, on_queue_changed=wallboard.queue_changed).subscribe(bus)
+        wallboard.subscribe(bus)
 
         async def expire_wrapups() -> None:
             while True:

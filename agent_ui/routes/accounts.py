@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Response, status
 
 from agent_ui import serialize
 from agent_ui.access import agent_filter, open_customer
-from agent_ui.clock import local_today
 from agent_ui.deps import (
     CurrentUser,
     Id,
@@ -29,6 +28,7 @@ from agent_ui.schemas.accounts import LoanBody, PromiseBody, TransactionBody
 from agent_ui.schemas.common import Day
 from agent_ui.schemas.records import LoanOut, PostedTransactionOut, PromiseOut, TransactionOut
 from agent_ui.schemas.replies import Items, Page
+from domain.clock import local_today
 from domain.events import PaymentReceived, PromiseRecorded
 from domain.validation import promise_due, require
 from store.models import PromiseStatus, TxnDirection

@@ -14,9 +14,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_ui.deps import CurrentUser, ServicesDep, SupervisorUser
-from agent_ui.live.presence import PresenceService
 from agent_ui.schemas.replies import AgentViewOut, Items, WallboardOut
 from agent_ui.services import Services, require
+from live.presence import PresenceService
 
 router = APIRouter(prefix="/api", tags=["agents"])
 

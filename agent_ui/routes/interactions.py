@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, status
 
 from agent_ui import serialize
 from agent_ui.access import open_customer
-from agent_ui.clock import day_range, local_today
 from agent_ui.deps import CurrentUser, Id, Limit, Offset, ServicesDep, current_user, unit_of_work
 from agent_ui.routes.messaging import message_json
 from agent_ui.schemas.common import Day
@@ -16,6 +15,7 @@ from agent_ui.schemas.interactions import InteractionBody
 from agent_ui.schemas.messaging import SavedInteractionOut
 from agent_ui.schemas.records import InteractionOut
 from agent_ui.schemas.replies import Page
+from domain.clock import day_range, local_today
 from domain.events import InteractionSaved
 from domain.validation import callback_time, promise_due, require, task_due
 from store.models import utcnow

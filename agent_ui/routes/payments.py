@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import Response
 
 from agent_ui.access import open_customer
-from agent_ui.clock import day_range, local_today
 from agent_ui.deps import CurrentUser, Id, Limit, Offset, ServicesDep, SupervisorUser, current_user, unit_of_work
 from agent_ui.routes.reports import CSV_TOO
 from agent_ui.schemas.common import Body, Day, DbId, PositiveMoney, Str32
@@ -32,6 +31,7 @@ from agent_ui.schemas.payments import (
 )
 from agent_ui.services import Services, require
 from config.settings import Settings
+from domain.clock import day_range, local_today
 from domain.errors import InvalidInput, NotFound
 from payments.requests import request_json
 from payments.service import PaymentsHub

@@ -24,7 +24,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from agent_ui.clock import day_range, local_today
 from agent_ui.deps import CurrentUser, Id, Limit, ServicesDep, SupervisorUser, current_user, unit_of_work
 from agent_ui.qa_view import review_json
 from agent_ui.routes.csv_export import csv_response
@@ -33,6 +32,7 @@ from agent_ui.routes.reports import CSV_TOO
 from agent_ui.schemas.qa import QaReportOut, ReviewIn, ReviewOut, ToScoreListOut
 from agent_ui.schemas.replies import Items
 from agent_ui.services import Services
+from domain.clock import day_range, local_today
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.events import utcnow
 from domain.qa_scoring import score

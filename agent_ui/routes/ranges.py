@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from agent_ui.clock import day_range, local_today
 from agent_ui.services import Services
+from domain.clock import day_range, local_today
 from domain.errors import InvalidInput
 
 

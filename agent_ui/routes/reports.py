@@ -14,12 +14,12 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui import serialize
-from agent_ui.clock import day_range, local_today
 from agent_ui.deps import ServicesDep, SupervisorUser, current_user, unit_of_work
 from agent_ui.schemas.common import Day
 from agent_ui.schemas.replies import AgentsReportOut, CollectionsReportOut, NotesReportOut
 from agent_ui.serialize import Names, iso, money
 from agent_ui.services import Services
+from domain.clock import day_range, local_today
 from domain.errors import InvalidInput
 from store.models import User
 from store.repositories.audit import AuditLog

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui import serialize
 from agent_ui.access import open_customer
-from agent_ui.clock import day_start, local_today
 from agent_ui.deps import CurrentUser, Id, Limit, Offset, ServicesDep, current_user, sees_all, unit_of_work
 from agent_ui.schemas.replies import Page
 from agent_ui.schemas.tasks import TaskCardOut
 from agent_ui.schemas.work import TaskCreate, TaskUpdate
+from domain.clock import day_start, local_today
 from domain.errors import NotFound, PermissionDenied
 from domain.validation import require, task_due
 from store.models import Customer, FollowUpTask, Interaction, User, utcnow

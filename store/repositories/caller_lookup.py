@@ -10,6 +10,7 @@ SQL pieces run one after the other.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -32,7 +33,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import Insert
 
-from agent_ui.live.pop import PopMatch
 from domain.events import utcnow
 from store.db import Database
 from store.hot import HotConnection, HotStatement
@@ -50,6 +50,18 @@ from store.models import (
 from store.repositories.call_log import CallLog, link_params, link_statement
 
 MAX_MATCHES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PopMatch:
+    customer_id: int
+    name: str
+    relation: str  # customer, guarantor, alternative_contact, relationship_officer
+    summary: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "name": self.name, "relation": self.relation,
+                "summary": self.summary}
 
 
 def _pop_query(*, ranked: bool = False) -> Select[Any]:

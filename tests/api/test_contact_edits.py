@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agent_ui.live.lookup import find_matches
 from store.models import AuditEntry, Contact
+from store.repositories.caller_lookup import find_matches
 from store.repositories.dialer import DialerRepository
 from tests.api.conftest import ApiWorld, assert_error_shape
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent_ui.live.lookup import find_matches
 from domain.errors import Conflict, InvalidInput
 from store.db import Database
 from store.models import Relation
+from store.repositories.caller_lookup import find_matches
 from store.repositories.customers import ContactInput, CustomerRepository
 from store.repositories.users import UserRepository
 
@@ -100,7 +100,7 @@ async def test_the_pop_lookup_covers_customers_and_guarantors(database: Database
             ContactInput(name="Guarantor G", phone="+254733444555", relation=Relation.GUARANTOR)])
         guarantor_self = await repo.create("Guarantor G", "0733444555")
         ids = (borrower.id, other.id, guarantor_self.id)
-    async with database.hot() as connection:  # the pop's own statement (agent_ui.live.lookup)
+    async with database.hot() as connection:  # the pop's own statement (store.repositories.caller_lookup)
         matches = await find_matches(connection, "+254733444555")
         assert await find_matches(connection, "+254700000000") == []
     found = [(m.customer_id, m.relation) for m in matches]  # owners first

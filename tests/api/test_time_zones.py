@@ -7,9 +7,9 @@ import re
 
 from sqlalchemy import select
 
-from agent_ui.live.lookup import find_matches
 from store.hot import CoreHotConnection
 from store.models import AuditEntry
+from store.repositories.caller_lookup import find_matches
 from tests.api.conftest import ApiWorld, assert_error_shape
 
 

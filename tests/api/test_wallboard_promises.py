@@ -12,21 +12,20 @@ from typing import Any
 
 from sqlalchemy import update
 
-from agent_ui.clock import local_today
 from agent_ui.components.live import LiveParts
-from agent_ui.live.wallboard import WallboardService
 from bus.outbox_names import SUPERVISORS
+from domain.clock import local_today
+from live.wallboard import WallboardService
 from store.models import PromiseStatus, PromiseToPay
-from store.repositories.call_log import CallLog
 from store.repositories.wallboard_queries import promises_today
 from tests.api.conftest import ApiWorld
 
 
 async def _board(api: ApiWorld) -> WallboardService:
     assert api.services.outbox is not None and api.services.bus is not None
-    board = WallboardService(api.services.database, api.services.outbox, CallLog(api.services.database, "KE"),
+    board = WallboardService(api.services.database, api.services.outbox,
                              timezone=api.settings.timezone, service_level_seconds=20)
-    board.subscribe(api.services.bus, call_log_group="test-call-log")
+    board.subscribe(api.services.bus)
     api.services.live = LiveParts(presence=None, wallboard=board, pop=None, call_log=None)  # type: ignore[arg-type]
     return board
 

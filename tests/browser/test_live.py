@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.async_api import expect
 
-from agent_ui.clock import local_today
+from domain.clock import local_today
 from tests.browser.harness import Chromium
 from tests.browser.helpers import customer_named
 from tests.browser.server import LiveServer

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from agent_ui.live.presence import PresenceService
 from bus.outbox import MemoryOutbox
 from domain.agent_state import (
     ASKABLE,
@@ -48,6 +47,7 @@ from domain.events import (
     InteractionSaved,
     utcnow,
 )
+from live.presence import PresenceService
 from store.db import Database
 from store.models import AgentPresence, Role, User
 

@@ -15,7 +15,6 @@ from typing import Any, cast
 import pytest
 
 from agent_ui.line import line_status
-from agent_ui.live.presence import PresenceService
 from agent_ui.services import Services
 from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
@@ -24,6 +23,7 @@ from dialer.context import DialerContext
 from domain.carrier import carrier_for_device
 from domain.errors import InvalidInput
 from domain.events import AgentStateRequested, Event
+from live.presence import PresenceService
 from phone.service import PhoneService
 from runtime.supervisor import TaskSupervisor
 from store.db import Database

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from agent_ui.live.lookup import StoreCallerLookup
 from store.db import Database
 from store.models import CallAccessGrant, CallRecord, Contact, Customer, CustomerPhone, Relation, Role, User
+from store.repositories.caller_lookup import StoreCallerLookup
 
 T0 = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 

@@ -10,10 +10,6 @@ from decimal import Decimal
 
 import pytest
 
-from agent_ui.live.lookup import StoreCallerLookup
-from agent_ui.live.pop import PopService
-from agent_ui.live.presence import PresenceService
-from agent_ui.live.wallboard import WallboardService
 from bus.base import OutboxMessage
 from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
@@ -30,10 +26,15 @@ from domain.events import (
     Event,
     InteractionSaved,
 )
+from live.call_log import CallLogWriter
+from live.pop import PopService
+from live.presence import PresenceService
+from live.wallboard import WallboardService
 from runtime.supervisor import TaskSupervisor
 from store.db import Database
 from store.models import Contact, Customer, CustomerPhone, Loan, Relation, Role, User
 from store.repositories.call_log import CallLog
+from store.repositories.caller_lookup import StoreCallerLookup
 
 
 @dataclass
@@ -70,9 +71,10 @@ async def live(database: Database) -> AsyncIterator[Live]:
     presence = PresenceService(database, bus, outbox, wrapup_seconds=0, is_pause_code=lambda c: c == "lunch")
     pop = PopService(database, outbox, StoreCallerLookup(database, region="KE", default_timezone="Africa/Nairobi"),
                      region="KE")
-    wallboard = WallboardService(database, outbox, call_log, timezone="Africa/Nairobi", service_level_seconds=20)
+    wallboard = WallboardService(database, outbox, timezone="Africa/Nairobi", service_level_seconds=20)
     for service in (presence, pop, wallboard):
         service.subscribe(bus)
+    CallLogWriter(call_log, on_queue_changed=wallboard.queue_changed).subscribe(bus)
     bus.subscribe(AgentStateRequested, record)
     await bus.start()
     try:

@@ -25,11 +25,11 @@ import uvicorn
 from playwright.async_api import Page, expect
 
 from agent_ui.app import create_app
-from agent_ui.clock import local_today
 from agent_ui.components.payments import PaymentsComponent
 from agent_ui.services import Services
 from agent_ui.wiring import default_components
 from config.mpesa_settings import MpesaSettings
+from domain.clock import local_today
 from domain.events import AgentConnected, AgentRinging, Direction, Event
 from payments.fakes import FakeDaraja
 from tests.browser.harness import Chromium, chromium, screenshot

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from agent_ui.live.lookup import find_matches
 from domain.phone import to_e164
 from store.db import Database
 from store.models import Contact, Customer, CustomerPhone, Relation
+from store.repositories.caller_lookup import find_matches
 from store.repositories.customers import CustomerRepository
 from store.seed.bulk import build_bulk, guarantor_phone, main_phone, second_phone
 

@@ -17,7 +17,6 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from agent_ui.app import create_app
-from agent_ui.live.lookup import find_matches
 from agent_ui.services import build_services
 from config.lists import load_lists
 from config.settings import CONFIG_DIR, Settings
@@ -41,6 +40,7 @@ from store.models import (
     TxnDirection,
     User,
 )
+from store.repositories.caller_lookup import find_matches
 from store.repositories.users import UserRepository
 from store.seed.demo import ensure_demo_users, is_empty, load_demo
 
@@ -232,7 +232,7 @@ async def test_demo_record_reads_back_through_the_api(database: Database, databa
     The centre's clock is fixed at 10:00 on the demo's day: "due today" must not depend on when the
     suite runs (a run that crosses midnight in Nairobi once found no task due)."""
     ten_am = datetime.combine(TODAY, datetime.min.time().replace(hour=10), tzinfo=ZoneInfo("Africa/Nairobi"))
-    monkeypatch.setattr("agent_ui.clock.utcnow", lambda: ten_am.astimezone(UTC))
+    monkeypatch.setattr("domain.clock.utcnow", lambda: ten_am.astimezone(UTC))
     await load_demo(database, customers=6, today=TODAY)
     config_dir = tmp_path / "config"
     shutil.copytree(CONFIG_DIR / "defaults", config_dir)

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 
-from agent_ui.live.lookup import POP_QUERY
 from domain.errors import StoreUnavailable, SwitchboardError
 from store.db import Database, make_engine
 from store.hot import HotStatement, compile_parameters
 from store.models import Contact, CustomerPhone, Role, User
+from store.repositories.caller_lookup import POP_QUERY
 from store.seed.demo import load_demo
 
 NEW_USER = HotStatement(
@@ -119,3 +119,26 @@ async def test_hot_commits_wait_for_the_wal_only_when_asked(pg_database_url: str
             assert (await session.execute(setting.statement)).scalar_one() == "on"
     finally:
         await database.dispose()
+
+
+def test_the_compiler_api_hot_statements_rely_on_is_still_there() -> None:
+    """``store.hot`` uses only SQLAlchemy's documented compiler API (Core Internals: ``SQLCompiler``
+    ``binds``, ``insert_prefetch``/``update_prefetch``, ``effective_returning`` and
+    ``construct_expanded_state``, whose ``ExpandedState`` gives ``positiontup``,
+    ``parameter_expansion``, ``parameters`` and ``statement``). An upgrade that renames or reshapes
+    any of them fails here, by name, before the ring path breaks."""
+    from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
+
+    statement = (insert(User).values(username=bindparam("username"), display_name="x", role=Role.AGENT,
+                                     password_hash="x").returning(User.id))
+    compiled = statement.compile(dialect=pg_asyncpg.dialect())
+    assert isinstance(compiled, SQLCompiler)
+    assert "username" in compiled.binds and compiled.binds["username"].required
+    assert [column.key for column in compiled.effective_returning or ()] == ["id"]
+    assert {column.key for column in compiled.insert_prefetch} >= {"created_at"}
+    assert isinstance(compiled.update_prefetch, list)
+    state = compiled.construct_expanded_state({"username": None})
+    assert isinstance(state, ExpandedState)
+    assert state.positiontup is not None and "username" in state.positiontup
+    assert state.statement.startswith("INSERT INTO users") and "$1" in state.statement
+    assert isinstance(state.parameter_expansion, dict) and "display_name" in "".join(state.parameters)

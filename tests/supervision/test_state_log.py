@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from agent_ui.live.presence import PresenceService
 from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
 from domain.events import AgentConnected, AgentRinging, CallEnded, Direction, EndCause
+from live.presence import PresenceService
 from runtime.supervisor import TaskSupervisor
 from store.db import Database
 from store.models import AgentStateEntry, Role, User
