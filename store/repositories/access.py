@@ -1,7 +1,7 @@
 """Scoped access grants: the CTI screen-pop opens the matched records to the ringing agent, and
 an open follow-up task opens its customer to the task's assignee.
 
-The pop grants its matches to the ringing agent (``agent_ui.live.lookup``, in its own statement);
+The pop grants its matches to the ringing agent (``store.repositories.caller_lookup``, in its own statement);
 ``grant_call_access`` does the same for a caller the agent picked (``POST /api/caller-search/grant``)
 and for the customer the IVR identified. A grant lasts until ``until``; the live layer deletes
 expired ones (:func:`purge_expired`). ``extend_call_access`` moves ``until`` when the call ends.

@@ -222,7 +222,7 @@ def link_statement(insert: Callable[[Table], Any], *, customer: ColumnElement[in
     """The customer's link on a call record: the row is created (as :func:`link_params` says) if
     the log has not made it yet, and a customer once linked is kept. ``customer`` replaces the
     ``:customer_id`` parameter and ``when`` guards the insert (both for the pop's one-statement
-    form on PostgreSQL, ``agent_ui.live.lookup``)."""
+    form on PostgreSQL, ``store.repositories.caller_lookup``)."""
     table = CALL_RECORDS
     values = [customer if name == "customer_id" and customer is not None
               else bindparam(name, type_=table.c[name].type) for name in LINK_COLUMNS]

@@ -1,6 +1,6 @@
 """Customers: create and search (name, any phone format, IDs, serials).
 
-The screen-pop's lookup is not here: it is the pop's own statement (``agent_ui.live.lookup``).
+The screen-pop's lookup is not here: it is the pop's own statement (``store.repositories.caller_lookup``).
 """
 
 from __future__ import annotations
