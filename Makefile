@@ -36,7 +36,7 @@ services:
 	bash scripts/services.sh
 
 test: $(STAMP) $(WEB_STAMP) services
-	bash scripts/pbx.sh build
+	bash pbx/pbx.sh build
 	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 	$(MAKE) lint
 
@@ -45,11 +45,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 pbx: $(STAMP)
-	bash scripts/pbx.sh start
-	SWITCHBOARD_PYTHON=$(BIN)/python bash scripts/pbx.sh prompts
+	bash pbx/pbx.sh start
+	SWITCHBOARD_PYTHON=$(BIN)/python bash pbx/pbx.sh prompts
 
 pbx-down:
-	bash scripts/pbx.sh stop
+	bash pbx/pbx.sh stop
 
 # One real inbound call through `make pbx`, from the demo customer Amina Wanjiru, to the
 # collections queue: with the app running (SWITCHBOARD_AMI__HOST=127.0.0.1 ...) and agent1 ready
@@ -58,8 +58,8 @@ DEMO_CALLER ?= 0712345678
 DEMO_DID ?= 0800123457
 DEMO_HOLD_MS ?= 20000
 demo-call:
-	@bash scripts/pbx.sh status >/dev/null || { echo "the test PBX is not running: make pbx first"; exit 1; }
-	sipp 127.0.0.1:5060 -sf tests/pbx/sipp/uac_call.xml -s $(DEMO_DID) -key caller $(DEMO_CALLER) \
+	@bash pbx/pbx.sh status >/dev/null || { echo "the test PBX is not running: make pbx first"; exit 1; }
+	sipp 127.0.0.1:5060 -sf pbx/sipp/uac_call.xml -s $(DEMO_DID) -key caller $(DEMO_CALLER) \
 		-i 127.0.0.1 -p 5070 -mi 127.0.0.1 -mp 15070 -m 1 -l 1 -d $(DEMO_HOLD_MS) -timeout 180s -nostdin
 
 # Every bench script that needs no PBX, briefly: small sizes, a few seconds each, each run bounded by

@@ -1,7 +1,7 @@
 """Failover: how long after ``kill -9`` of the AMI lease holder until the survivor takes over.
 
 Two real server processes (``switchboard serve``, JSON logs, the default lease: 2 s renewed every
-0.5 s) on PostgreSQL + Redis, against the loopback test PBX (scripts/pbx.sh; started if down and
+0.5 s) on PostgreSQL + Redis, against the loopback test PBX (pbx/pbx.sh; started if down and
 stopped again; the PBX lock /run/switchboard-pbx.lock is held for the run). agent1 is ready, signed
 in on the process that does not hold the lease, with a sipp phone that rings 1 s and answers. Each
 of ``--kills`` (10) rounds:

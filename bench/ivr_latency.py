@@ -4,7 +4,7 @@ Both against a real server process (``python -m agent_ui.cli serve``) on Postgre
 database ``sb_bench_ivr``, dropped at the end; or ``--database-url``, migrated, empty), with the
 demo's customers, loopback only, bounded in count and time.
 
-``pbx``    On the loopback test PBX (scripts/pbx.sh; started with this checkout's configuration and
+``pbx``    On the loopback test PBX (pbx/pbx.sh; started with this checkout's configuration and
            the prompts rendered; the machine's PBX lock is held for the run): ``--calls`` (50)
            sipp callers at once, each a different demo customer calling from their own number,
            walk the menu with SIP INFO keys: the language, the four digits of their ID, the

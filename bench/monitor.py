@@ -1,6 +1,6 @@
 """Live monitoring latency: from the supervisor's Listen to the call's audio at their phone (issue 22).
 
-On the loopback test PBX (scripts/pbx.sh; started if down and stopped again), against a real server
+On the loopback test PBX (pbx/pbx.sh; started if down and stopped again), against a real server
 process (``switchboard serve``) whose AMI bridge is logged in: a sipp customer (440 Hz) calls the
 collections queue and agent1's sipp phone (1000 Hz) answers. Then ``--tries`` (20) times, one at a
 time: the supervisor (extension PJSIP/1004, a sipp phone that answers at once, its audio an RTP peer)

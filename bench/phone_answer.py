@@ -1,7 +1,7 @@
 """The browser phone on a real PBX (issue 20): how fast the browser rings, and how fast media flows
 once the agent clicks Answer.
 
-The whole app (uvicorn, SQLite) on the loopback test PBX (scripts/pbx.sh; started if down, under the
+The whole app (uvicorn, SQLite) on the loopback test PBX (pbx/pbx.sh; started if down, under the
 machine's PBX lock, and stopped again), one Chromium whose desk (webagent1, PJSIP/2001, Ready) is the
 phone, and ``--calls`` (30) customer calls from sipp, one at a time, to the collections queue
 (DID 0800123457: no recording notice), the customer's audio on a Python RTP peer. Per call:

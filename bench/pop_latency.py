@@ -13,7 +13,7 @@ PostgreSQL + Redis (the multi-worker configuration), loopback only, bounded in c
             full collection ~150 ms, which read as server latency), and the sockets run on
             uvloop, as the server's do. Prints p50/p99 (goal p99 <= 20 ms) and the server's
             VmRSS, idle and peak (goal <= 200 MB).
-``pbx``     On the loopback test PBX (scripts/pbx.sh; started if down and stopped again): the
+``pbx``     On the loopback test PBX (pbx/pbx.sh; started if down and stopped again): the
             server's AMI bridge logged in; agent1 ready with a sipp phone that rings (never
             answers); ``--calls`` (50) sipp calls from the demo customer, one at a time, each
             cancelled shortly after it rings. Latency = the time sipp wrote the INVITE (its

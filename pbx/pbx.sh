@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Switchboard loopback test PBX: Asterisk 22 from Debian sid in a cached chroot.
-# Usage: scripts/pbx.sh {build|start|stop|kill|restart|status|prompts}
+# Usage: pbx/pbx.sh {build|start|stop|kill|restart|status|prompts}
 # Everything listens on 127.0.0.1 only (SIP 5060, AMI 5038, RTP 20000-20999).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
-CONF_SRC="$REPO/tests/pbx/asterisk"
+CONF_SRC="$HERE/asterisk"
 CACHE="${SWITCHBOARD_PBX_CACHE:-/var/cache/switchboard-pbx}"
 # Bump the suffix when the package set changes, so old roots are not reused.
 ROOT="$CACHE/sid-asterisk-v1"
@@ -116,7 +116,7 @@ browser_phones() {
       ip -4 -o addr show 2>/dev/null | awk '$2 != "lo" {split($4, a, "/"); print a[1] " => 127.0.0.1"}'
     } >>"$ROOT/etc/asterisk-test/rtp.conf"
     # Hold music and the recording notice (tones a test can recognise), and the recordings' directory.
-    python3 "$HERE/pbx_sounds.py" "$ROOT/var/lib/asterisk-test/moh" "$ROOT/usr/share/asterisk/sounds"
+    python3 "$HERE/sounds.py" "$ROOT/var/lib/asterisk-test/moh" "$ROOT/usr/share/asterisk/sounds"
     mkdir -p "$ROOT/var/spool/asterisk-test/monitor"
 }
 
@@ -129,7 +129,7 @@ project_python() {
 
 cmd_prompts() {
     # Render the IVR's prompts (espeak-ng, 8 kHz WAV) into the root; unchanged files are skipped.
-    root_ok || die "no PBX root: scripts/pbx.sh build first"
+    root_ok || die "no PBX root: pbx/pbx.sh build first"
     if ! command -v espeak-ng >/dev/null 2>&1; then
         log "installing espeak-ng (the IVR's prompts)"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends espeak-ng >/dev/null

@@ -1,10 +1,10 @@
-"""Sounds for the loopback test PBX (issue 20), written at every start by scripts/pbx.sh.
+"""Sounds for the loopback test PBX (issue 20), written at every start by pbx/pbx.sh.
 
 The chroot's Asterisk has no hold music and no "this call may be recorded" prompt of its own, so
 the test PBX gets tones a test can recognise: hold music 523 + 659 Hz, the recording notice
 880 Hz (1.5 s). Both 8 kHz 16-bit mono WAV. Standard library only (runs with any python3).
 
-    python3 scripts/pbx_sounds.py MOH_DIR SOUNDS_DIR
+    python3 pbx/sounds.py MOH_DIR SOUNDS_DIR
 """
 
 from __future__ import annotations

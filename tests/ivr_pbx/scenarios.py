@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tests.pbx.phones import LOOPBACK, SIP_PORT, SippPhone
 
-DID_AGI_IVR = "0800123458"  # tests/pbx/asterisk/extensions.conf: Answer, AGI(agi://127.0.0.1:4573/ivr,main), Queue
+DID_AGI_IVR = "0800123458"  # pbx/asterisk/extensions.conf: Answer, AGI(agi://127.0.0.1:4573/ivr,main), Queue
 
 _INFO = """  <send retrans="500">
     <![CDATA[

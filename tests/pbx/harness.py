@@ -1,6 +1,6 @@
 """Loopback test PBX (Asterisk 22 in a Debian sid chroot) and sipp phones for tests.
 
-Everything listens on 127.0.0.1 only. The chroot lifecycle lives in scripts/pbx.sh;
+Everything listens on 127.0.0.1 only. The chroot lifecycle lives in pbx/pbx.sh;
 this module wraps it for pytest and runs sipp processes as SIP phones.
 """
 
@@ -31,7 +31,7 @@ from tests.pbx.phones import (  # re-exported: the harness API
 )
 
 REPO = Path(__file__).resolve().parents[2]
-PBX_SH = REPO / "scripts" / "pbx.sh"
+PBX_SH = REPO / "pbx" / "pbx.sh"
 AST_CONF = "/etc/asterisk-test/asterisk.conf"
 
 __all__ = [
@@ -58,7 +58,7 @@ class PbxError(RuntimeError):
 
 
 class Pbx:
-    """Handle on the chroot Asterisk managed by scripts/pbx.sh."""
+    """Handle on the chroot Asterisk managed by pbx/pbx.sh."""
 
     ami_host = LOOPBACK
     ami_port = AMI_PORT

@@ -2,7 +2,7 @@
 
 Agents are UAS phones on fixed ports (1001 on 5010 ... 1004 on 5040); customers call in
 as UACs from 5070-5079 (identified as the trunk) or answer outbound calls on 5080.
-Scenarios are the XML files in tests/pbx/sipp/.
+Scenarios are the XML files in pbx/sipp/.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+SIPP_DIR = Path(__file__).resolve().parents[2] / "pbx" / "sipp"
 
 LOOPBACK = "127.0.0.1"
 SIP_PORT = 5060
@@ -111,7 +111,7 @@ class SippPhone:
     def start(self, ready_timeout: float = 5) -> SippPhone:
         if shutil.which("sipp") is None:
             raise SippError(
-                "sipp not installed (Debian package sip-tester; scripts/pbx.sh build installs it)"
+                "sipp not installed (Debian package sip-tester; pbx/pbx.sh build installs it)"
             )
         if _udp_bound(self.local_port):
             raise SippError(f"127.0.0.1:{self.local_port} is already in use (a stray sipp?)")

@@ -27,7 +27,7 @@ from tests.phone_pbx.parties import agent_browser, hears, inbound_packets, insta
 from tests.phone_pbx.rtp_peer import RtpPeer, goertzel
 from tests.phone_pbx.server import PASSWORD, Rig, wait_api
 
-DID_RECORDED = "0800123470"  # the notice, then the collections queue (tests/pbx/asterisk/extensions_webrtc.conf)
+DID_RECORDED = "0800123470"  # the notice, then the collections queue (pbx/asterisk/extensions_webrtc.conf)
 AMINA = "0712345678"
 SETTLE = 0.7  # after a change, before a measuring window
 WINDOW = 2.0
