@@ -46,7 +46,7 @@ def default_components(settings: Settings) -> list[Component]:
 
 def component_routers(settings: Settings) -> list[APIRouter]:
     """The routers of the components (agent states, the socket, the carriers, the dialer, the pages ...).
-    The dialer's only when it is enabled: the pages find their features in ``/openapi.json``, and a
+    The dialer's only when it is enabled: the pages ask ``GET /api/features``, and a
     server whose dialer is off has no dialer to show (its routes are 404 there, not 503)."""
     from agent_ui.components import (
         dialer,

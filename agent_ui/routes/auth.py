@@ -11,7 +11,7 @@ from agent_ui import serialize
 from agent_ui.deps import CurrentUser, ServicesDep, bearer_token, unit_of_work
 from agent_ui.login_limits import locked_for, login_limits, record_failure
 from agent_ui.schemas.records import UserOut
-from agent_ui.schemas.replies import HealthOut, LoginOut, OkOut, WsTicketOut
+from agent_ui.schemas.replies import FeaturesOut, HealthOut, LoginOut, OkOut, WsTicketOut
 from agent_ui.schemas.work import LoginBody, TimezoneBody
 from agent_ui.sessions import revoked_event, user_for_token
 from agent_ui.tokens import COOKIE_NAME, Claims
@@ -98,6 +98,12 @@ async def ws_ticket(request: Request, user: CurrentUser, services: ServicesDep) 
 @router.get("/api/auth/me", response_model=UserOut)
 async def me(user: CurrentUser) -> dict[str, Any]:
     return serialize.user(user)
+
+
+@router.get("/api/features", response_model=FeaturesOut)
+async def features(_user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """The optional parts this server has on (the pages ask here, not the OpenAPI document)."""
+    return {"dialer": services.settings.dialer.enabled}
 
 
 @router.put("/api/auth/me/timezone", response_model=UserOut)

@@ -74,6 +74,12 @@ class HealthOut(Out):
     database: Literal["ok"]
 
 
+class FeaturesOut(Out):
+    """What this server offers, so a page shows only what works (its routes are fixed by the settings)."""
+
+    dialer: bool = Field(description="the dialer's routes (queue preview, click-to-call, supervisor controls)")
+
+
 class Items(Out, Generic[T]):
     items: list[T]
 

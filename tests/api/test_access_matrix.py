@@ -52,6 +52,7 @@ CORE_ROWS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/auth/login"): Rule("public", {"username": "nobody", "password": "whatever-1"}),
     ("POST", "/api/auth/logout"): Rule("public"),
     ("GET", "/api/auth/me"): Rule("signed_in"),
+    ("GET", "/api/features"): Rule("signed_in"),
     ("PUT", "/api/auth/me/timezone"): Rule("signed_in", {"timezone": "Europe/London"}),
     ("POST", "/api/ws-ticket"): Rule("signed_in"),
     ("GET", "/api/health"): Rule("public"),

@@ -39,7 +39,7 @@ export function initOutgoing(ctx) {
   // reasons over this agent's campaigns), reloaded when the agent's state or the queue changes.
   let asking = null;
   async function explainEmpty() {
-    if (preview || asking || !(await has('/api/dialer/my-queue'))) return;
+    if (preview || asking || !(await has('dialer'))) return;
     asking = setTimeout(async () => {
       asking = null;
       if (preview) return;

@@ -13,7 +13,7 @@ export const dialerStatus = () => get('/api/dialer/status');
 export const myQueue = () => get('/api/dialer/my-queue');
 // Whether the agent can place calls (issue 15 item 5): { ok, carrier, extension, reason }.
 const NO_DIALER = { ok: false, reason: 'The dialer is off on this server, so calls cannot be placed.' };
-export const phoneLine = async () => ((await has('/api/dialer/line')) ? get('/api/dialer/line').catch(() => NO_DIALER) : NO_DIALER);
+export const phoneLine = async () => ((await has('dialer')) ? get('/api/dialer/line').catch(() => NO_DIALER) : NO_DIALER);
 // Disable a dial button with the reason shown next to it (and as its tooltip); look again every few
 // seconds (the browser phone registers after the page loads) and enable it once the line works.
 const RECHECK_MS = 3000;

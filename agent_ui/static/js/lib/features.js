@@ -1,18 +1,18 @@
-// Which optional API routes this server has (from its OpenAPI document), so a page offers only
-// what works instead of calling routes that are not there.
-let paths = null;
+// Which optional parts this server has on (GET /api/features: the dialer today), so a page offers
+// only what works instead of calling routes that are not there.
+let found = null;
 
 export async function features() {
-  if (paths) return paths;
+  if (found) return found;
   try {
-    const res = await fetch('/openapi.json', { credentials: 'same-origin' });
-    paths = new Set(Object.keys(res.ok ? (await res.json()).paths || {} : {}));
+    const res = await fetch('/api/features', { credentials: 'same-origin' });
+    found = res.ok ? await res.json() : {};
   } catch {
-    paths = new Set();
+    found = {};
   }
-  return paths;
+  return found;
 }
 
-export async function has(path) {
-  return (await features()).has(path);
+export async function has(feature) {
+  return Boolean((await features())[feature]);
 }

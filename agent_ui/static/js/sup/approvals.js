@@ -8,7 +8,7 @@ import { has } from '../lib/features.js';
 export async function initApprovals(ctx) {
   const list = $('#approvals');
   const pending = new Map();
-  if (!(await has('/api/approvals'))) {
+  if (!(await has('dialer'))) {
     fill(list, h('li', { class: 'muted' }, 'The dialer is off on this server (SWITCHBOARD_DIALER__ENABLED=false), so there are no approvals to decide here.'));
     return;
   }

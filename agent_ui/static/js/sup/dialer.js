@@ -21,7 +21,7 @@ export function why(c) {
 
 export async function initDialerStatus(ctx) {
   const box = $('#dialer-status');
-  if (!(await has('/api/dialer/status'))) {
+  if (!(await has('dialer'))) {
     fill(box, h('p', { class: 'muted' }, 'The dialer is off on this server (SWITCHBOARD_DIALER__ENABLED=false): nothing is dialled.'));
     return;
   }
