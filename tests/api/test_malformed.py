@@ -16,26 +16,34 @@ NASTY: list[Any] = [None, True, -1, 0, 2**63, -(2**80), 10**400, 1.5, float("inf
                     "NaN", "1e400", [], [1, 2], {}, {"a": {"b": []}}, "'; DROP TABLE customers; --", "%_%"]
 
 
+# (method, path, body, who) -> (status, error_id, the fields ``details`` names)
+CASES: list[tuple[str, str, bytes | str, str, int, str, set[str]]] = [
+    ("POST", "/api/customers", b"{not json", "sup", 422, "validation-failed", {"body"}),
+    ("POST", "/api/customers", b"", "sup", 422, "validation-failed", {"body"}),
+    ("POST", "/api/customers", b"[]", "sup", 422, "validation-failed", {"body"}),
+    ("POST", "/api/customers", b'"a string"', "sup", 422, "validation-failed", {"body"}),
+    ("POST", "/api/customers", b"\xff\xfe\x00", "sup", 400, "bad-request", set()),
+    ("POST", "/api/customers", json.dumps({"name": 5, "phone": ["0712345678"]}), "sup", 422, "validation-failed",
+     {"name", "phone"}),
+    ("POST", "/api/customers", json.dumps({"name": "X", "phone": "0712345678", "risk_score": "NaN"}), "sup", 422,
+     "validation-failed", {"risk_score"}),
+    ("POST", "/api/auth/login", b"{", "sup", 422, "validation-failed", {"body"}),
+    ("POST", "/api/tasks", json.dumps({"due_at": "tomorrow"}), "sup", 422, "validation-failed", {"due_at"}),
+    ("POST", "/api/tasks", json.dumps({"due_at": "2030-01-01T10:00:00+03:00", "customer_id": 2**70}), "sup", 422,
+     "validation-failed", {"customer_id"}),
+    ("PATCH", "/api/customers/1", json.dumps({"risk_score": 1e308}), "sup", 422, "validation-failed", {"risk_score"}),
+    ("PUT", "/api/config/lists/notes", b"null", "admin", 422, "validation-failed", {"body"}),
+    ("PUT", "/api/config/lists/notes", b"null", "sup", 403, "permission-denied", {"role"}),
+]
+
+
 async def test_malformed_json_and_wrong_types(api: ApiWorld) -> None:
-    headers = {**api.as_("sup"), "content-type": "application/json"}
-    cases: list[tuple[str, str, bytes | str]] = [
-        ("POST", "/api/customers", b"{not json"),
-        ("POST", "/api/customers", b""),
-        ("POST", "/api/customers", b"[]"),
-        ("POST", "/api/customers", b'"a string"'),
-        ("POST", "/api/customers", b"\xff\xfe\x00"),
-        ("POST", "/api/customers", json.dumps({"name": 5, "phone": ["0712345678"]})),
-        ("POST", "/api/customers", json.dumps({"name": "X", "phone": "0712345678", "risk_score": "NaN"})),
-        ("POST", "/api/auth/login", b"{"),
-        ("POST", "/api/tasks", json.dumps({"due_at": "tomorrow"})),
-        ("POST", "/api/tasks", json.dumps({"due_at": "2030-01-01T10:00:00+03:00", "customer_id": 2**70})),
-        ("PATCH", "/api/customers/1", json.dumps({"risk_score": 1e308})),
-        ("PUT", "/api/config/lists/notes", b"null"),
-    ]
-    for method, path, content in cases:
+    """Each case gets its own 4xx, its stable ``error_id``, and ``details`` naming the bad fields."""
+    for method, path, content, who, status, error_id, fields in CASES:
+        headers = {**api.as_(who), "content-type": "application/json"}
         response = await api.client.request(method, path, content=content, headers=headers)
-        assert 400 <= response.status_code < 500, (path, content, response.text)
-        assert_error_shape(response, response.status_code)
+        body = assert_error_shape(response, status, error_id)
+        assert fields <= set(body["details"]), (method, path, content, body)
 
 
 @pytest.mark.parametrize("path", ["/api/customers/0", "/api/customers/-5", "/api/customers/abc",
