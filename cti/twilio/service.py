@@ -8,10 +8,16 @@ Paths (relative to ``settings.public_url``), all POST:
 
 * ``/twilio/voice[?queue=NAME]``  the number's Voice URL: a new inbound call
 * ``/twilio/status``              status callbacks (also the number's status callback URL)
-* ``/twilio/dial-action``         a ``<Dial>`` ended (next agent, enqueue, or hang up)
+* ``/twilio/dial-action``         a ``<Dial>`` ended (the customer left the call's conference; outbound:
+                                  the customer's dial)
 * ``/twilio/wait``                ``<Enqueue waitUrl>``: position + hold music
-* ``/twilio/connect``             a waiting caller redirected to an agent that turned ready
+* ``/twilio/connect``             a waiting caller redirected to an agent that turned ready (or back
+                                  to the queue when nobody answered)
 * ``/twilio/outbound``            our outbound agent leg answered: dial the customer
+
+Inbound, a customer given an agent joins the call's conference (:mod:`cti.twilio.legs`) and the agent
+is rung into it through the Participants API; the agent leg's status callbacks say how the ring
+ended (answered; or no answer, busy, failed: the next agent, or back to the queue).
 """
 
 from __future__ import annotations
@@ -19,19 +25,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from config.settings import Settings
-from cti.twilio import twiml
+from cti.twilio import legs, twiml
 from cti.twilio.acd import DialStatus, TwilioAcd
-from cti.twilio.decisions import CallRef, Connect, Enqueue, Hangup, Offer, Step
+from cti.twilio.decisions import AgentRef, CallRef, Connect, Enqueue, Hangup, Offer, Step
 from cti.twilio.ledger import CallbackLedger, MemoryLedger, ledger_keys
 from cti.twilio.rest import CallNotFound, TwilioRest
 from cti.twilio.signature import public_request_url, verify_signature
 from cti.twilio.webhooks import (
+    FINAL_STATUSES,
     CallbackContext,
     CallStatus,
     Leg,
@@ -42,7 +50,7 @@ from cti.twilio.webhooks import (
     parse_callback,
     status_events,
 )
-from domain.errors import CarrierError, ProtocolViolation
+from domain.errors import CarrierError, DialOutcomeUnknown, ProtocolViolation
 from domain.events import AgentConnected, CallAbandoned, Direction, Event, utcnow
 
 log = logging.getLogger(__name__)
@@ -83,6 +91,7 @@ class TwilioVoiceService:
         self.known_queue = known_queue or (lambda _queue: True)
         self.ledger: CallbackLedger = ledger or MemoryLedger()  # the database's in the app: restarts, workers
         self._tasks: set[asyncio.Task[None]] = set()
+        self._agent_legs: dict[str, str] = {}  # call_id -> the call SID of the agent leg rung for it
 
     # ---- webhooks --------------------------------------------------------------------------
     def _verified(self, req: WebhookRequest) -> tuple[dict[str, str], dict[str, str]]:
@@ -121,6 +130,8 @@ class TwilioVoiceService:
         step = self.acd.on_incoming(cb.call_id, cb.call_sid, queue, cb.from_number, cb.to_number, now)
         await self._emit([*offered_events(cb, now), *step.events])
         self._start_connects(step.connects)
+        if isinstance(step.decision, Offer):
+            self._spawn(self._ring(step.decision.call, step.decision.agent), f"twilio-ring-{cb.call_id}")
         return await self._remember("voice", cb, self._answer(step, notice=self._notice()))
 
     async def handle_status(self, req: WebhookRequest) -> str:
@@ -130,45 +141,48 @@ class TwilioVoiceService:
         now = self._clock()
         step, abandoned, talk = Step(), False, None
         device = cb.context.device or ""
+        agent_ring = cb.leg is Leg.AGENT and cb.direction is Direction.INBOUND  # rung into the conference
+        if agent_ring and cb.status in (CallStatus.INITIATED, CallStatus.RINGING):
+            self._agent_legs[cb.call_id] = cb.call_sid
         if cb.status is CallStatus.IN_PROGRESS and cb.leg is Leg.AGENT:
             step = self.acd.on_answered(cb.call_id, device, now)
-        elif cb.status in (CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER,
-                           CallStatus.FAILED, CallStatus.CANCELED) and (
+            if agent_ring and self.acd.call(cb.call_id) is None:  # answered after the customer left
+                self._spawn(self._hang_up(cb.call_sid, ringing=False), f"twilio-hangup-{cb.call_sid}")
+        elif cb.status in FINAL_STATUSES and agent_ring:
+            if self._agent_legs.get(cb.call_id) == cb.call_sid:
+                del self._agent_legs[cb.call_id]
+            step = self.acd.on_dial_result(cb.call_id, device, DialStatus(cb.status.value), now)
+        elif cb.status in FINAL_STATUSES and (
             cb.leg is Leg.CALLER or (cb.leg is Leg.AGENT and cb.direction is Direction.OUTBOUND)
         ):
             step = self.acd.on_call_ended(cb.call_id, now)
+            ringing = self._agent_legs.pop(cb.call_id, None)
             if step.ended is not None:
                 abandoned, talk = step.ended.abandoned, step.ended.talk_seconds
+                if ringing and step.ended.agent is not None and talk is None:  # the customer left while it rang
+                    self._spawn(self._hang_up(ringing, ringing=True), f"twilio-cancel-{ringing}")
         found = status_events(cb, now, abandoned=abandoned, talk_seconds=talk)
         parsed = [self._with_hold(e, now) for e in found]
         first = [e for e in step.events if isinstance(e, CallAbandoned)]
         rest = [e for e in step.events if not isinstance(e, CallAbandoned)]
         await self._emit([*first, *parsed, *rest])
         self._start_connects(step.connects)
+        if agent_ring:
+            self._follow(step)
         return twiml.empty()
 
     async def handle_dial_action(self, req: WebhookRequest) -> str:
-        """A ``<Dial>`` ended: for an inbound offer, next agent / enqueue; outbound: the dial result."""
+        """A ``<Dial>`` ended: inbound, the customer left the conference (hang up: the agent leg's own
+        callbacks told the ACD how the ring went); outbound, the customer's dial result."""
         cb = self._parse(req)
         if cb.dial_call_status is None:
             raise ProtocolViolation("dial action without DialCallStatus", {"DialCallStatus": "missing"})
         repeat = await self._repeat("dial", cb)
         if repeat is not None:
             return repeat
-        now = self._clock()
         if cb.direction is Direction.OUTBOUND:
-            await self._emit(dial_action_events(cb, now))
-            return await self._remember("dial", cb, twiml.hangup())
-        try:
-            status = DialStatus(cb.dial_call_status.value)
-        except ValueError as exc:
-            raise ProtocolViolation(
-                "unexpected DialCallStatus", {"DialCallStatus": cb.dial_call_status.value}
-            ) from exc
-        step = self.acd.on_dial_result(cb.call_id, cb.context.device or "", status, now)
-        await self._emit(list(step.events))
-        self._start_connects(step.connects)
-        return await self._remember("dial", cb, self._answer(step))
+            await self._emit(dial_action_events(cb, self._clock()))
+        return await self._remember("dial", cb, twiml.hangup())
 
     async def handle_wait(self, req: WebhookRequest) -> str:
         """``<Enqueue waitUrl>``: announce the caller's position, then hold music."""
@@ -185,9 +199,7 @@ class TwilioVoiceService:
         if call is None:
             return twiml.hangup()
         if call.agent and call.agent == cb.context.device:
-            return self._dial_agent_twiml(CallRef(call.call_id, call.call_sid, call.queue,
-                                                  call.caller_number, call.dialed_number),
-                                          call.agent, self._username(call.agent))
+            return self._join_twiml(call.call_id)
         return self._enqueue_twiml(call.call_id, call.queue)
 
     async def handle_outbound(self, req: WebhookRequest) -> str:
@@ -222,10 +234,6 @@ class TwilioVoiceService:
     def _url(self, path: str, ctx: CallbackContext) -> str:
         return callback_url(self.settings.public_url, path, ctx)
 
-    def _username(self, device: str) -> str:
-        agent = self.acd.agent(device)
-        return agent.username if agent else device
-
     def _notice(self) -> str | None:
         """Issue 20: "this call may be recorded", said before a new caller reaches an agent."""
         recordings = self.settings.recordings
@@ -241,7 +249,7 @@ class TwilioVoiceService:
     def _answer(self, step: Step, *, notice: str | None = None) -> str:
         decision = step.decision
         if isinstance(decision, Offer):
-            return self._dial_agent_twiml(decision.call, decision.agent.device, decision.agent.username, notice)
+            return self._join_twiml(decision.call.call_id, notice)
         if isinstance(decision, Enqueue):
             return self._enqueue_twiml(decision.call.call_id, decision.call.queue, notice)
         if isinstance(decision, Hangup) or decision is None:
@@ -254,13 +262,11 @@ class TwilioVoiceService:
             caller=call.caller_number, dialed=call.dialed_number, direction=Direction.INBOUND,
         )
 
-    def _dial_agent_twiml(self, call: CallRef, device: str, username: str, notice: str | None = None) -> str:
-        ctx = self._agent_context(call, device, username)
-        return twiml.dial_agent(
-            device, action_url=self._url("/twilio/dial-action", ctx),
-            status_url=self._url("/twilio/status", ctx), timeout=self.ring_timeout,
-            recording_url=self._recording_url(ctx), notice=notice,
-        )
+    def _join_twiml(self, call_id: str, notice: str | None = None) -> str:
+        """The customer's leg joins the call's conference; its ``<Dial action>`` hears when they left."""
+        action = self._url("/twilio/dial-action", CallbackContext(call_id=call_id, leg=Leg.CALLER))
+        return twiml.join_conference(legs.conference_name(call_id), action_url=action,
+                                     wait_url=self.hold_music_url, notice=notice)
 
     def _enqueue_twiml(self, call_id: str, queue: str, notice: str | None = None) -> str:
         wait = self._url("/twilio/wait", CallbackContext(call_id=call_id, queue=queue))
@@ -280,21 +286,69 @@ class TwilioVoiceService:
 
     def _start_connects(self, connects: Sequence[Connect]) -> None:
         for connect in connects:
-            task = asyncio.create_task(self._connect(connect), name=f"twilio-connect-{connect.call.call_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._task_done)
+            self._spawn(self._connect(connect), f"twilio-connect-{connect.call.call_id}")
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("twilio connect task failed", exc_info=task.exception())
+            log.error("twilio task %s failed", task.get_name(), exc_info=task.exception())
+
+    def _follow(self, step: Step) -> None:
+        """What the ACD decided after an agent's ring ended, for a customer waiting in the conference:
+        ring the next agent, or send the customer back to the queue (``/twilio/connect`` answers
+        ``<Enqueue>`` to a caller with no agent)."""
+        decision = step.decision
+        if isinstance(decision, Offer):
+            self._spawn(self._ring(decision.call, decision.agent), f"twilio-ring-{decision.call.call_id}")
+        elif isinstance(decision, Enqueue):
+            back = self._url("/twilio/connect", CallbackContext(call_id=decision.call.call_id,
+                                                                queue=decision.call.queue))
+            self._spawn(self._redirect(decision.call, back), f"twilio-requeue-{decision.call.call_id}")
+
+    async def _ring(self, call: CallRef, agent: AgentRef) -> None:
+        """Ring ``agent`` into the call's conference; if Twilio refuses, the ACD moves on."""
+        ctx = self._agent_context(call, agent.device, agent.username)
+        params = legs.agent_participant(
+            call, agent, caller_id=self.settings.twilio.caller_id, status_url=self._url("/twilio/status", ctx),
+            timeout=self.ring_timeout, recording_url=self._recording_url(ctx))
+        try:
+            leg = await self.rest.add_participant(legs.conference_name(call.call_id), params)
+        except DialOutcomeUnknown as exc:  # the agent may be ringing: their leg's callbacks will tell
+            log.warning("twilio ring of %s for %s: %s", agent.device, call.call_id, exc.message)
+            return
+        except CarrierError as exc:
+            log.warning("twilio ring of %s for %s failed: %s", agent.device, call.call_id, exc.message)
+            step = self.acd.connect_failed(call.call_id, self._clock(), call_gone=False)
+            await self._emit(list(step.events))
+            self._start_connects(step.connects)
+            self._follow(step)
+            return
+        self._agent_legs.setdefault(call.call_id, leg.sid)
+
+    async def _redirect(self, call: CallRef, url: str) -> None:
+        try:
+            await self.rest.redirect_call(call.call_sid, url)
+        except CallNotFound:
+            log.info("twilio: caller %s already gone", call.call_id)
+        except CarrierError as exc:
+            log.warning("twilio redirect of %s failed: %s", call.call_id, exc.message)
+
+    async def _hang_up(self, call_sid: str, *, ringing: bool) -> None:
+        try:
+            await self.rest.end_call(call_sid, ringing=ringing)
+        except CarrierError as exc:  # already gone, mostly
+            log.info("twilio hang-up of agent leg %s: %s", call_sid, exc.message)
 
     async def _connect(self, connect: Connect) -> None:
-        """Redirect a waiting caller's leg to ``/twilio/connect``, which dials the chosen agent."""
+        """Redirect a waiting caller's leg to ``/twilio/connect`` (the conference), then ring the agent."""
         ctx = self._agent_context(connect.call, connect.agent.device, connect.agent.username)
         try:
             await self.rest.redirect_call(connect.call.call_sid, self._url("/twilio/connect", ctx))
-            return
         except CallNotFound:
             log.info("twilio connect: caller %s already gone", connect.call.call_id)
             step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=True)
@@ -302,6 +356,9 @@ class TwilioVoiceService:
             log.warning("twilio connect of %s to %s failed: %s", connect.call.call_id,
                         connect.agent.device, exc.message)
             step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=False)
+        else:
+            await self._ring(connect.call, connect.agent)
+            return
         more = list(step.connects)
         if isinstance(step.decision, Offer):  # the caller is still in <Enqueue>: redirect again
             more.append(Connect(step.decision.call, step.decision.agent))

@@ -1,7 +1,8 @@
 """Every TwiML answer we give Twilio, built with ``twilio.twiml.voice_response`` (never by pasting).
 
-Agent devices come from the agent's ``extension``: a Twilio Client identity ``client:amina`` is
-dialled as ``<Client>amina</Client>``, an E.164 number ``+2547...`` as ``<Number>``.
+A customer reaches an agent in a conference (:func:`join_conference`; the agent is added through
+the Participants API, see :mod:`cti.twilio.legs`). Agent devices come from the agent's
+``extension``: a Twilio Client identity ``client:amina`` or an E.164 number ``+2547...``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from twilio.twiml.voice_response import Dial, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from domain.carrier import carrier_for_device
 from domain.errors import InvalidInput
@@ -59,19 +60,6 @@ def is_twilio_device(device: str) -> bool:
     return True
 
 
-def _add_device(dial: Dial, device: Device, status_url: str) -> None:
-    if device.kind == "client":
-        dial.client(
-            device.target, status_callback=status_url, status_callback_event=STATUS_EVENTS,
-            status_callback_method="POST",
-        )
-    else:
-        dial.number(
-            device.target, status_callback=status_url, status_callback_event=STATUS_EVENTS,
-            status_callback_method="POST",
-        )
-
-
 def _recording(recording_url: str | None) -> dict[str, str]:
     """Issue 20: both parties recorded from the answer (two channels), the finished file announced
     to ``recording_url`` (signed like every webhook)."""
@@ -81,18 +69,16 @@ def _recording(recording_url: str | None) -> dict[str, str]:
             "recording_status_callback_event": "completed", "recording_status_callback_method": "POST"}
 
 
-def dial_agent(
-    device: str, *, action_url: str, status_url: str, timeout: int, caller_id: str | None = None,
-    recording_url: str | None = None, notice: str | None = None,
-) -> str:
-    """Ring one agent's device; ``action_url`` hears how the dial ended, ``status_url`` its progress;
-    ``notice`` ("this call may be recorded") is said to the caller first."""
+def join_conference(name: str, *, action_url: str, wait_url: str, notice: str | None = None) -> str:
+    """The customer's leg joins conference ``name`` (issue 22), labelled ``customer``: hold music
+    (``wait_url``) until the agent joins, and the conference ends when they leave. ``action_url``
+    hears when they left it; ``notice`` ("this call may be recorded") is said first."""
     response = VoiceResponse()
     if notice:
         response.say(notice)
-    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id or None,
-                         **_recording(recording_url))
-    _add_device(dial, parse_device(device), status_url)
+    dial = response.dial(action=action_url, method="POST")
+    dial.conference(name, participant_label="customer", beep="false", start_conference_on_enter=False,
+                    end_conference_on_exit=True, wait_url=wait_url, wait_method="GET")
     return str(response.to_xml())
 
 
