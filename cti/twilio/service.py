@@ -22,21 +22,20 @@ ended (answered; or no answer, busy, failed: the next agent, or back to the queu
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qsl
 
 from config.settings import Settings
 from cti.twilio import legs, twiml
 from cti.twilio.acd import DialStatus, TwilioAcd
-from cti.twilio.decisions import AgentRef, CallRef, Connect, Enqueue, Hangup, Offer, Step
+from cti.twilio.calls import TwilioCalls
+from cti.twilio.decisions import CallRef, Enqueue, Hangup, Offer, Step
 from cti.twilio.ledger import CallbackLedger, MemoryLedger, ledger_keys
-from cti.twilio.rest import CallNotFound, TwilioRest
+from cti.twilio.rest import TwilioRest
 from cti.twilio.signature import public_request_url, verify_signature
 from cti.twilio.webhooks import (
     FINAL_STATUSES,
@@ -50,7 +49,7 @@ from cti.twilio.webhooks import (
     parse_callback,
     status_events,
 )
-from domain.errors import CarrierError, DialOutcomeUnknown, ProtocolViolation
+from domain.errors import ProtocolViolation
 from domain.events import AgentConnected, CallAbandoned, Direction, Event, utcnow
 
 log = logging.getLogger(__name__)
@@ -90,8 +89,7 @@ class TwilioVoiceService:
         self._clock = clock
         self.known_queue = known_queue or (lambda _queue: True)
         self.ledger: CallbackLedger = ledger or MemoryLedger()  # the database's in the app: restarts, workers
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._agent_legs: dict[str, str] = {}  # call_id -> the call SID of the agent leg rung for it
+        self.calls = TwilioCalls(self)
 
     # ---- webhooks --------------------------------------------------------------------------
     def _verified(self, req: WebhookRequest) -> tuple[dict[str, str], dict[str, str]]:
@@ -128,10 +126,10 @@ class TwilioVoiceService:
                         cb.call_sid, cb.from_number, queue[:64])
             return await self._remember("voice", cb, twiml.refuse(UNKNOWN_QUEUE_MESSAGE))
         step = self.acd.on_incoming(cb.call_id, cb.call_sid, queue, cb.from_number, cb.to_number, now)
-        await self._emit([*offered_events(cb, now), *step.events])
-        self._start_connects(step.connects)
+        await self.emit([*offered_events(cb, now), *step.events])
+        self.calls.start_connects(step.connects)
         if isinstance(step.decision, Offer):
-            self._spawn(self._ring(step.decision.call, step.decision.agent), f"twilio-ring-{cb.call_id}")
+            self.calls.ring_agent(step.decision.call, step.decision.agent)
         return await self._remember("voice", cb, self._answer(step, notice=self._notice()))
 
     async def handle_status(self, req: WebhookRequest) -> str:
@@ -143,32 +141,32 @@ class TwilioVoiceService:
         device = cb.context.device or ""
         agent_ring = cb.leg is Leg.AGENT and cb.direction is Direction.INBOUND  # rung into the conference
         if agent_ring and cb.status in (CallStatus.INITIATED, CallStatus.RINGING):
-            self._agent_legs[cb.call_id] = cb.call_sid
+            self.calls.agent_legs[cb.call_id] = cb.call_sid
         if cb.status is CallStatus.IN_PROGRESS and cb.leg is Leg.AGENT:
             step = self.acd.on_answered(cb.call_id, device, now)
             if agent_ring and self.acd.call(cb.call_id) is None:  # answered after the customer left
-                self._spawn(self._hang_up(cb.call_sid, ringing=False), f"twilio-hangup-{cb.call_sid}")
+                self.calls.hang_up(cb.call_sid, ringing=False)
         elif cb.status in FINAL_STATUSES and agent_ring:
-            if self._agent_legs.get(cb.call_id) == cb.call_sid:
-                del self._agent_legs[cb.call_id]
+            if self.calls.agent_legs.get(cb.call_id) == cb.call_sid:
+                del self.calls.agent_legs[cb.call_id]
             step = self.acd.on_dial_result(cb.call_id, device, DialStatus(cb.status.value), now)
         elif cb.status in FINAL_STATUSES and (
             cb.leg is Leg.CALLER or (cb.leg is Leg.AGENT and cb.direction is Direction.OUTBOUND)
         ):
             step = self.acd.on_call_ended(cb.call_id, now)
-            ringing = self._agent_legs.pop(cb.call_id, None)
+            ringing = self.calls.agent_legs.pop(cb.call_id, None)
             if step.ended is not None:
                 abandoned, talk = step.ended.abandoned, step.ended.talk_seconds
                 if ringing and step.ended.agent is not None and talk is None:  # the customer left while it rang
-                    self._spawn(self._hang_up(ringing, ringing=True), f"twilio-cancel-{ringing}")
+                    self.calls.hang_up(ringing, ringing=True)
         found = status_events(cb, now, abandoned=abandoned, talk_seconds=talk)
         parsed = [self._with_hold(e, now) for e in found]
         first = [e for e in step.events if isinstance(e, CallAbandoned)]
         rest = [e for e in step.events if not isinstance(e, CallAbandoned)]
-        await self._emit([*first, *parsed, *rest])
-        self._start_connects(step.connects)
+        await self.emit([*first, *parsed, *rest])
+        self.calls.start_connects(step.connects)
         if agent_ring:
-            self._follow(step)
+            self.calls.follow(step)
         return twiml.empty()
 
     async def handle_dial_action(self, req: WebhookRequest) -> str:
@@ -181,7 +179,7 @@ class TwilioVoiceService:
         if repeat is not None:
             return repeat
         if cb.direction is Direction.OUTBOUND:
-            await self._emit(dial_action_events(cb, self._clock()))
+            await self.emit(dial_action_events(cb, self._clock()))
         return await self._remember("dial", cb, twiml.hangup())
 
     async def handle_wait(self, req: WebhookRequest) -> str:
@@ -211,15 +209,18 @@ class TwilioVoiceService:
         ctx = dataclasses.replace(cb.context, leg=Leg.CUSTOMER, direction=Direction.OUTBOUND)
         return twiml.dial_customer(
             customer, caller_id=self.settings.twilio.caller_id,
-            action_url=self._url("/twilio/dial-action", ctx), status_url=self._url("/twilio/status", ctx),
-            timeout=self.ring_timeout, recording_url=self._recording_url(ctx),
+            action_url=self.url("/twilio/dial-action", ctx), status_url=self.url("/twilio/status", ctx),
+            timeout=self.ring_timeout, recording_url=self.recording_url(ctx),
         )
 
     # ---- agents (from the carrier) ---------------------------------------------------------
     async def apply(self, step: Step) -> None:
         """Publish a step's events and start its connects (for agent-side ACD changes)."""
-        await self._emit(list(step.events))
-        self._start_connects(step.connects)
+        await self.emit(list(step.events))
+        self.calls.start_connects(step.connects)
+
+    def now(self) -> datetime:
+        return self._clock()
 
     async def tick(self) -> None:
         """Call about once a second: ends wrap-ups whose time ran out."""
@@ -227,11 +228,10 @@ class TwilioVoiceService:
 
     async def drain(self) -> None:
         """Wait for the connects in flight (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.calls.drain()
 
     # ---- internals -------------------------------------------------------------------------
-    def _url(self, path: str, ctx: CallbackContext) -> str:
+    def url(self, path: str, ctx: CallbackContext) -> str:
         return callback_url(self.settings.public_url, path, ctx)
 
     def _notice(self) -> str | None:
@@ -239,7 +239,7 @@ class TwilioVoiceService:
         recordings = self.settings.recordings
         return recordings.notice_text if recordings.enabled and recordings.notice_text else None
 
-    def _recording_url(self, ctx: CallbackContext) -> str | None:
+    def recording_url(self, ctx: CallbackContext) -> str | None:
         """Issue 20: where Twilio announces the call's finished recording (None: recording is off)."""
         if not self.settings.recordings.enabled:
             return None
@@ -256,7 +256,7 @@ class TwilioVoiceService:
             return twiml.hangup()
         raise AssertionError(f"unknown decision {decision!r}")  # pragma: no cover
 
-    def _agent_context(self, call: CallRef, device: str, username: str) -> CallbackContext:
+    def agent_context(self, call: CallRef, device: str, username: str) -> CallbackContext:
         return CallbackContext(
             call_id=call.call_id, leg=Leg.AGENT, device=device, agent=username, queue=call.queue,
             caller=call.caller_number, dialed=call.dialed_number, direction=Direction.INBOUND,
@@ -264,12 +264,12 @@ class TwilioVoiceService:
 
     def _join_twiml(self, call_id: str, notice: str | None = None) -> str:
         """The customer's leg joins the call's conference; its ``<Dial action>`` hears when they left."""
-        action = self._url("/twilio/dial-action", CallbackContext(call_id=call_id, leg=Leg.CALLER))
+        action = self.url("/twilio/dial-action", CallbackContext(call_id=call_id, leg=Leg.CALLER))
         return twiml.join_conference(legs.conference_name(call_id), action_url=action,
                                      wait_url=self.hold_music_url, notice=notice)
 
     def _enqueue_twiml(self, call_id: str, queue: str, notice: str | None = None) -> str:
-        wait = self._url("/twilio/wait", CallbackContext(call_id=call_id, queue=queue))
+        wait = self.url("/twilio/wait", CallbackContext(call_id=call_id, queue=queue))
         return twiml.enqueue(queue, wait_url=wait, notice=notice)
 
     def _with_hold(self, event: Event, now: datetime) -> Event:
@@ -280,86 +280,6 @@ class TwilioVoiceService:
                 return dataclasses.replace(event, hold_seconds=hold)
         return event
 
-    async def _emit(self, events: Sequence[Event]) -> None:
+    async def emit(self, events: Sequence[Event]) -> None:
         for event in events:
             await self._publish(event)
-
-    def _start_connects(self, connects: Sequence[Connect]) -> None:
-        for connect in connects:
-            self._spawn(self._connect(connect), f"twilio-connect-{connect.call.call_id}")
-
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("twilio task %s failed", task.get_name(), exc_info=task.exception())
-
-    def _follow(self, step: Step) -> None:
-        """What the ACD decided after an agent's ring ended, for a customer waiting in the conference:
-        ring the next agent, or send the customer back to the queue (``/twilio/connect`` answers
-        ``<Enqueue>`` to a caller with no agent)."""
-        decision = step.decision
-        if isinstance(decision, Offer):
-            self._spawn(self._ring(decision.call, decision.agent), f"twilio-ring-{decision.call.call_id}")
-        elif isinstance(decision, Enqueue):
-            back = self._url("/twilio/connect", CallbackContext(call_id=decision.call.call_id,
-                                                                queue=decision.call.queue))
-            self._spawn(self._redirect(decision.call, back), f"twilio-requeue-{decision.call.call_id}")
-
-    async def _ring(self, call: CallRef, agent: AgentRef) -> None:
-        """Ring ``agent`` into the call's conference; if Twilio refuses, the ACD moves on."""
-        ctx = self._agent_context(call, agent.device, agent.username)
-        params = legs.agent_participant(
-            call, agent, caller_id=self.settings.twilio.caller_id, status_url=self._url("/twilio/status", ctx),
-            timeout=self.ring_timeout, recording_url=self._recording_url(ctx))
-        try:
-            leg = await self.rest.add_participant(legs.conference_name(call.call_id), params)
-        except DialOutcomeUnknown as exc:  # the agent may be ringing: their leg's callbacks will tell
-            log.warning("twilio ring of %s for %s: %s", agent.device, call.call_id, exc.message)
-            return
-        except CarrierError as exc:
-            log.warning("twilio ring of %s for %s failed: %s", agent.device, call.call_id, exc.message)
-            step = self.acd.connect_failed(call.call_id, self._clock(), call_gone=False)
-            await self._emit(list(step.events))
-            self._start_connects(step.connects)
-            self._follow(step)
-            return
-        self._agent_legs.setdefault(call.call_id, leg.sid)
-
-    async def _redirect(self, call: CallRef, url: str) -> None:
-        try:
-            await self.rest.redirect_call(call.call_sid, url)
-        except CallNotFound:
-            log.info("twilio: caller %s already gone", call.call_id)
-        except CarrierError as exc:
-            log.warning("twilio redirect of %s failed: %s", call.call_id, exc.message)
-
-    async def _hang_up(self, call_sid: str, *, ringing: bool) -> None:
-        try:
-            await self.rest.end_call(call_sid, ringing=ringing)
-        except CarrierError as exc:  # already gone, mostly
-            log.info("twilio hang-up of agent leg %s: %s", call_sid, exc.message)
-
-    async def _connect(self, connect: Connect) -> None:
-        """Redirect a waiting caller's leg to ``/twilio/connect`` (the conference), then ring the agent."""
-        ctx = self._agent_context(connect.call, connect.agent.device, connect.agent.username)
-        try:
-            await self.rest.redirect_call(connect.call.call_sid, self._url("/twilio/connect", ctx))
-        except CallNotFound:
-            log.info("twilio connect: caller %s already gone", connect.call.call_id)
-            step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=True)
-        except CarrierError as exc:
-            log.warning("twilio connect of %s to %s failed: %s", connect.call.call_id,
-                        connect.agent.device, exc.message)
-            step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=False)
-        else:
-            await self._ring(connect.call, connect.agent)
-            return
-        more = list(step.connects)
-        if isinstance(step.decision, Offer):  # the caller is still in <Enqueue>: redirect again
-            more.append(Connect(step.decision.call, step.decision.agent))
-        await self.apply(dataclasses.replace(step, connects=tuple(more)))
