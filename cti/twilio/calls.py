@@ -1,10 +1,11 @@
 """The REST side of the Twilio call flow: the requests that bridge, move and end legs, in flight.
 
 :class:`TwilioCalls` belongs to a :class:`~cti.twilio.service.TwilioVoiceService` and carries out what
-its ACD decided that a TwiML answer cannot do: ring an agent into a call's conference (Participants
-API, :mod:`cti.twilio.legs`), redirect a waiting caller to the agent that turned ready (or back to the
-queue), hang up a leg nobody needs any more. Each runs as a task (``drain`` waits for them); a refusal
-goes back to the ACD, which moves on (the next agent, or the queue).
+its ACD decided that a TwiML answer cannot do: ring an agent into a call's conference, or dial the
+customer into it (Participants API, :mod:`cti.twilio.legs`); redirect a waiting caller to the agent
+that turned ready (or back to the queue); hang up a leg nobody needs any more. Each runs as a task
+(``drain`` waits for them); a refused ring goes back to the ACD, which moves on (the next agent, or
+the queue); a refused customer dial is a failed ``DialResult``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from cti.twilio import legs
 from cti.twilio.decisions import AgentRef, CallRef, Connect, Enqueue, Offer, Step
 from cti.twilio.rest import CallNotFound
-from cti.twilio.webhooks import CallbackContext
+from cti.twilio.webhooks import FINAL_STATUSES, CallbackContext, CallStatus, TwilioCallback
 from domain.errors import CarrierError, DialOutcomeUnknown
+from domain.events import DialOutcome, DialResult
 
 if TYPE_CHECKING:
     from cti.twilio.service import TwilioVoiceService
@@ -31,7 +33,8 @@ class TwilioCalls:
     def __init__(self, service: TwilioVoiceService) -> None:
         self._service = service
         self._tasks: set[asyncio.Task[None]] = set()
-        self.agent_legs: dict[str, str] = {}  # call_id -> the call SID of the agent leg rung for it
+        self.agent_legs: dict[str, str] = {}  # call_id -> the call SID of the agent leg rung (or answered, outbound)
+        self.customer_legs: dict[str, str] = {}  # outbound call_id -> the customer leg dialled, until it is answered
 
     async def drain(self) -> None:
         """Wait for the requests in flight (tests, shutdown)."""
@@ -40,6 +43,21 @@ class TwilioCalls:
 
     def ring_agent(self, call: CallRef, agent: AgentRef) -> None:
         self.spawn(self._ring(call, agent), f"twilio-ring-{call.call_id}")
+
+    def dial_customer(self, call_id: str, customer: str, ctx: CallbackContext) -> None:
+        self.spawn(self._dial_customer(call_id, customer, ctx), f"twilio-dial-{call_id}")
+
+    def on_customer_leg(self, cb: TwilioCallback) -> None:
+        """An outbound customer leg's progress: remembered while it rings; unanswered, the agent waiting
+        alone in the conference is hung up (its status callback then ends the call)."""
+        if cb.status in (CallStatus.INITIATED, CallStatus.RINGING):
+            self.customer_legs[cb.call_id] = cb.call_sid
+            return
+        if self.customer_legs.get(cb.call_id) == cb.call_sid:
+            del self.customer_legs[cb.call_id]
+        agent_leg = self.agent_legs.get(cb.call_id)
+        if cb.status in FINAL_STATUSES and cb.status is not CallStatus.COMPLETED and agent_leg:
+            self.hang_up(agent_leg, ringing=False)
 
     def hang_up(self, call_sid: str, *, ringing: bool) -> None:
         self.spawn(self._hang_up(call_sid, ringing=ringing), f"twilio-hangup-{call_sid}")
@@ -91,6 +109,26 @@ class TwilioCalls:
             return
         self.agent_legs.setdefault(call.call_id, leg.sid)
 
+    async def _dial_customer(self, call_id: str, customer: str, ctx: CallbackContext) -> None:
+        service = self._service
+        params = legs.customer_participant(
+            customer, caller_id=service.settings.twilio.caller_id, status_url=service.url("/twilio/status", ctx),
+            timeout=service.ring_timeout, recording_url=service.recording_url(ctx))
+        try:
+            leg = await service.rest.add_participant(legs.conference_name(call_id), params)
+        except DialOutcomeUnknown as exc:  # the customer may be ringing: their leg's callbacks will tell
+            log.warning("twilio dial of the customer for %s: %s", call_id, exc.message)
+            return
+        except CarrierError as exc:
+            log.warning("twilio dial of the customer for %s refused: %s", call_id, exc.message)
+            await service.emit([DialResult(at=service.now(), call_id=call_id, outcome=DialOutcome.FAILED,
+                                           carrier=legs.CARRIER, reason=f"customer: {exc.message}")])
+            agent_leg = self.agent_legs.get(call_id)
+            if agent_leg:
+                await self._hang_up(agent_leg, ringing=False)
+            return
+        self.customer_legs.setdefault(call_id, leg.sid)
+
     async def _redirect(self, call: CallRef, url: str) -> None:
         try:
             await self._service.rest.redirect_call(call.call_sid, url)
@@ -103,7 +141,7 @@ class TwilioCalls:
         try:
             await self._service.rest.end_call(call_sid, ringing=ringing)
         except CarrierError as exc:  # already gone, mostly
-            log.info("twilio hang-up of agent leg %s: %s", call_sid, exc.message)
+            log.info("twilio hang-up of leg %s: %s", call_sid, exc.message)
 
     async def _connect(self, connect: Connect) -> None:
         """Redirect a waiting caller's leg to ``/twilio/connect`` (the conference), then ring the agent."""

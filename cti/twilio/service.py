@@ -13,7 +13,8 @@ Paths (relative to ``settings.public_url``), all POST:
 * ``/twilio/wait``                ``<Enqueue waitUrl>``: position + hold music
 * ``/twilio/connect``             a waiting caller redirected to an agent that turned ready (or back
                                   to the queue when nobody answered)
-* ``/twilio/outbound``            our outbound agent leg answered: dial the customer
+* ``/twilio/outbound``            our outbound agent leg answered: it joins the conference, the
+                                  customer is dialled into it
 
 Inbound, a customer given an agent joins the call's conference (:mod:`cti.twilio.legs`) and the agent
 is rung into it through the Participants API; the agent leg's status callbacks say how the ring
@@ -44,7 +45,6 @@ from cti.twilio.webhooks import (
     Leg,
     TwilioCallback,
     callback_url,
-    dial_action_events,
     offered_events,
     parse_callback,
     status_events,
@@ -157,8 +157,13 @@ class TwilioVoiceService:
             ringing = self.calls.agent_legs.pop(cb.call_id, None)
             if step.ended is not None:
                 abandoned, talk = step.ended.abandoned, step.ended.talk_seconds
-                if ringing and step.ended.agent is not None and talk is None:  # the customer left while it rang
-                    self.calls.hang_up(ringing, ringing=True)
+                if cb.leg is Leg.CALLER and ringing and step.ended.agent is not None and talk is None:
+                    self.calls.hang_up(ringing, ringing=True)  # the customer left while the agent rang
+            dialled = self.calls.customer_legs.pop(cb.call_id, None)
+            if dialled:  # outbound: the agent left while the customer's phone rang
+                self.calls.hang_up(dialled, ringing=True)
+        elif cb.leg is Leg.CUSTOMER:
+            self.calls.on_customer_leg(cb)
         found = status_events(cb, now, abandoned=abandoned, talk_seconds=talk)
         parsed = [self._with_hold(e, now) for e in found]
         first = [e for e in step.events if isinstance(e, CallAbandoned)]
@@ -170,16 +175,14 @@ class TwilioVoiceService:
         return twiml.empty()
 
     async def handle_dial_action(self, req: WebhookRequest) -> str:
-        """A ``<Dial>`` ended: inbound, the customer left the conference (hang up: the agent leg's own
-        callbacks told the ACD how the ring went); outbound, the customer's dial result."""
+        """A leg left the call's conference (it ended): hang up. The legs' own status callbacks told
+        the ACD how the ring went (inbound: the agent's; outbound: the customer's)."""
         cb = self._parse(req)
         if cb.dial_call_status is None:
             raise ProtocolViolation("dial action without DialCallStatus", {"DialCallStatus": "missing"})
         repeat = await self._repeat("dial", cb)
         if repeat is not None:
             return repeat
-        if cb.direction is Direction.OUTBOUND:
-            await self.emit(dial_action_events(cb, self._clock()))
         return await self._remember("dial", cb, twiml.hangup())
 
     async def handle_wait(self, req: WebhookRequest) -> str:
@@ -201,17 +204,21 @@ class TwilioVoiceService:
         return self._enqueue_twiml(call.call_id, call.queue)
 
     async def handle_outbound(self, req: WebhookRequest) -> str:
-        """Our outbound agent leg answered: dial the customer with our caller ID."""
+        """Our outbound agent leg answered: it starts the call's conference, and the customer is
+        dialled into it with our caller ID (once, however often Twilio asks)."""
         cb = self._parse(req)
         customer = cb.context.dialed
         if not customer:
             raise ProtocolViolation("outbound callback without the customer number", {"dialed": "missing"})
+        repeat = await self._repeat("outbound", cb)
+        if repeat is not None:
+            return repeat
+        self.calls.agent_legs[cb.call_id] = cb.call_sid
         ctx = dataclasses.replace(cb.context, leg=Leg.CUSTOMER, direction=Direction.OUTBOUND)
-        return twiml.dial_customer(
-            customer, caller_id=self.settings.twilio.caller_id,
-            action_url=self.url("/twilio/dial-action", ctx), status_url=self.url("/twilio/status", ctx),
-            timeout=self.ring_timeout, recording_url=self.recording_url(ctx),
-        )
+        self.calls.dial_customer(cb.call_id, customer, ctx)
+        answer = twiml.join_conference(legs.conference_name(cb.call_id), label=legs.AGENT_LABEL, starts=True,
+                                       action_url=self.url("/twilio/dial-action", cb.context))
+        return await self._remember("outbound", cb, answer)
 
     # ---- agents (from the carrier) ---------------------------------------------------------
     async def apply(self, step: Step) -> None:

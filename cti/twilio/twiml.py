@@ -18,7 +18,6 @@ from domain.errors import InvalidInput
 # Twilio's own default hold music (documented in the <Enqueue waitUrl> docs).
 DEFAULT_HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 STATUS_EVENTS = "initiated ringing answered completed"
-RECORD_MODE = "record-from-answer-dual"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _CLIENT = re.compile(r"^client:([A-Za-z0-9_.@-]{1,121})$")
 
@@ -60,40 +59,19 @@ def is_twilio_device(device: str) -> bool:
     return True
 
 
-def _recording(recording_url: str | None) -> dict[str, str]:
-    """Issue 20: both parties recorded from the answer (two channels), the finished file announced
-    to ``recording_url`` (signed like every webhook)."""
-    if not recording_url:
-        return {}
-    return {"record": RECORD_MODE, "recording_status_callback": recording_url,
-            "recording_status_callback_event": "completed", "recording_status_callback_method": "POST"}
-
-
-def join_conference(name: str, *, action_url: str, wait_url: str, notice: str | None = None) -> str:
-    """The customer's leg joins conference ``name`` (issue 22), labelled ``customer``: hold music
-    (``wait_url``) until the agent joins, and the conference ends when they leave. ``action_url``
-    hears when they left it; ``notice`` ("this call may be recorded") is said first."""
+def join_conference(
+    name: str, *, action_url: str, wait_url: str | None = None, notice: str | None = None,
+    label: str = "customer", starts: bool = False,
+) -> str:
+    """This leg joins conference ``name`` (issue 22) as ``label``; the conference ends when it leaves.
+    A leg that does not start it (the customer waiting for the agent) hears ``wait_url`` meanwhile;
+    ``action_url`` hears when the leg left; ``notice`` ("this call may be recorded") is said first."""
     response = VoiceResponse()
     if notice:
         response.say(notice)
     dial = response.dial(action=action_url, method="POST")
-    dial.conference(name, participant_label="customer", beep="false", start_conference_on_enter=False,
-                    end_conference_on_exit=True, wait_url=wait_url, wait_method="GET")
-    return str(response.to_xml())
-
-
-def dial_customer(
-    customer_number: str, *, caller_id: str, action_url: str, status_url: str, timeout: int,
-    recording_url: str | None = None,
-) -> str:
-    """Outbound, agent-first: the agent answered their leg; now dial the customer with our caller ID."""
-    response = VoiceResponse()
-    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id,
-                         **_recording(recording_url))
-    dial.number(
-        customer_number, status_callback=status_url, status_callback_event=STATUS_EVENTS,
-        status_callback_method="POST",
-    )
+    dial.conference(name, participant_label=label, beep="false", start_conference_on_enter=starts,
+                    end_conference_on_exit=True, wait_url=wait_url, wait_method="GET" if wait_url else None)
     return str(response.to_xml())
 
 

@@ -291,6 +291,9 @@ def status_events(
                 DialResult(at=at, call_id=cb.call_id, outcome=DialOutcome.ANSWERED, carrier=CARRIER)
             )
         return events
+    if cb.leg is Leg.CUSTOMER and cb.status in _DIAL_OUTCOME:  # outbound: the customer did not answer
+        return [DialResult(at=at, call_id=cb.call_id, outcome=_DIAL_OUTCOME[cb.status], carrier=CARRIER,
+                           reason=f"customer {cb.status.value}")]
     if cb.status not in FINAL_STATUSES or cb.leg is Leg.CUSTOMER:
         return []
     if cb.leg is Leg.AGENT and cb.direction is Direction.INBOUND:
@@ -306,17 +309,6 @@ def status_events(
             reason=f"agent leg {cb.status.value}",
         ))
     return ended
-
-
-def dial_action_events(cb: TwilioCallback, now: datetime) -> list[Event]:
-    """The ``<Dial action>`` of an outbound call: the customer leg's final result."""
-    outcome = _DIAL_OUTCOME.get(cb.dial_call_status) if cb.dial_call_status else None
-    if cb.direction is not Direction.OUTBOUND or outcome is None:
-        return []
-    return [DialResult(
-        at=_at(cb, now), call_id=cb.call_id, outcome=outcome, carrier=CARRIER,
-        reason=f"customer {cb.dial_call_status}",
-    )]
 
 
 def callback_keys(kind: str, cb: TwilioCallback) -> list[tuple[str, str, str, str]]:

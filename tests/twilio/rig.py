@@ -94,14 +94,6 @@ def xml(answer: str) -> ET.Element:
     return root
 
 
-def dial_target(answer: str) -> tuple[str, str, str, str]:
-    """(noun tag, target, action URL, status callback URL) of an outbound ``<Dial>`` answer."""
-    [dial] = xml(answer)
-    assert dial.tag == "Dial"
-    [noun] = dial
-    return noun.tag, noun.text or "", dial.attrib["action"], noun.attrib["statusCallback"]
-
-
 def conference_of(answer: str) -> tuple[str, str]:
     """(conference name, ``<Dial action>`` URL) of the customer's ``<Dial><Conference>`` answer."""
     [dial] = xml(answer)

@@ -9,7 +9,7 @@ import pytest
 
 from cti.twilio import twiml
 from cti.twilio.decisions import AgentRef, CallRef
-from cti.twilio.legs import agent_participant, conference_name
+from cti.twilio.legs import agent_participant, conference_name, customer_participant
 from domain.errors import InvalidInput
 
 
@@ -79,12 +79,16 @@ def test_dial_queue_connects_an_agent_to_the_front_caller() -> None:
     assert (queue.tag, queue.text) == ("Queue", "collections")
 
 
-def test_outbound_dials_the_customer_with_our_caller_id() -> None:
-    [dial] = _root(twiml.dial_customer("+254711000111", caller_id="+254709000000", action_url="https://sb/a",
-                                       status_url="https://sb/s", timeout=30))
-    assert dial.attrib["callerId"] == "+254709000000"
-    [number] = dial
-    assert number.text == "+254711000111" and number.attrib["statusCallback"] == "https://sb/s"
+def test_outbound_the_agent_starts_the_conference_and_the_customer_is_dialled_into_it() -> None:
+    [dial] = _root(twiml.join_conference("sb-att-1", action_url="https://sb/a", label="agent", starts=True))
+    [conference] = dial
+    assert conference.attrib == {"participantLabel": "agent", "beep": "false", "startConferenceOnEnter": "true",
+                                 "endConferenceOnExit": "true"}
+    params = customer_participant("+254711000111", caller_id="+254709000000", status_url="https://sb/s", timeout=30,
+                                  recording_url=None)
+    assert (params["from_"], params["to"], params["label"], params["early_media"]) == (
+        "+254709000000", "+254711000111", "customer", True)
+    assert (params["start_conference_on_enter"], params["end_conference_on_exit"], params["timeout"]) == (True, True, 30)
 
 
 def test_hangup_reject_empty() -> None:

@@ -24,12 +24,32 @@ def twiml(answer: str) -> ET.Element:
     return root
 
 
-def dial_target(answer: str) -> tuple[str, str, str, str]:
-    """(noun tag, target, action URL, status callback URL) of a ``<Dial>`` answer."""
+@dataclass(frozen=True)
+class Dialled:
+    """Outbound: the agent's answered leg in the call's conference and the customer dialled into it (issue 22)."""
+
+    action: str  # the agent's <Dial action> URL
+    status_url: str  # the customer leg's status callback URL
+    leg: str  # the customer leg's call SID (in the fake's conference)
+    request: Recorded  # the Participants API request that dialled the customer
+
+
+async def dialled(world: TwilioWorld, answer: str) -> Dialled:
+    """Read the agent's ``<Dial><Conference>`` answer and wait for the customer dialled into it."""
     [dial] = twiml(answer)
     assert dial.tag == "Dial", answer
-    [noun] = dial
-    return noun.tag, noun.text or "", dial.attrib["action"], noun.attrib["statusCallback"]
+    [conference] = dial
+    assert conference.tag == "Conference" and conference.attrib["participantLabel"] == "agent", answer
+    room = conference.text or ""
+
+    def dials() -> list[Recorded]:
+        return [r for r in world.api.requests if r.method == "POST" and r.value("Label") == "customer"
+                and r.path.endswith(f"/Conferences/{room}/Participants.json")]
+
+    await until(lambda: len(dials()) == 1, f"the customer dialled into {room}")
+    [request] = dials()
+    leg = world.api.rooms[room].labels()["customer"]
+    return Dialled(dial.attrib["action"], request.value("StatusCallback") or "", leg, request)
 
 
 @dataclass(frozen=True)
