@@ -194,7 +194,8 @@ class TwilioVoiceService:
         return twiml.wait_music(position, self.hold_music_url)
 
     async def handle_connect(self, req: WebhookRequest) -> str:
-        """A waiting caller we redirected: dial the agent the ACD chose for them."""
+        """A waiting caller we redirected: into the call's conference, where the agent the ACD chose for
+        them is rung (or back to the queue, when that offer is over)."""
         cb = self._parse(req)
         call = self.acd.call(cb.call_id)
         if call is None:
