@@ -130,7 +130,7 @@ class TwilioAcd:
         return self._offer_or_enqueue(call, now, Changes(self.agent, now))
 
     def on_dial_result(self, call_id: str, device: str, status: DialStatus, now: datetime) -> Step:
-        """The ``<Dial>`` to ``device`` ended: answered, or try the next agent, or enqueue."""
+        """The ring of ``device`` ended: answered, or try the next agent, or enqueue."""
         call = self._calls.get(call_id)
         if call is None or call.agent != device:
             return Step(decision=Hangup(call_id))

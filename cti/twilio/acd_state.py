@@ -33,7 +33,7 @@ class Phase(enum.StrEnum):
 
 
 class DialStatus(enum.StrEnum):
-    """How a ``<Dial>`` to an agent ended (Twilio's DialCallStatus)."""
+    """How the ring of an agent ended (the agent leg's final CallStatus; Twilio's DialCallStatus values)."""
 
     ANSWERED = "answered"
     COMPLETED = "completed"

@@ -8,8 +8,7 @@ Paths (relative to ``settings.public_url``), all POST:
 
 * ``/twilio/voice[?queue=NAME]``  the number's Voice URL: a new inbound call
 * ``/twilio/status``              status callbacks (also the number's status callback URL)
-* ``/twilio/dial-action``         a ``<Dial>`` ended (the customer left the call's conference; outbound:
-                                  the customer's dial)
+* ``/twilio/dial-action``         a leg's ``<Dial><Conference>`` ended (it left the call's conference)
 * ``/twilio/wait``                ``<Enqueue waitUrl>``: position + hold music
 * ``/twilio/connect``             a waiting caller redirected to an agent that turned ready (or back
                                   to the queue when nobody answered)

@@ -4,8 +4,8 @@ Which call a callback belongs to (``call_id``):
 
 * a call we created (click-to-call, the dialer) carries our attempt id in every callback URL we
   give Twilio (``?call_id=sb-...``), so all its legs join that id;
-* an inbound call is ``twilio/<CallSid of the caller's leg>``; the agent legs we ``<Dial>`` carry
-  that id in their callback URLs too.
+* an inbound call is ``twilio/<CallSid of the caller's leg>``; the agent legs we ring into its
+  conference carry that id in their callback URLs too.
 
 The rest of the query string is the context we wrote into the URL when we built it (leg, agent
 device, queue, numbers), so a callback is understood on any worker without shared state. Twilio
@@ -76,7 +76,7 @@ _DIAL_OUTCOME = {
 
 class Leg(enum.StrEnum):
     CALLER = "caller"  # the inbound caller's (parent) leg
-    AGENT = "agent"  # the agent's device: a <Dial> child (inbound) or the REST-created leg (outbound)
+    AGENT = "agent"  # the agent's device: rung into the conference (inbound) or the REST-created leg (outbound)
     CUSTOMER = "customer"  # the customer dialled from the agent's leg (outbound)
 
 
@@ -297,7 +297,7 @@ def status_events(
     if cb.status not in FINAL_STATUSES or cb.leg is Leg.CUSTOMER:
         return []
     if cb.leg is Leg.AGENT and cb.direction is Direction.INBOUND:
-        return []  # an offered agent leg ended: the <Dial> action decides what happens next
+        return []  # an offered agent leg ended: the ACD decides what happens next (the service)
     cause = EndCause.ABANDONED if abandoned else _END_CAUSE[cb.status]
     ended: list[Event] = [CallEnded(
         at=at, call_id=cb.call_id, carrier=CARRIER, cause=cause, cause_code=cb.sip_response_code,
