@@ -4,8 +4,9 @@ Asterisk: when an agent answers (``AgentConnected``) a row is written and ``MixM
 for on the customer's channel (both directions mixed, one WAV per call, named after the call so a
 repeated event records nothing twice). When the call ends its file, which the PBX writes into
 ``asterisk_dir`` (this process reads it from ``pickup_dir``), is copied into the storage with its
-SHA-256 and length. Twilio records with ``record-from-answer-dual``; its signed status callback
-hands the recording here (:meth:`RecordingService.ingest_twilio`), which fetches and stores it once.
+SHA-256 and length. Twilio records the agent's leg in the call's conference in two channels from the
+answer (``cti.twilio.legs``); its signed status callback hands the recording here
+(:meth:`RecordingService.ingest_twilio`), which fetches and stores it once.
 The agent may pause the recording while the customer gives card or PIN details
 (``MixMonitorMute``); pauses and resumes go into the call log.
 """

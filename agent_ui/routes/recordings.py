@@ -166,7 +166,7 @@ async def run_retention(admin: AdminUser, services: ServicesDep) -> dict[str, An
     return {"deleted": await recording_parts(services).retention.run_once()}
 
 
-@twilio_router.post("/recording", summary="Recording status callback (record-from-answer-dual)")
+@twilio_router.post("/recording", summary="Recording status callback (the agent leg, two channels)")
 async def twilio_recording(request: Request) -> Response:
     services = get_services(request)
     twilio = services.settings.twilio

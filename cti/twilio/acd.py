@@ -7,88 +7,23 @@ hang up), the waiting callers to connect through the Calls API, and the events t
 (``AgentStateChanged``, ``CallQueued``, ``CallAbandoned``). No I/O, no clock, no randomness.
 
 Agent states are the domain's (ready / paused / ringing / on call / wrap-up / logged out), derived
-as on Asterisk: a call in progress shows over a pause, which applies to the next call.
+as on Asterisk: a call in progress shows over a pause, which applies to the next call. The rows
+and the change tracker are in :mod:`cti.twilio.acd_state`.
 """
 
 from __future__ import annotations
 
 import bisect
-import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from cti.twilio.decisions import AgentRef, CallRef, Connect, Ended, Enqueue, Hangup, Offer, Step
+from cti.twilio.acd_state import CARRIER, AcdAgent, AcdCall, Activity, Changes, DialStatus, Phase
+from cti.twilio.acd_state import call_ref as _call_ref
+from cti.twilio.decisions import AgentRef, Connect, Ended, Enqueue, Hangup, Offer, Step
 from domain.errors import AgentNotAvailable
-from domain.events import AgentState, AgentStateChanged, CallAbandoned, CallQueued, Direction, Event
+from domain.events import AgentState, CallAbandoned, CallQueued, Direction, Event
 
-CARRIER = "twilio"
-
-
-class Activity(enum.StrEnum):
-    IDLE = "idle"
-    RINGING = "ringing"
-    ON_CALL = "on_call"
-    WRAP_UP = "wrap_up"
-
-
-class Phase(enum.StrEnum):
-    NEW = "new"
-    WAITING = "waiting"
-    OFFERING = "offering"
-    CONNECTED = "connected"
-    FINISHED = "finished"  # the agent's leg ended; the caller's leg may still be up
-
-
-class DialStatus(enum.StrEnum):
-    """How a ``<Dial>`` to an agent ended (Twilio's DialCallStatus)."""
-
-    ANSWERED = "answered"
-    COMPLETED = "completed"
-    NO_ANSWER = "no-answer"
-    BUSY = "busy"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-
-@dataclass
-class AcdAgent:
-    device: str
-    username: str
-    queues: set[str] = field(default_factory=set)
-    paused: bool = False
-    reason: str | None = None
-    activity: Activity = Activity.IDLE
-    activity_since: datetime | None = None
-    idle_since: datetime | None = None
-    call_id: str | None = None
-
-    @property
-    def state(self) -> AgentState:
-        if self.activity is Activity.RINGING:
-            return AgentState.RINGING
-        if self.activity is Activity.ON_CALL:
-            return AgentState.ON_CALL
-        if self.activity is Activity.WRAP_UP:
-            return AgentState.WRAP_UP
-        if not self.queues:
-            return AgentState.LOGGED_OUT
-        return AgentState.PAUSED if self.paused else AgentState.READY
-
-
-@dataclass
-class AcdCall:
-    call_id: str
-    call_sid: str
-    queue: str
-    caller_number: str
-    dialed_number: str
-    arrived_at: datetime
-    direction: Direction = Direction.INBOUND
-    phase: Phase = Phase.NEW
-    agent: str | None = None  # device offered or connected
-    tried: set[str] = field(default_factory=set)
-    answered_at: datetime | None = None
+__all__ = ["CARRIER", "AcdAgent", "AcdCall", "Activity", "DialStatus", "Phase", "TwilioAcd"]
 
 
 class TwilioAcd:
@@ -126,7 +61,7 @@ class TwilioAcd:
         agent = self._agents.get(device)
         if agent is None:
             agent = self._agents[device] = AcdAgent(device=device, username=username, idle_since=now)
-        with _Changes(self, now, agent) as changes:
+        with Changes(self.agent, now, agent) as changes:
             if not agent.queues:
                 agent.idle_since = now
             agent.username = username
@@ -137,7 +72,7 @@ class TwilioAcd:
         agent = self._agents.get(device)
         if agent is None:
             return Step()
-        with _Changes(self, now, agent) as changes:
+        with Changes(self.agent, now, agent) as changes:
             agent.queues.discard(queue)
         return changes.step()
 
@@ -145,7 +80,7 @@ class TwilioAcd:
         agent = self._agents.get(device)
         if agent is None:
             return Step()
-        with _Changes(self, now, agent) as changes:
+        with Changes(self.agent, now, agent) as changes:
             agent.paused, agent.reason = True, reason
         return changes.step()
 
@@ -154,7 +89,7 @@ class TwilioAcd:
         agent = self._agents.get(device)
         if agent is None:
             return Step()
-        with _Changes(self, now, agent) as changes:
+        with Changes(self.agent, now, agent) as changes:
             if agent.paused or agent.activity is Activity.WRAP_UP:
                 agent.idle_since = now
             agent.paused, agent.reason = False, None
@@ -166,7 +101,7 @@ class TwilioAcd:
 
     def expire_wrap_ups(self, now: datetime) -> Step:
         """Agents whose wrap-up time ran out become ready (or stay paused) and may take a caller."""
-        changes = _Changes(self, now)
+        changes = Changes(self.agent, now)
         for agent in self._agents.values():
             since = agent.activity_since
             expired = since is not None and (now - since).total_seconds() >= self.wrapup_seconds
@@ -192,17 +127,17 @@ class TwilioAcd:
             return Step(decision=Hangup(call_id))
         call = AcdCall(call_id, call_sid, queue, caller_number, dialed_number, arrived_at=now)
         self._calls[call_id] = call
-        return self._offer_or_enqueue(call, now, _Changes(self, now))
+        return self._offer_or_enqueue(call, now, Changes(self.agent, now))
 
     def on_dial_result(self, call_id: str, device: str, status: DialStatus, now: datetime) -> Step:
-        """The ``<Dial>`` to ``device`` ended: answered, or try the next agent, or enqueue."""
+        """The ring of ``device`` ended: answered, or try the next agent, or enqueue."""
         call = self._calls.get(call_id)
         if call is None or call.agent != device:
             return Step(decision=Hangup(call_id))
         if status is DialStatus.ANSWERED:
             return self.on_answered(call_id, device, now)
         agent = self._agents.get(device)
-        changes = _Changes(self, now)
+        changes = Changes(self.agent, now)
         if status is DialStatus.COMPLETED:
             if call.answered_at is None:
                 call.answered_at = now
@@ -230,7 +165,7 @@ class TwilioAcd:
             return Step()
         self._set_phase(call, Phase.CONNECTED)
         call.answered_at = now
-        changes = _Changes(self, now)
+        changes = Changes(self.agent, now)
         if agent is not None:
             changes.track(agent)
             self._set_activity(agent, Activity.ON_CALL, now)
@@ -250,7 +185,7 @@ class TwilioAcd:
         call = AcdCall(call_id, "", "", caller_id, customer_number, arrived_at=now,
                        direction=Direction.OUTBOUND, phase=Phase.OFFERING, agent=device)
         self._calls[call_id] = call
-        with _Changes(self, now, agent) as changes:
+        with Changes(self.agent, now, agent) as changes:
             agent.call_id = call_id
             self._set_activity(agent, Activity.RINGING, now)
         return changes.step()
@@ -263,7 +198,7 @@ class TwilioAcd:
         position = self.position(call_id)
         self._set_phase(call, Phase.FINISHED)
         del self._calls[call_id]
-        changes = _Changes(self, now)
+        changes = Changes(self.agent, now)
         agent = self._agents.get(call.agent) if call.agent else None
         events: list[Event] = []
         abandoned = call.direction is Direction.INBOUND and call.answered_at is None
@@ -325,7 +260,7 @@ class TwilioAcd:
                  if queue in a.queues and a.state is AgentState.READY and a.device not in excluded]
         return sorted(ready, key=lambda a: (a.idle_since or datetime.min, a.device))
 
-    def _offer_or_enqueue(self, call: AcdCall, now: datetime, changes: _Changes) -> Step:
+    def _offer_or_enqueue(self, call: AcdCall, now: datetime, changes: Changes) -> Step:
         """Decide for ``call``; then an agent this freed may take another waiting caller."""
         candidates = self._candidates(call.queue, call.tried)
         if candidates:
@@ -360,7 +295,7 @@ class TwilioAcd:
             bisect.insort(self._waiting.setdefault(call.queue, []), key)
         call.phase = phase
 
-    def _dispatch(self, changes: _Changes, now: datetime) -> list[Connect]:
+    def _dispatch(self, changes: Changes, now: datetime) -> list[Connect]:
         """Give waiting callers (longest-waiting first) to ready agents (longest-idle first)."""
         connects: list[Connect] = []
         while True:
@@ -382,53 +317,3 @@ class TwilioAcd:
             connects.append(Connect(_call_ref(call), self._ref(agent.device)))
         changes.flush()
         return connects
-
-
-def _shown(agent: AcdAgent) -> tuple[AgentState, str | None]:
-    """The state (and pause reason) the outside world sees."""
-    state = agent.state
-    return state, agent.reason if state is AgentState.PAUSED else None
-
-
-def _call_ref(call: AcdCall) -> CallRef:
-    return CallRef(call.call_id, call.call_sid, call.queue, call.caller_number, call.dialed_number)
-
-
-class _Changes:
-    """Collects AgentStateChanged events: remember an agent's state, emit one event if it changed."""
-
-    def __init__(self, acd: TwilioAcd, now: datetime, agent: AcdAgent | None = None) -> None:
-        self._acd = acd
-        self._now = now
-        self._before: dict[str, tuple[AgentState, str | None]] = {}
-        self.events: list[Event] = []
-        if agent is not None:
-            self.track(agent)
-
-    def track(self, agent: AcdAgent) -> None:
-        self._before.setdefault(agent.device, _shown(agent))
-
-    def __enter__(self) -> _Changes:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.flush()
-
-    def flush(self) -> None:
-        for device, (state, reason) in self._before.items():
-            agent = self._acd.agent(device)
-            if agent is None or _shown(agent) == (state, reason):
-                continue
-            self.events.append(AgentStateChanged(
-                at=self._now, device=device, state=agent.state, reason=_shown(agent)[1],
-                queue=min(agent.queues) if agent.queues else None, carrier=CARRIER,
-            ))
-        self._before.clear()
-
-    def step(
-        self, *, decision: Offer | Enqueue | Hangup | None = None, connects: Iterable[Connect] = (),
-        extra: tuple[Event, ...] = (),
-    ) -> Step:
-        self.flush()
-        return Step(decision=decision, connects=tuple(connects), events=(*self.events, *extra))
-

@@ -1,7 +1,8 @@
 """``TwilioCarrier``: the :class:`domain.carrier.Carrier` port on Twilio.
 
 ``dial`` places the agent's leg first through the Calls API; when the agent answers, Twilio fetches
-``/twilio/outbound`` whose TwiML dials the customer with our caller ID. Every URL carries the
+``/twilio/outbound``, whose TwiML puts the agent in the call's conference, and the customer is dialled
+into it with our caller ID (:mod:`cti.twilio.legs`). Every URL carries the
 attempt id (``call_id``), so all callbacks join one call. Queue membership and pauses change the
 Switchboard ACD (there is no Twilio queue that picks agents).
 """

@@ -1,10 +1,11 @@
 """Live monitoring on Twilio (issue 22): the supervisor joins the call's conference as a participant.
 
-The call's conference is the one whose ``FriendlyName`` is the call id, and the agent's participant
-is labelled ``agent``. A ``MonitorRequested`` (``carrier == "twilio"``) becomes, through the Calls
+The call's conference is the one whose ``FriendlyName`` is the call id (``/`` as ``-``: see
+:func:`cti.twilio.legs.conference_name`; our call flow puts every connected call in it), and the
+agent's participant is labelled ``agent``. A ``MonitorRequested`` (``carrier == "twilio"``) becomes, through the Calls
 API's conference resources (``/2010-04-01/Accounts/{sid}/Conferences...``):
 
-1. ``GET Conferences.json?FriendlyName=<call id>&Status=in-progress``: the conference's SID;
+1. ``GET Conferences.json?FriendlyName=<conference name>&Status=in-progress``: the conference's SID;
 2. ``GET Conferences/{CF}/Participants.json``: the agent's call SID (label ``agent``), for coaching;
 3. ``POST Conferences/{CF}/Participants.json`` with ``From`` (our caller ID), ``To`` (the supervisor's
    device: ``client:<identity>`` or a number), ``Label=supervisor-<request id>``, ``Beep=false``, and
@@ -23,6 +24,7 @@ import logging
 from typing import Any
 
 from bus.base import EventBus
+from cti.twilio.legs import AGENT_LABEL, conference_name
 from cti.twilio.rest import CallNotFound, TwilioRest
 from cti.twilio.twiml import parse_device
 from domain.errors import CarrierRejected, SwitchboardError
@@ -30,7 +32,6 @@ from domain.events import MonitorMode, MonitorRequested, MonitorStopRequested, P
 
 log = logging.getLogger(__name__)
 CARRIER = "twilio"
-AGENT_LABEL = "agent"
 
 
 def supervisor_label(request_id: str) -> str:
@@ -48,7 +49,7 @@ class TwilioMonitor:
     async def conference_sid(self, call_id: str) -> str:
         api = self._rest.api()
         found = await self._rest.send("conference lookup", lambda: api.conferences.list_async(
-            friendly_name=call_id, status="in-progress", limit=1))
+            friendly_name=conference_name(call_id), status="in-progress", limit=1))
         if not found:
             raise CarrierRejected("this call is not in a conference that a supervisor can join")
         return str(found[0].sid)

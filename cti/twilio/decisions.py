@@ -24,7 +24,7 @@ class CallRef:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """Ring ``agent`` for ``call`` (answer the webhook with a ``<Dial>`` to the agent's device)."""
+    """Ring ``agent`` for ``call`` (the caller joins the call's conference; the agent is rung into it)."""
 
     call: CallRef
     agent: AgentRef

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,19 @@ class TwilioRest:
 
         call = await self._send("update", send, create=False)
         return CallResource(sid=str(call.sid), status=str(call.status))
+
+    async def add_participant(self, conference: str, params: Mapping[str, Any]) -> CallResource:
+        """Ring a participant into ``conference`` (its SID, or its FriendlyName: Twilio then starts it
+        if it is not running yet); the resource's ``call_sid`` is the new leg. A 5xx or no answer is
+        DialOutcomeUnknown (never re-sent: the leg's status callbacks tell what happened)."""
+        participants = self.api().conferences(conference).participants
+        joined = await self._send("participant create", lambda: participants.create_async(**params), create=True)
+        return CallResource(sid=str(joined.call_sid), status=str(joined.status))
+
+    async def end_call(self, call_sid: str, *, ringing: bool) -> None:
+        """Hang up a leg: ``canceled`` while it rings, ``completed`` once answered; CallNotFound if gone."""
+        status = "canceled" if ringing else "completed"
+        await self._send("hangup", lambda: self._calls()(call_sid).update_async(status=status), create=False)
 
     async def _send(self, what: str, send: Callable[[], Awaitable[Any]], *, create: bool) -> Any:
         for attempt in range(len(self._delays) + 1):

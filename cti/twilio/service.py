@@ -8,15 +8,20 @@ Paths (relative to ``settings.public_url``), all POST:
 
 * ``/twilio/voice[?queue=NAME]``  the number's Voice URL: a new inbound call
 * ``/twilio/status``              status callbacks (also the number's status callback URL)
-* ``/twilio/dial-action``         a ``<Dial>`` ended (next agent, enqueue, or hang up)
+* ``/twilio/dial-action``         a leg's ``<Dial><Conference>`` ended (it left the call's conference)
 * ``/twilio/wait``                ``<Enqueue waitUrl>``: position + hold music
-* ``/twilio/connect``             a waiting caller redirected to an agent that turned ready
-* ``/twilio/outbound``            our outbound agent leg answered: dial the customer
+* ``/twilio/connect``             a waiting caller redirected to an agent that turned ready (or back
+                                  to the queue when nobody answered)
+* ``/twilio/outbound``            our outbound agent leg answered: it joins the conference, the
+                                  customer is dialled into it
+
+Inbound, a customer given an agent joins the call's conference (:mod:`cti.twilio.legs`) and the agent
+is rung into it through the Participants API; the agent leg's status callbacks say how the ring
+ended (answered; or no answer, busy, failed: the next agent, or back to the queue).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,24 +30,25 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 from config.settings import Settings
-from cti.twilio import twiml
+from cti.twilio import legs, twiml
 from cti.twilio.acd import DialStatus, TwilioAcd
-from cti.twilio.decisions import CallRef, Connect, Enqueue, Hangup, Offer, Step
+from cti.twilio.calls import TwilioCalls
+from cti.twilio.decisions import CallRef, Enqueue, Hangup, Offer, Step
 from cti.twilio.ledger import CallbackLedger, MemoryLedger, ledger_keys
-from cti.twilio.rest import CallNotFound, TwilioRest
+from cti.twilio.rest import TwilioRest
 from cti.twilio.signature import public_request_url, verify_signature
 from cti.twilio.webhooks import (
+    FINAL_STATUSES,
     CallbackContext,
     CallStatus,
     Leg,
     TwilioCallback,
     callback_url,
-    dial_action_events,
     offered_events,
     parse_callback,
     status_events,
 )
-from domain.errors import CarrierError, ProtocolViolation
+from domain.errors import ProtocolViolation
 from domain.events import AgentConnected, CallAbandoned, Direction, Event, utcnow
 
 log = logging.getLogger(__name__)
@@ -82,7 +88,7 @@ class TwilioVoiceService:
         self._clock = clock
         self.known_queue = known_queue or (lambda _queue: True)
         self.ledger: CallbackLedger = ledger or MemoryLedger()  # the database's in the app: restarts, workers
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.calls = TwilioCalls(self)
 
     # ---- webhooks --------------------------------------------------------------------------
     def _verified(self, req: WebhookRequest) -> tuple[dict[str, str], dict[str, str]]:
@@ -119,8 +125,10 @@ class TwilioVoiceService:
                         cb.call_sid, cb.from_number, queue[:64])
             return await self._remember("voice", cb, twiml.refuse(UNKNOWN_QUEUE_MESSAGE))
         step = self.acd.on_incoming(cb.call_id, cb.call_sid, queue, cb.from_number, cb.to_number, now)
-        await self._emit([*offered_events(cb, now), *step.events])
-        self._start_connects(step.connects)
+        await self.emit([*offered_events(cb, now), *step.events])
+        self.calls.start_connects(step.connects)
+        if isinstance(step.decision, Offer):
+            self.calls.ring_agent(step.decision.call, step.decision.agent)
         return await self._remember("voice", cb, self._answer(step, notice=self._notice()))
 
     async def handle_status(self, req: WebhookRequest) -> str:
@@ -130,45 +138,51 @@ class TwilioVoiceService:
         now = self._clock()
         step, abandoned, talk = Step(), False, None
         device = cb.context.device or ""
+        agent_ring = cb.leg is Leg.AGENT and cb.direction is Direction.INBOUND  # rung into the conference
+        if agent_ring and cb.status in (CallStatus.INITIATED, CallStatus.RINGING):
+            self.calls.agent_legs[cb.call_id] = cb.call_sid
         if cb.status is CallStatus.IN_PROGRESS and cb.leg is Leg.AGENT:
             step = self.acd.on_answered(cb.call_id, device, now)
-        elif cb.status in (CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER,
-                           CallStatus.FAILED, CallStatus.CANCELED) and (
+            if agent_ring and self.acd.call(cb.call_id) is None:  # answered after the customer left
+                self.calls.hang_up(cb.call_sid, ringing=False)
+        elif cb.status in FINAL_STATUSES and agent_ring:
+            if self.calls.agent_legs.get(cb.call_id) == cb.call_sid:
+                del self.calls.agent_legs[cb.call_id]
+            step = self.acd.on_dial_result(cb.call_id, device, DialStatus(cb.status.value), now)
+        elif cb.status in FINAL_STATUSES and (
             cb.leg is Leg.CALLER or (cb.leg is Leg.AGENT and cb.direction is Direction.OUTBOUND)
         ):
             step = self.acd.on_call_ended(cb.call_id, now)
+            ringing = self.calls.agent_legs.pop(cb.call_id, None)
             if step.ended is not None:
                 abandoned, talk = step.ended.abandoned, step.ended.talk_seconds
+                if cb.leg is Leg.CALLER and ringing and step.ended.agent is not None and talk is None:
+                    self.calls.hang_up(ringing, ringing=True)  # the customer left while the agent rang
+            dialled = self.calls.customer_legs.pop(cb.call_id, None)
+            if dialled:  # outbound: the agent left while the customer's phone rang
+                self.calls.hang_up(dialled, ringing=True)
+        elif cb.leg is Leg.CUSTOMER:
+            self.calls.on_customer_leg(cb)
         found = status_events(cb, now, abandoned=abandoned, talk_seconds=talk)
         parsed = [self._with_hold(e, now) for e in found]
         first = [e for e in step.events if isinstance(e, CallAbandoned)]
         rest = [e for e in step.events if not isinstance(e, CallAbandoned)]
-        await self._emit([*first, *parsed, *rest])
-        self._start_connects(step.connects)
+        await self.emit([*first, *parsed, *rest])
+        self.calls.start_connects(step.connects)
+        if agent_ring:
+            self.calls.follow(step)
         return twiml.empty()
 
     async def handle_dial_action(self, req: WebhookRequest) -> str:
-        """A ``<Dial>`` ended: for an inbound offer, next agent / enqueue; outbound: the dial result."""
+        """A leg left the call's conference (it ended): hang up. The legs' own status callbacks told
+        the ACD how the ring went (inbound: the agent's; outbound: the customer's)."""
         cb = self._parse(req)
         if cb.dial_call_status is None:
             raise ProtocolViolation("dial action without DialCallStatus", {"DialCallStatus": "missing"})
         repeat = await self._repeat("dial", cb)
         if repeat is not None:
             return repeat
-        now = self._clock()
-        if cb.direction is Direction.OUTBOUND:
-            await self._emit(dial_action_events(cb, now))
-            return await self._remember("dial", cb, twiml.hangup())
-        try:
-            status = DialStatus(cb.dial_call_status.value)
-        except ValueError as exc:
-            raise ProtocolViolation(
-                "unexpected DialCallStatus", {"DialCallStatus": cb.dial_call_status.value}
-            ) from exc
-        step = self.acd.on_dial_result(cb.call_id, cb.context.device or "", status, now)
-        await self._emit(list(step.events))
-        self._start_connects(step.connects)
-        return await self._remember("dial", cb, self._answer(step))
+        return await self._remember("dial", cb, twiml.hangup())
 
     async def handle_wait(self, req: WebhookRequest) -> str:
         """``<Enqueue waitUrl>``: announce the caller's position, then hold music."""
@@ -179,35 +193,41 @@ class TwilioVoiceService:
         return twiml.wait_music(position, self.hold_music_url)
 
     async def handle_connect(self, req: WebhookRequest) -> str:
-        """A waiting caller we redirected: dial the agent the ACD chose for them."""
+        """A waiting caller we redirected: into the call's conference, where the agent the ACD chose for
+        them is rung (or back to the queue, when that offer is over)."""
         cb = self._parse(req)
         call = self.acd.call(cb.call_id)
         if call is None:
             return twiml.hangup()
         if call.agent and call.agent == cb.context.device:
-            return self._dial_agent_twiml(CallRef(call.call_id, call.call_sid, call.queue,
-                                                  call.caller_number, call.dialed_number),
-                                          call.agent, self._username(call.agent))
+            return self._join_twiml(call.call_id)
         return self._enqueue_twiml(call.call_id, call.queue)
 
     async def handle_outbound(self, req: WebhookRequest) -> str:
-        """Our outbound agent leg answered: dial the customer with our caller ID."""
+        """Our outbound agent leg answered: it starts the call's conference, and the customer is
+        dialled into it with our caller ID (once, however often Twilio asks)."""
         cb = self._parse(req)
         customer = cb.context.dialed
         if not customer:
             raise ProtocolViolation("outbound callback without the customer number", {"dialed": "missing"})
+        repeat = await self._repeat("outbound", cb)
+        if repeat is not None:
+            return repeat
+        self.calls.agent_legs[cb.call_id] = cb.call_sid
         ctx = dataclasses.replace(cb.context, leg=Leg.CUSTOMER, direction=Direction.OUTBOUND)
-        return twiml.dial_customer(
-            customer, caller_id=self.settings.twilio.caller_id,
-            action_url=self._url("/twilio/dial-action", ctx), status_url=self._url("/twilio/status", ctx),
-            timeout=self.ring_timeout, recording_url=self._recording_url(ctx),
-        )
+        self.calls.dial_customer(cb.call_id, customer, ctx)
+        answer = twiml.join_conference(legs.conference_name(cb.call_id), label=legs.AGENT_LABEL, starts=True,
+                                       action_url=self.url("/twilio/dial-action", cb.context))
+        return await self._remember("outbound", cb, answer)
 
     # ---- agents (from the carrier) ---------------------------------------------------------
     async def apply(self, step: Step) -> None:
         """Publish a step's events and start its connects (for agent-side ACD changes)."""
-        await self._emit(list(step.events))
-        self._start_connects(step.connects)
+        await self.emit(list(step.events))
+        self.calls.start_connects(step.connects)
+
+    def now(self) -> datetime:
+        return self._clock()
 
     async def tick(self) -> None:
         """Call about once a second: ends wrap-ups whose time ran out."""
@@ -215,23 +235,18 @@ class TwilioVoiceService:
 
     async def drain(self) -> None:
         """Wait for the connects in flight (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.calls.drain()
 
     # ---- internals -------------------------------------------------------------------------
-    def _url(self, path: str, ctx: CallbackContext) -> str:
+    def url(self, path: str, ctx: CallbackContext) -> str:
         return callback_url(self.settings.public_url, path, ctx)
-
-    def _username(self, device: str) -> str:
-        agent = self.acd.agent(device)
-        return agent.username if agent else device
 
     def _notice(self) -> str | None:
         """Issue 20: "this call may be recorded", said before a new caller reaches an agent."""
         recordings = self.settings.recordings
         return recordings.notice_text if recordings.enabled and recordings.notice_text else None
 
-    def _recording_url(self, ctx: CallbackContext) -> str | None:
+    def recording_url(self, ctx: CallbackContext) -> str | None:
         """Issue 20: where Twilio announces the call's finished recording (None: recording is off)."""
         if not self.settings.recordings.enabled:
             return None
@@ -241,29 +256,27 @@ class TwilioVoiceService:
     def _answer(self, step: Step, *, notice: str | None = None) -> str:
         decision = step.decision
         if isinstance(decision, Offer):
-            return self._dial_agent_twiml(decision.call, decision.agent.device, decision.agent.username, notice)
+            return self._join_twiml(decision.call.call_id, notice)
         if isinstance(decision, Enqueue):
             return self._enqueue_twiml(decision.call.call_id, decision.call.queue, notice)
         if isinstance(decision, Hangup) or decision is None:
             return twiml.hangup()
         raise AssertionError(f"unknown decision {decision!r}")  # pragma: no cover
 
-    def _agent_context(self, call: CallRef, device: str, username: str) -> CallbackContext:
+    def agent_context(self, call: CallRef, device: str, username: str) -> CallbackContext:
         return CallbackContext(
             call_id=call.call_id, leg=Leg.AGENT, device=device, agent=username, queue=call.queue,
             caller=call.caller_number, dialed=call.dialed_number, direction=Direction.INBOUND,
         )
 
-    def _dial_agent_twiml(self, call: CallRef, device: str, username: str, notice: str | None = None) -> str:
-        ctx = self._agent_context(call, device, username)
-        return twiml.dial_agent(
-            device, action_url=self._url("/twilio/dial-action", ctx),
-            status_url=self._url("/twilio/status", ctx), timeout=self.ring_timeout,
-            recording_url=self._recording_url(ctx), notice=notice,
-        )
+    def _join_twiml(self, call_id: str, notice: str | None = None) -> str:
+        """The customer's leg joins the call's conference; its ``<Dial action>`` hears when they left."""
+        action = self.url("/twilio/dial-action", CallbackContext(call_id=call_id, leg=Leg.CALLER))
+        return twiml.join_conference(legs.conference_name(call_id), action_url=action,
+                                     wait_url=self.hold_music_url, notice=notice)
 
     def _enqueue_twiml(self, call_id: str, queue: str, notice: str | None = None) -> str:
-        wait = self._url("/twilio/wait", CallbackContext(call_id=call_id, queue=queue))
+        wait = self.url("/twilio/wait", CallbackContext(call_id=call_id, queue=queue))
         return twiml.enqueue(queue, wait_url=wait, notice=notice)
 
     def _with_hold(self, event: Event, now: datetime) -> Event:
@@ -274,35 +287,6 @@ class TwilioVoiceService:
                 return dataclasses.replace(event, hold_seconds=hold)
         return event
 
-    async def _emit(self, events: Sequence[Event]) -> None:
+    async def emit(self, events: Sequence[Event]) -> None:
         for event in events:
             await self._publish(event)
-
-    def _start_connects(self, connects: Sequence[Connect]) -> None:
-        for connect in connects:
-            task = asyncio.create_task(self._connect(connect), name=f"twilio-connect-{connect.call.call_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("twilio connect task failed", exc_info=task.exception())
-
-    async def _connect(self, connect: Connect) -> None:
-        """Redirect a waiting caller's leg to ``/twilio/connect``, which dials the chosen agent."""
-        ctx = self._agent_context(connect.call, connect.agent.device, connect.agent.username)
-        try:
-            await self.rest.redirect_call(connect.call.call_sid, self._url("/twilio/connect", ctx))
-            return
-        except CallNotFound:
-            log.info("twilio connect: caller %s already gone", connect.call.call_id)
-            step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=True)
-        except CarrierError as exc:
-            log.warning("twilio connect of %s to %s failed: %s", connect.call.call_id,
-                        connect.agent.device, exc.message)
-            step = self.acd.connect_failed(connect.call.call_id, self._clock(), call_gone=False)
-        more = list(step.connects)
-        if isinstance(step.decision, Offer):  # the caller is still in <Enqueue>: redirect again
-            more.append(Connect(step.decision.call, step.decision.agent))
-        await self.apply(dataclasses.replace(step, connects=tuple(more)))

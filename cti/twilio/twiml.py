@@ -1,7 +1,8 @@
 """Every TwiML answer we give Twilio, built with ``twilio.twiml.voice_response`` (never by pasting).
 
-Agent devices come from the agent's ``extension``: a Twilio Client identity ``client:amina`` is
-dialled as ``<Client>amina</Client>``, an E.164 number ``+2547...`` as ``<Number>``.
+A customer reaches an agent in a conference (:func:`join_conference`; the agent is added through
+the Participants API, see :mod:`cti.twilio.legs`). Agent devices come from the agent's
+``extension``: a Twilio Client identity ``client:amina`` or an E.164 number ``+2547...``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from twilio.twiml.voice_response import Dial, VoiceResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 from domain.carrier import carrier_for_device
 from domain.errors import InvalidInput
@@ -17,7 +18,6 @@ from domain.errors import InvalidInput
 # Twilio's own default hold music (documented in the <Enqueue waitUrl> docs).
 DEFAULT_HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
 STATUS_EVENTS = "initiated ringing answered completed"
-RECORD_MODE = "record-from-answer-dual"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _CLIENT = re.compile(r"^client:([A-Za-z0-9_.@-]{1,121})$")
 
@@ -59,55 +59,19 @@ def is_twilio_device(device: str) -> bool:
     return True
 
 
-def _add_device(dial: Dial, device: Device, status_url: str) -> None:
-    if device.kind == "client":
-        dial.client(
-            device.target, status_callback=status_url, status_callback_event=STATUS_EVENTS,
-            status_callback_method="POST",
-        )
-    else:
-        dial.number(
-            device.target, status_callback=status_url, status_callback_event=STATUS_EVENTS,
-            status_callback_method="POST",
-        )
-
-
-def _recording(recording_url: str | None) -> dict[str, str]:
-    """Issue 20: both parties recorded from the answer (two channels), the finished file announced
-    to ``recording_url`` (signed like every webhook)."""
-    if not recording_url:
-        return {}
-    return {"record": RECORD_MODE, "recording_status_callback": recording_url,
-            "recording_status_callback_event": "completed", "recording_status_callback_method": "POST"}
-
-
-def dial_agent(
-    device: str, *, action_url: str, status_url: str, timeout: int, caller_id: str | None = None,
-    recording_url: str | None = None, notice: str | None = None,
+def join_conference(
+    name: str, *, action_url: str, wait_url: str | None = None, notice: str | None = None,
+    label: str = "customer", starts: bool = False,
 ) -> str:
-    """Ring one agent's device; ``action_url`` hears how the dial ended, ``status_url`` its progress;
-    ``notice`` ("this call may be recorded") is said to the caller first."""
+    """This leg joins conference ``name`` (issue 22) as ``label``; the conference ends when it leaves.
+    A leg that does not start it (the customer waiting for the agent) hears ``wait_url`` meanwhile;
+    ``action_url`` hears when the leg left; ``notice`` ("this call may be recorded") is said first."""
     response = VoiceResponse()
     if notice:
         response.say(notice)
-    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id or None,
-                         **_recording(recording_url))
-    _add_device(dial, parse_device(device), status_url)
-    return str(response.to_xml())
-
-
-def dial_customer(
-    customer_number: str, *, caller_id: str, action_url: str, status_url: str, timeout: int,
-    recording_url: str | None = None,
-) -> str:
-    """Outbound, agent-first: the agent answered their leg; now dial the customer with our caller ID."""
-    response = VoiceResponse()
-    dial = response.dial(action=action_url, method="POST", timeout=timeout, caller_id=caller_id,
-                         **_recording(recording_url))
-    dial.number(
-        customer_number, status_callback=status_url, status_callback_event=STATUS_EVENTS,
-        status_callback_method="POST",
-    )
+    dial = response.dial(action=action_url, method="POST")
+    dial.conference(name, participant_label=label, beep="false", start_conference_on_enter=starts,
+                    end_conference_on_exit=True, wait_url=wait_url, wait_method="GET" if wait_url else None)
     return str(response.to_xml())
 
 

@@ -4,8 +4,8 @@ Which call a callback belongs to (``call_id``):
 
 * a call we created (click-to-call, the dialer) carries our attempt id in every callback URL we
   give Twilio (``?call_id=sb-...``), so all its legs join that id;
-* an inbound call is ``twilio/<CallSid of the caller's leg>``; the agent legs we ``<Dial>`` carry
-  that id in their callback URLs too.
+* an inbound call is ``twilio/<CallSid of the caller's leg>``; the agent legs we ring into its
+  conference carry that id in their callback URLs too.
 
 The rest of the query string is the context we wrote into the URL when we built it (leg, agent
 device, queue, numbers), so a callback is understood on any worker without shared state. Twilio
@@ -76,7 +76,7 @@ _DIAL_OUTCOME = {
 
 class Leg(enum.StrEnum):
     CALLER = "caller"  # the inbound caller's (parent) leg
-    AGENT = "agent"  # the agent's device: a <Dial> child (inbound) or the REST-created leg (outbound)
+    AGENT = "agent"  # the agent's device: rung into the conference (inbound) or the REST-created leg (outbound)
     CUSTOMER = "customer"  # the customer dialled from the agent's leg (outbound)
 
 
@@ -291,10 +291,13 @@ def status_events(
                 DialResult(at=at, call_id=cb.call_id, outcome=DialOutcome.ANSWERED, carrier=CARRIER)
             )
         return events
+    if cb.leg is Leg.CUSTOMER and cb.status in _DIAL_OUTCOME:  # outbound: the customer did not answer
+        return [DialResult(at=at, call_id=cb.call_id, outcome=_DIAL_OUTCOME[cb.status], carrier=CARRIER,
+                           reason=f"customer {cb.status.value}")]
     if cb.status not in FINAL_STATUSES or cb.leg is Leg.CUSTOMER:
         return []
     if cb.leg is Leg.AGENT and cb.direction is Direction.INBOUND:
-        return []  # an offered agent leg ended: the <Dial> action decides what happens next
+        return []  # an offered agent leg ended: the ACD decides what happens next (the service)
     cause = EndCause.ABANDONED if abandoned else _END_CAUSE[cb.status]
     ended: list[Event] = [CallEnded(
         at=at, call_id=cb.call_id, carrier=CARRIER, cause=cause, cause_code=cb.sip_response_code,
@@ -306,17 +309,6 @@ def status_events(
             reason=f"agent leg {cb.status.value}",
         ))
     return ended
-
-
-def dial_action_events(cb: TwilioCallback, now: datetime) -> list[Event]:
-    """The ``<Dial action>`` of an outbound call: the customer leg's final result."""
-    outcome = _DIAL_OUTCOME.get(cb.dial_call_status) if cb.dial_call_status else None
-    if cb.direction is not Direction.OUTBOUND or outcome is None:
-        return []
-    return [DialResult(
-        at=_at(cb, now), call_id=cb.call_id, outcome=outcome, carrier=CARRIER,
-        reason=f"customer {cb.dial_call_status}",
-    )]
 
 
 def callback_keys(kind: str, cb: TwilioCallback) -> list[tuple[str, str, str, str]]:

@@ -63,3 +63,25 @@ async def test_a_supervisor_listens_from_the_wallboard_and_the_agent_is_told(bro
         _sql(server, "UPDATE agent_presence SET state = 'ready', call_id = NULL WHERE user_id = ?", agent_id)
         _sql(server, "UPDATE users SET extension = NULL WHERE username = 'supervisor'")
         server.api("PUT", "/api/agents/me/state", token, json={"state": "logged_out"})
+
+
+async def test_the_supervisor_page_has_the_desks_phone_bar(browser: Chromium, server: LiveServer) -> None:
+    """The supervisor's page mounts the desk's phone bar (so a Listen rings the browser phone there): with
+    no extension there is no phone and no bar; with a desk phone the bar says which phone rings. The
+    desk's call-only controls (hold, transfers, pausing the recording) are not on this page."""
+    sup = await browser.signed_in("supervisor", "supervisor-pass", "/supervisor")
+    await expect(sup.locator("body")).to_have_attribute("data-ready", "true")
+    await expect(sup.locator("#phonebar")).to_be_hidden()
+    _sql(server, "UPDATE users SET extension = 'PJSIP/1004' WHERE username = 'supervisor'")
+    try:
+        await sup.reload()
+        bar = sup.locator("#phonebar")
+        await expect(bar).to_be_visible()
+        await expect(bar.locator("#phone-state")).to_have_text("Desk phone")
+        await expect(bar.locator("#phone-reason")).to_have_text("Calls ring PJSIP/1004.")
+        for name in ("Answer", "Hang up", "Mute", "Keypad"):
+            await expect(bar.get_by_role("button", name=name, exact=True)).to_be_hidden()
+        assert await sup.locator("#phone-hold, #phone-transfer-toggle, #phone-record").count() == 0
+        browser.guard.check()
+    finally:
+        _sql(server, "UPDATE users SET extension = NULL WHERE username = 'supervisor'")

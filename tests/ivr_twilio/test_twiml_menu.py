@@ -13,7 +13,7 @@ from store.models import CallTask, FollowUpTask, Interaction, IvrSession, Promis
 from tests.ivr_twilio.conftest import ACCOUNT, ID_LAST4, TwilioCaller, query_of
 from tests.twilio.helpers import PUBLIC_URL, voice_form
 from tests.twilio_app.conftest import TwilioWorld, until
-from tests.twilio_app.support import dial_target, ready_in_acd, recv
+from tests.twilio_app.support import ready_in_acd, recv, rung
 
 
 async def session_of(world: TwilioWorld, call_id: str) -> IvrSession:
@@ -103,13 +103,12 @@ async def test_agent_pop_carries_the_ivr_path_and_the_customer(ivr_world: Twilio
         await caller.press(ID_LAST4)
         assert "connect you to an agent" in await caller.press("0")
         answer = await caller.to_agents()
-        tag, target, _action, status_url = dial_target(ET.tostring(answer, encoding="unicode"))
-        assert (tag, target) == ("Client", "amina")
-        child = "CA" + "f" * 32
+        offer = await rung(world, ET.tostring(answer, encoding="unicode"))
+        assert offer.device == "client:amina"  # rung into the call's conference (issue 22)
         for seq, status in enumerate(("initiated", "ringing")):
-            await world.twilio(status_url, voice_form(child, status=status, caller=caller.caller, to="client:amina",
-                                                      direction="outbound-dial", ParentCallSid=caller.sid,
-                                                      SequenceNumber=str(seq)))
+            await world.twilio(offer.status_url, voice_form(offer.leg, status=status, caller=caller.caller,
+                                                            to="client:amina", direction="outbound-api",
+                                                            SequenceNumber=str(seq)))
         pop = (await recv(ws, "call.ringing"))["data"]
     ivr = pop["ivr"]
     assert pop["call_id"] == caller.call_id

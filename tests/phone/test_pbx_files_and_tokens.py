@@ -14,6 +14,8 @@ from pydantic import ValidationError
 
 from config.phone_settings import PhoneSettings, RecordingSettings
 from cti.twilio import twiml
+from cti.twilio.decisions import AgentRef, CallRef
+from cti.twilio.legs import agent_participant
 from domain.errors import ConfigError, InvalidInput
 from phone.credentials import NO_SESSION_DIGEST, ha1, new_secret, password_digest, sip_user_of
 from phone.pjsip import render_endpoints, render_notice
@@ -106,18 +108,23 @@ def test_no_token_without_an_api_key_and_only_for_client_identities() -> None:
             identity_of(bad)
 
 
-def test_the_twiml_dials_the_client_recording_both_legs_after_the_notice() -> None:
-    answer = twiml.dial_agent("client:amina", action_url="https://sb.example/twilio/dial-action",
-                              status_url="https://sb.example/twilio/status", timeout=20,
-                              recording_url="https://sb.example/twilio/recording?call_id=c1", notice="May be recorded.")
+def test_the_customer_hears_the_notice_and_the_agent_leg_is_recorded_in_two_channels() -> None:
+    answer = twiml.join_conference("twilio-CA1", action_url="https://sb.example/twilio/dial-action",
+                                   wait_url="https://sb.example/hold.mp3", notice="May be recorded.")
     say, dial = ET.fromstring(answer)
     assert say.tag == "Say" and say.text == "May be recorded."
-    assert dial.tag == "Dial" and dial.attrib["record"] == "record-from-answer-dual"
-    assert dial.attrib["recordingStatusCallback"] == "https://sb.example/twilio/recording?call_id=c1"
-    assert dial.attrib["recordingStatusCallbackEvent"] == "completed"
-    [client] = dial
-    assert client.tag == "Client" and client.text == "amina"
-    plain = ET.fromstring(twiml.dial_agent("client:amina", action_url="a", status_url="s", timeout=20))
-    assert [v.tag for v in plain] == ["Dial"] and "record" not in plain[0].attrib
+    [conference] = dial
+    assert dial.tag == "Dial" and conference.tag == "Conference" and conference.text == "twilio-CA1"
+    call = CallRef("twilio/CA1", "CA1", "collections", "+254712345678", "+254709000000")
+    params = agent_participant(call, AgentRef("client:amina", "amina"), caller_id="+254709000000", status_url="s",
+                               timeout=20, recording_url="https://sb.example/twilio/recording?call_id=c1")
+    assert (params["record"], params["recording_channels"]) == (True, "dual")  # from the agent's answer
+    assert params["recording_status_callback"] == "https://sb.example/twilio/recording?call_id=c1"
+    assert params["recording_status_callback_event"] == ["completed"]
+    plain = agent_participant(call, AgentRef("client:amina", "amina"), caller_id="+254709000000", status_url="s",
+                              timeout=20, recording_url=None)
+    assert "record" not in plain
+    plain_answer = ET.fromstring(twiml.join_conference("n", action_url="a", wait_url="w"))
+    assert [v.tag for v in plain_answer] == ["Dial"]
     queued = ET.fromstring(twiml.enqueue("collections", wait_url="w", notice="May be recorded."))
     assert [v.tag for v in queued] == ["Say", "Enqueue"]

@@ -18,14 +18,18 @@ from pydantic import SecretStr
 from bus.memory import InProcessBus
 from config.settings import TwilioSettings
 from cti.twilio.conference import TwilioMonitor
+from cti.twilio.legs import conference_name
 from cti.twilio.rest import TwilioRest
 from domain.events import MonitorMode, MonitorRequested, MonitorStopRequested, PbxCommandDone
 from runtime.supervisor import TaskSupervisor
 from tests.monitor.world import eventually
-from tests.twilio.fake_conferences import AGENT_CALL_SID, CONFERENCE_SID, FakeConferenceApi
+from tests.twilio.fake_conferences import FakeConferenceApi
 from tests.twilio.helpers import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER
 
 CALL = "twilio/CA00000000000000000000000000000001"
+ROOM = conference_name(CALL)
+CONFERENCE_SID = "CF" + "0" * 31 + "1"
+AGENT_CALL_SID = "CA" + "a" * 31 + "2"
 BASE = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Conferences"
 
 
@@ -46,7 +50,9 @@ class World:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    api = FakeConferenceApi(conferences={CALL})
+    api = FakeConferenceApi()
+    api.join(ROOM, CALL.removeprefix("twilio/"), "customer")  # the call, as our flow bridges it
+    api.join(ROOM, AGENT_CALL_SID, "agent")
     await api.start()
     rest = TwilioRest(TwilioSettings(account_sid=ACCOUNT_SID, auth_token=SecretStr(AUTH_TOKEN), caller_id=OUR_NUMBER,
                                      api_base=api.base_url), retry_delays=(0.01,))
@@ -73,11 +79,12 @@ async def test_listen_whisper_and_barge_are_participant_requests(world: World) -
     w = world
     listen = await w.ask("mon-1", MonitorMode.LISTEN)
     assert listen.ok and listen.command == "monitor" and listen.call_id == CALL, listen.message
-    assert listen.message == f"participant CA{'0' * 31}9 (listen) in {CONFERENCE_SID}"
+    assert ROOM == "twilio-CA00000000000000000000000000000001" and w.api.rooms[ROOM].sid == CONFERENCE_SID
+    assert listen.message == f"participant CA{'f' * 16}{'0' * 15}1 (listen) in {CONFERENCE_SID}"
     lookup, create = w.api.requests
     assert (lookup.method, lookup.path, lookup.user) == ("GET", f"{BASE}.json", ACCOUNT_SID)
     assert (lookup.value("FriendlyName"), lookup.value("Status"), lookup.value("PageSize")) == (
-        CALL, "in-progress", "1")
+        ROOM, "in-progress", "1")
     assert (create.method, create.path, create.user) == ("POST", f"{BASE}/{CONFERENCE_SID}/Participants.json",
                                                          ACCOUNT_SID)
     assert dict(create.form) == {"From": OUR_NUMBER, "To": "client:sup", "Label": "supervisor-mon-1", "Beep": "false",
@@ -107,7 +114,9 @@ async def test_listen_whisper_and_barge_are_participant_requests(world: World) -
     assert stopped.ok and stopped.message == "the supervisor left"
     assert (w.api.requests[-1].method, w.api.requests[-1].path) == (
         "DELETE", f"{BASE}/{CONFERENCE_SID}/Participants/supervisor-mon-3.json")
-    assert w.api.labels == {"supervisor-mon-1", "supervisor-mon-2"}
+    assert set(w.api.rooms[ROOM].labels()) == {"customer", "agent", "supervisor-mon-1", "supervisor-mon-2"}
+    [whisperer] = [p for p in w.api.rooms[ROOM].participants if p["label"] == "supervisor-mon-2"]
+    assert (whisperer["coaching"], whisperer["call_sid_to_coach"]) == (True, AGENT_CALL_SID)
 
 
 async def test_what_cannot_be_done_is_reported(world: World) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from cti.twilio import twiml
+from cti.twilio.decisions import AgentRef, CallRef
+from cti.twilio.legs import agent_participant, conference_name, customer_participant
 from domain.errors import InvalidInput
 
 
@@ -17,31 +20,40 @@ def _root(xml: str) -> ET.Element:
     return root
 
 
-def test_dial_client_identity() -> None:
-    xml = twiml.dial_agent("client:amina", action_url="https://sb/twilio/dial-action?call_id=sb-1&agent=amina",
-                           status_url="https://sb/twilio/status?call_id=sb-1&leg=agent", timeout=20)
-    [dial] = _root(xml)
-    assert dial.tag == "Dial"
-    assert dial.attrib == {"action": "https://sb/twilio/dial-action?call_id=sb-1&agent=amina",
-                           "method": "POST", "timeout": "20"}
-    [client] = dial
-    assert (client.tag, client.text) == ("Client", "amina")
-    assert client.attrib["statusCallback"] == "https://sb/twilio/status?call_id=sb-1&leg=agent"
-    assert client.attrib["statusCallbackEvent"] == "initiated ringing answered completed"
+def test_the_customer_joins_the_calls_conference_waiting_for_the_agent() -> None:
+    [dial] = _root(twiml.join_conference("twilio-CA1", action_url="https://sb/twilio/dial-action?call_id=x&leg=caller",
+                                         wait_url="https://sb/hold.mp3"))
+    assert dial.tag == "Dial" and dial.attrib == {"action": "https://sb/twilio/dial-action?call_id=x&leg=caller",
+                                                  "method": "POST"}
+    [conference] = dial
+    assert (conference.tag, conference.text) == ("Conference", "twilio-CA1")
+    assert conference.attrib == {"participantLabel": "customer", "beep": "false", "startConferenceOnEnter": "false",
+                                 "endConferenceOnExit": "true", "waitUrl": "https://sb/hold.mp3", "waitMethod": "GET"}
 
 
-def test_dial_phone_number() -> None:
-    [dial] = _root(twiml.dial_agent("+254712000111", action_url="https://sb/a", status_url="https://sb/s",
-                                    timeout=15, caller_id="+254709000000"))
-    assert dial.attrib["callerId"] == "+254709000000"
-    [number] = dial
-    assert (number.tag, number.text, number.attrib["statusCallback"]) == ("Number", "+254712000111", "https://sb/s")
+def test_the_agent_is_rung_into_the_conference_labelled_agent() -> None:
+    call = CallRef("twilio/CA1", "CA1", "collections", "+254712345678", "+254709000000")
+    params = agent_participant(call, AgentRef("client:amina", "amina"), caller_id="+254700000001",
+                               status_url="https://sb/s", timeout=20, recording_url=None)
+    assert params == {"from_": "+254709000000", "to": "client:amina", "label": "agent", "timeout": 20,
+                      "beep": "false", "early_media": False, "start_conference_on_enter": True,
+                      "end_conference_on_exit": True, "status_callback": "https://sb/s",
+                      "status_callback_method": "POST",
+                      "status_callback_event": ["initiated", "ringing", "answered", "completed"]}
+    phone = agent_participant(dataclasses.replace(call, dialed_number=""), AgentRef("+254733555666", "w"),
+                              caller_id="+254700000001", status_url="s", timeout=15, recording_url="https://sb/r")
+    assert (phone["from_"], phone["to"], phone["record"], phone["recording_channels"]) == (
+        "+254700000001", "+254733555666", True, "dual")
+    assert (phone["recording_status_callback"], phone["recording_status_callback_event"]) == ("https://sb/r",
+                                                                                              ["completed"])
+    assert conference_name("twilio/CA1") == "twilio-CA1" and conference_name("sb-att-1") == "sb-att-1"
 
 
 @pytest.mark.parametrize("device", ["PJSIP/1001", "client:", "client:a b", "0712345678", "+0", "client:<x>"])
 def test_undialable_devices_are_refused(device: str) -> None:
+    call = CallRef("twilio/CA1", "CA1", "collections", "+254712345678", "+254709000000")
     with pytest.raises(InvalidInput):
-        twiml.dial_agent(device, action_url="https://sb/a", status_url="https://sb/s", timeout=20)
+        agent_participant(call, AgentRef(device, "x"), caller_id="", status_url="s", timeout=20, recording_url=None)
     assert not twiml.is_twilio_device(device)
 
 
@@ -67,12 +79,16 @@ def test_dial_queue_connects_an_agent_to_the_front_caller() -> None:
     assert (queue.tag, queue.text) == ("Queue", "collections")
 
 
-def test_outbound_dials_the_customer_with_our_caller_id() -> None:
-    [dial] = _root(twiml.dial_customer("+254711000111", caller_id="+254709000000", action_url="https://sb/a",
-                                       status_url="https://sb/s", timeout=30))
-    assert dial.attrib["callerId"] == "+254709000000"
-    [number] = dial
-    assert number.text == "+254711000111" and number.attrib["statusCallback"] == "https://sb/s"
+def test_outbound_the_agent_starts_the_conference_and_the_customer_is_dialled_into_it() -> None:
+    [dial] = _root(twiml.join_conference("sb-att-1", action_url="https://sb/a", label="agent", starts=True))
+    [conference] = dial
+    assert conference.attrib == {"participantLabel": "agent", "beep": "false", "startConferenceOnEnter": "true",
+                                 "endConferenceOnExit": "true"}
+    params = customer_participant("+254711000111", caller_id="+254709000000", status_url="https://sb/s", timeout=30,
+                                  recording_url=None)
+    assert (params["from_"], params["to"], params["label"], params["early_media"]) == (
+        "+254709000000", "+254711000111", "customer", True)
+    assert (params["start_conference_on_enter"], params["end_conference_on_exit"], params["timeout"]) == (True, True, 30)
 
 
 def test_hangup_reject_empty() -> None:

@@ -13,7 +13,6 @@ from cti.twilio.webhooks import (
     CallbackDeduper,
     Leg,
     callback_url,
-    dial_action_events,
     offered_events,
     parse_callback,
     parse_context,
@@ -118,14 +117,19 @@ def test_outbound_agent_leg_not_answered_ends_and_reports_failure() -> None:
     assert result.reason == "agent leg no-answer"
 
 
-@pytest.mark.parametrize(("dial_status", "outcome"), [
+@pytest.mark.parametrize(("status", "outcome"), [
     ("no-answer", DialOutcome.NO_ANSWER), ("busy", DialOutcome.BUSY), ("failed", DialOutcome.FAILED),
+    ("canceled", DialOutcome.FAILED),
 ])
-def test_outbound_dial_action_gives_the_customer_result(dial_status: str, outcome: DialOutcome) -> None:
+def test_an_unanswered_outbound_customer_leg_gives_the_dial_result(status: str, outcome: DialOutcome) -> None:
+    """The customer is dialled into the call's conference (issue 22): their leg's own status callback says
+    how the dial ended."""
     ctx = CallbackContext(call_id="sb-5", leg=Leg.CUSTOMER, direction=Direction.OUTBOUND)
-    cb = parse_callback(voice_form(call_sid(), status="in-progress", DialCallStatus=dial_status), _query(ctx))
-    [ev] = dial_action_events(cb, NOW)
-    assert isinstance(ev, DialResult) and (ev.call_id, ev.outcome) == ("sb-5", outcome)
+    cb = parse_callback(voice_form(call_sid(), status=status, direction="outbound-api"), _query(ctx))
+    [ev] = status_events(cb, NOW)
+    assert isinstance(ev, DialResult) and (ev.call_id, ev.outcome, ev.reason) == ("sb-5", outcome, f"customer {status}")
+    completed = parse_callback(voice_form(call_sid(), status="completed", direction="outbound-api"), _query(ctx))
+    assert status_events(completed, NOW) == []  # a customer who talked and hung up: the agent's leg ends the call
 
 
 def test_twilio_timestamp_is_the_event_time() -> None:

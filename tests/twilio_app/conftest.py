@@ -35,7 +35,7 @@ from domain.events import Event
 from store.db import Database
 from store.models import CallRecord, Campaign, CampaignAgent, Customer, CustomerPhone, Loan, Role, User
 from tests.support.server import RunningApp, running_app
-from tests.twilio.fake_api import FakeTwilioApi
+from tests.twilio.fake_conferences import FakeConferenceApi
 from tests.twilio.helpers import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL, twilio_signature
 
 # Wednesday 4 March 2026, 10:00 in Nairobi: inside the Kenya pack's calling window
@@ -51,7 +51,7 @@ AGENTS = {"amina": "client:amina", "brian": "client:brian", "wanjiru": "+2547335
 @dataclass
 class TwilioWorld:
     running: RunningApp
-    api: FakeTwilioApi
+    api: FakeConferenceApi
     http: httpx.AsyncClient
     users: dict[str, User]
     customer_id: int
@@ -183,8 +183,8 @@ def twilio_settings(database_url: str, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 @pytest.fixture
-async def fake_twilio() -> AsyncIterator[FakeTwilioApi]:
-    api = FakeTwilioApi()
+async def fake_twilio() -> AsyncIterator[FakeConferenceApi]:
+    api = FakeConferenceApi()
     await api.start()
     try:
         yield api
@@ -194,7 +194,7 @@ async def fake_twilio() -> AsyncIterator[FakeTwilioApi]:
 
 @pytest.fixture
 async def twilio_app(database: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                     fake_twilio: FakeTwilioApi) -> AsyncIterator[TwilioWorld]:
+                     fake_twilio: FakeConferenceApi) -> AsyncIterator[TwilioWorld]:
     users, customer_id, asterisk_customer_id = await _seed(database)
     settings = twilio_settings(database_url, tmp_path, monkeypatch, fake_twilio.base_url)
     assert settings.twilio.api_base == fake_twilio.base_url and settings.public_url == PUBLIC_URL

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from domain.events import AgentState
+from tests.twilio.fake_api import Recorded
 from tests.twilio_app.conftest import TwilioWorld, until
 
 
@@ -22,12 +24,61 @@ def twiml(answer: str) -> ET.Element:
     return root
 
 
-def dial_target(answer: str) -> tuple[str, str, str, str]:
-    """(noun tag, target, action URL, status callback URL) of a ``<Dial>`` answer."""
+@dataclass(frozen=True)
+class Dialled:
+    """Outbound: the agent's answered leg in the call's conference and the customer dialled into it (issue 22)."""
+
+    action: str  # the agent's <Dial action> URL
+    status_url: str  # the customer leg's status callback URL
+    leg: str  # the customer leg's call SID (in the fake's conference)
+    request: Recorded  # the Participants API request that dialled the customer
+
+
+async def dialled(world: TwilioWorld, answer: str) -> Dialled:
+    """Read the agent's ``<Dial><Conference>`` answer and wait for the customer dialled into it."""
     [dial] = twiml(answer)
     assert dial.tag == "Dial", answer
-    [noun] = dial
-    return noun.tag, noun.text or "", dial.attrib["action"], noun.attrib["statusCallback"]
+    [conference] = dial
+    assert conference.tag == "Conference" and conference.attrib["participantLabel"] == "agent", answer
+    room = conference.text or ""
+
+    def dials() -> list[Recorded]:
+        return [r for r in world.api.requests if r.method == "POST" and r.value("Label") == "customer"
+                and r.path.endswith(f"/Conferences/{room}/Participants.json")]
+
+    await until(lambda: len(dials()) == 1, f"the customer dialled into {room}")
+    [request] = dials()
+    leg = world.api.rooms[room].labels()["customer"]
+    return Dialled(dial.attrib["action"], request.value("StatusCallback") or "", leg, request)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """A customer bridged into the call's conference and the agent rung into it (issue 22)."""
+
+    room: str  # the conference's FriendlyName
+    action: str  # the customer's <Dial action> URL
+    device: str  # the agent's device rung through the Participants API
+    status_url: str  # the agent leg's status callback URL
+    leg: str  # the agent leg's call SID (in the fake's conference)
+
+
+async def rung(world: TwilioWorld, answer: str, nth: int = 0) -> Rung:
+    """Read the customer's ``<Dial><Conference>`` answer and wait for the ``nth`` agent rung into it."""
+    [dial] = twiml(answer)
+    assert dial.tag == "Dial", answer
+    [conference] = dial
+    assert conference.tag == "Conference" and conference.attrib["participantLabel"] == "customer", answer
+    room = conference.text or ""
+
+    def rings() -> list[Recorded]:
+        return [r for r in world.api.requests if r.method == "POST" and r.value("Label") == "agent"
+                and r.path.endswith(f"/Conferences/{room}/Participants.json")]
+
+    await until(lambda: len(rings()) > nth, f"agent {nth + 1} rung into {room}")
+    ring = rings()[nth]
+    legs = [p["call_sid"] for p in world.api.rooms[room].participants if p["label"] == "agent"]
+    return Rung(room, dial.attrib["action"], ring.value("To") or "", ring.value("StatusCallback") or "", legs[nth])
 
 
 def query(url: str) -> dict[str, str]:

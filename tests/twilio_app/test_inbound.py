@@ -13,11 +13,11 @@ from tests.twilio_app.conftest import CUSTOMER_NUMBER, TwilioWorld, until
 from tests.twilio_app.support import (
     acd_state,
     desktop_state,
-    dial_target,
     outbox_types,
     query,
     ready_in_acd,
     recv,
+    rung,
     twiml,
 )
 
@@ -25,9 +25,11 @@ VOICE_URL = f"{PUBLIC_URL}/twilio/voice?queue=collections"
 
 
 def child_form(parent: str, child: str, status: str, to: str, seq: int) -> dict[str, str]:
-    """A status callback of the agent's leg (a <Dial> child of the caller's call)."""
-    return voice_form(child, status=status, caller=CUSTOMER_NUMBER, to=to, direction="outbound-dial",
-                      ParentCallSid=parent, SequenceNumber=str(seq), Timestamp=format_datetime(utcnow()))
+    """A status callback of the agent's leg, rung into the conference of ``parent``'s call (issue 22) through
+    the Participants API: a call of its own (``outbound-api``), joined to the call by its callback URL."""
+    assert parent
+    return voice_form(child, status=status, caller=OUR_NUMBER, to=to, direction="outbound-api",
+                      SequenceNumber=str(seq), Timestamp=format_datetime(utcnow()))
 
 
 async def test_inbound_call_pops_the_chosen_agent_and_is_recorded_with_its_times(twilio_app: TwilioWorld) -> None:
@@ -39,9 +41,10 @@ async def test_inbound_call_pops_the_chosen_agent_and_is_recorded_with_its_times
         response = await world.twilio(VOICE_URL, voice_form(parent, caller=CUSTOMER_NUMBER))
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/xml")
-        tag, target, action, status_url = dial_target(response.text)
-        assert (tag, target) == ("Client", "amina")
+        offer = await rung(world, response.text)
+        action, status_url = offer.action, offer.status_url
         call_id = f"twilio/{parent}"
+        assert (offer.room, offer.device) == (f"twilio-{parent}", "client:amina")  # the call's conference
         assert query(action)["call_id"] == query(status_url)["call_id"] == call_id
         assert action.startswith(f"{PUBLIC_URL}/twilio/dial-action?")
 
@@ -122,17 +125,17 @@ async def test_no_ready_agent_enqueues_and_an_agent_turning_ready_is_connected(t
     async with websockets.connect(f"{world.running.ws_url}/ws?token={world.token('amina')}") as ws:
         await recv(ws, "hello")
         await world.set_state("amina", "ready")
-        await until(lambda: len(world.api.requests) == 1, "the Calls API update")
-        [update] = world.api.requests
+        await until(lambda: len(world.api.requests) >= 1, "the Calls API update")
+        update = world.api.requests[0]
         assert (update.method, update.path, update.user) == (
             "POST", f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{first}.json", ACCOUNT_SID)  # longest waiting
         connect_url = update.value("Url") or ""
         assert connect_url.startswith(f"{PUBLIC_URL}/twilio/connect?") and update.value("Method") == "POST"
         assert query(connect_url)["device"] == "client:amina"
         connected = await world.twilio(connect_url, voice_form(first, status="in-progress", caller=CUSTOMER_NUMBER))
-        tag, target, _, status_url = dial_target(connected.text)
-        assert (tag, target) == ("Client", "amina")
-        await world.twilio(status_url, child_form(first, call_sid(), "ringing", "client:amina", 1))
+        offer = await rung(world, connected.text)
+        assert (offer.room, offer.device) == (f"twilio-{first}", "client:amina")
+        await world.twilio(offer.status_url, child_form(first, call_sid(), "ringing", "client:amina", 1))
         pop = (await recv(ws, "call.ringing"))["data"]
         assert pop["call_id"] == f"twilio/{first}" and pop["matches"][0]["customer_id"] == world.customer_id
     # the second caller is now first in line
@@ -144,20 +147,19 @@ async def test_an_agent_who_does_not_answer_sends_the_call_to_the_next_agent(twi
     world = twilio_app
     await ready_in_acd(world, "amina", "wanjiru")  # wanjiru answers on her mobile phone
     parent = call_sid()
-    _, target, action, status_url = dial_target((await world.twilio(VOICE_URL, voice_form(parent))).text)
-    assert target == "amina"
-    amina_leg = call_sid()
+    answer = (await world.twilio(VOICE_URL, voice_form(parent))).text
+    first = await rung(world, answer)
+    status_url, amina_leg = first.status_url, first.leg
+    assert first.device == "client:amina"
     await world.twilio(status_url, child_form(parent, amina_leg, "ringing", "client:amina", 1))
     await until(lambda: acd_state(world, "client:amina") is AgentState.RINGING,
                 "amina ringing")
     await world.twilio(status_url, child_form(parent, amina_leg, "no-answer", "client:amina", 2))
     async with websockets.connect(f"{world.running.ws_url}/ws?token={world.token('wanjiru')}") as ws:
         await recv(ws, "hello")
-        next_offer = await world.twilio(action, voice_form(parent, status="in-progress", DialCallStatus="no-answer",
-                                                           DialCallSid=amina_leg))
-        tag, target, _, status_url2 = dial_target(next_offer.text)
-        assert (tag, target) == ("Number", "+254733555666")
-        assert query(status_url2)["device"] == "+254733555666"
+        second = await rung(world, answer, nth=1)  # amina's leg ended unanswered: the next agent, same conference
+        status_url2 = second.status_url
+        assert second.device == "+254733555666" and query(status_url2)["device"] == "+254733555666"
         await world.twilio(status_url2, child_form(parent, call_sid(), "ringing", "+254733555666", 1))
         pop = (await recv(ws, "call.ringing"))["data"]
         assert (pop["call_id"], pop["device"]) == (f"twilio/{parent}", "+254733555666")

@@ -30,7 +30,7 @@ from store.models import AttemptState, CallTask, DialAttempt
 from tests.twilio.fake_api import Recorded
 from tests.twilio.helpers import ACCOUNT_SID, OUR_NUMBER, PUBLIC_URL, call_sid, voice_form
 from tests.twilio_app.conftest import CUSTOMER_NUMBER, TwilioWorld, until
-from tests.twilio_app.support import acd_state, dial_target, query, ready_in_acd, recv, twiml
+from tests.twilio_app.support import acd_state, dialled, query, ready_in_acd, recv, twiml
 
 CALLS_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"
 
@@ -89,18 +89,16 @@ async def test_click_to_call_places_the_agent_leg_then_the_customer_and_joins_on
         await world.twilio(status_url, agent_leg(leg, "in-progress", 2))
 
         answer = await world.twilio(outbound_url, agent_leg(leg, "in-progress", 3))
-        tag, target, action, customer_status = dial_target(answer.text)
-        assert (tag, target) == ("Number", CUSTOMER_NUMBER)
-        assert twiml(answer.text)[0].attrib["callerId"] == OUR_NUMBER
+        customer = await dialled(world, answer.text)  # into the call's conference (issue 22)
+        action, customer_status = customer.action, customer.status_url
+        assert (customer.request.value("To"), customer.request.value("From")) == (CUSTOMER_NUMBER, OUR_NUMBER)
         assert query(action)["call_id"] == query(customer_status)["call_id"] == call_id
-        customer_leg = call_sid()
-        await world.twilio(customer_status, voice_form(customer_leg, status="in-progress", caller=OUR_NUMBER,
-                                                       to=CUSTOMER_NUMBER, direction="outbound-dial",
-                                                       ParentCallSid=leg, SequenceNumber="1"))
+        await world.twilio(customer_status, voice_form(customer.leg, status="in-progress", caller=OUR_NUMBER,
+                                                       to=CUSTOMER_NUMBER, direction="outbound-api",
+                                                       SequenceNumber="1"))
         await recv(ws, "call.answered")
         await asyncio.sleep(1.1)
-        hang = await world.twilio(action, agent_leg(leg, "in-progress", 4, DialCallStatus="completed",
-                                                    DialCallSid=customer_leg))
+        hang = await world.twilio(action, agent_leg(leg, "in-progress", 4, DialCallStatus="completed"))
         assert [verb.tag for verb in twiml(hang.text)] == ["Hangup"]
         await world.twilio(status_url, agent_leg(leg, "completed", 5, CallDuration="2"))
         await recv(ws, "call.ended")
@@ -112,7 +110,7 @@ async def test_click_to_call_places_the_agent_leg_then_the_customer_and_joins_on
     kinds = [type(e).__name__ for e in calls if e.call_id == call_id and not isinstance(e, DialResult)]
     assert kinds == ["CallOffered", "AgentRinging", "AgentConnected", "CallEnded"]
     assert [r.outcome for r in results(world, call_id)] == [DialOutcome.SENT, DialOutcome.ANSWERED]
-    assert len(world.api.requests) == 1
+    assert len(world.api.requests) == 2  # the agent's call, the customer dialled into the conference
 
     async def settled() -> bool:
         row = await world.record(call_id)
@@ -149,9 +147,12 @@ async def test_a_progressive_dial_goes_through_the_calls_api_and_its_no_answer_r
     leg = call_sid()
     await world.twilio(status_url, agent_leg(leg, "ringing", 1))
     answer = await world.twilio(outbound_url, agent_leg(leg, "in-progress", 2))
-    _, target, action, _ = dial_target(answer.text)
-    assert target == CUSTOMER_NUMBER
-    await world.twilio(action, agent_leg(leg, "in-progress", 3, DialCallStatus="no-answer"))
+    customer = await dialled(world, answer.text)
+    assert customer.request.value("To") == CUSTOMER_NUMBER
+    await world.twilio(customer.status_url, voice_form(customer.leg, status="no-answer", caller=OUR_NUMBER,
+                                                       to=CUSTOMER_NUMBER, direction="outbound-api"))
+    await until(lambda: any(r.path.endswith(f"/Calls/{leg}.json") for r in world.api.requests),
+                "the agent alone in the conference hung up")
     await world.twilio(status_url, agent_leg(leg, "completed", 4))
 
     call_id = request.call_id
@@ -167,7 +168,7 @@ async def test_a_progressive_dial_goes_through_the_calls_api_and_its_no_answer_r
         task = await session.get(CallTask, task_id)
         assert task is not None and task.attempts == 1 and task.last_outcome == "no_answer"
         assert (await session.scalars(select(DialAttempt.id))).all() == [call_id]
-    assert len(world.api.requests) == 1
+    assert len(world.api.requests) == 3  # the agent's call, the customer's, the agent's hang-up
 
 
 async def test_a_500_on_create_is_not_re_sent_and_the_callbacks_reconcile_it(

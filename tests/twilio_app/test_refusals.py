@@ -23,7 +23,7 @@ from domain.events import AgentRinging, CallEnded, CallEvent, CallOffered, utcno
 from store.models import CallRecord
 from tests.twilio.helpers import AUTH_TOKEN, PUBLIC_URL, call_sid, twilio_signature, voice_form
 from tests.twilio_app.conftest import CUSTOMER_NUMBER, TwilioWorld, twilio_settings, until
-from tests.twilio_app.support import dial_target, outbox_types, ready_in_acd, recv
+from tests.twilio_app.support import outbox_types, ready_in_acd, recv, rung
 
 PATHS = ("/twilio/voice", "/twilio/status", "/twilio/dial-action", "/twilio/wait", "/twilio/connect",
          "/twilio/outbound")
@@ -126,18 +126,19 @@ async def test_1000_random_tamperings_are_all_refused_over_http_and_change_nothi
     target, form = "/twilio/voice?queue=collections", voice_form(call_sid())
     ok = await world.http.post(base + target, data=form,
                                headers={"X-Twilio-Signature": twilio_signature(PUBLIC_URL + target, form)})
-    assert ok.status_code == 200 and dial_target(ok.text)[:2] == ("Client", "amina")
+    assert ok.status_code == 200 and (await rung(world, ok.text)).device == "client:amina"
 
 
 async def test_a_duplicated_status_callback_changes_nothing(twilio_app: TwilioWorld) -> None:
     world = twilio_app
     await ready_in_acd(world, "amina")
-    parent, child = call_sid(), call_sid()
+    parent = call_sid()
     answer = await world.twilio(f"{PUBLIC_URL}/twilio/voice?queue=collections", voice_form(parent))
-    _, _, _, status_url = dial_target(answer.text)
+    offer = await rung(world, answer.text)
+    status_url, child = offer.status_url, offer.leg
     stamp = format_datetime(utcnow())
     ringing = voice_form(child, status="ringing", caller=CUSTOMER_NUMBER, to="client:amina",
-                         direction="outbound-dial", ParentCallSid=parent, SequenceNumber="1", Timestamp=stamp)
+                         direction="outbound-api", SequenceNumber="1", Timestamp=stamp)
     ended = voice_form(parent, status="completed", caller=CUSTOMER_NUMBER, SequenceNumber="4", Timestamp=stamp)
     call_id = f"twilio/{parent}"
 

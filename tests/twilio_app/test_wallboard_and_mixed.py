@@ -11,7 +11,7 @@ from dialer.service import Dialer
 from domain.events import AgentState, AgentStateRequested, CallQueued, DialRequested, DialResult
 from tests.twilio.helpers import PUBLIC_URL, call_sid, voice_form
 from tests.twilio_app.conftest import ASTERISK_CUSTOMER_NUMBER, CUSTOMER_NUMBER, TwilioWorld, until
-from tests.twilio_app.support import acd_state, dial_target, query, ready_in_acd, recv, twiml
+from tests.twilio_app.support import acd_state, query, ready_in_acd, recv, rung, twiml
 
 VOICE_URL = f"{PUBLIC_URL}/twilio/voice?queue=collections"
 
@@ -31,12 +31,10 @@ async def test_the_wallboard_counts_twilio_calls(twilio_app: TwilioWorld) -> Non
         await recv(ws, "hello")
         # 1: answered by amina
         answered = call_sid()
-        _, _, action, status_url = dial_target((await world.twilio(VOICE_URL, voice_form(answered))).text)
-        leg = call_sid()
-        await world.twilio(status_url, voice_form(leg, status="in-progress", to="client:amina",
-                                                  direction="outbound-dial", ParentCallSid=answered))
-        await world.twilio(action, voice_form(answered, status="in-progress", DialCallStatus="completed",
-                                              DialCallSid=leg))
+        offer = await rung(world, (await world.twilio(VOICE_URL, voice_form(answered))).text)
+        await world.twilio(offer.status_url, voice_form(offer.leg, status="in-progress", to="client:amina",
+                                                        direction="outbound-api"))
+        await world.twilio(offer.action, voice_form(answered, status="in-progress", DialCallStatus="completed"))
         await world.twilio(f"{PUBLIC_URL}/twilio/status", voice_form(answered, status="completed"))
         await until(lambda: acd_state(world, "client:amina") is AgentState.WRAP_UP, "amina in wrap-up")
         # 2: nobody free, the caller waits and hangs up; 3: still waiting
@@ -78,8 +76,8 @@ async def test_asterisk_and_twilio_agents_and_campaigns_in_one_deployment(
     assert acd_state(world, "PJSIP/1001") is None  # the Twilio ACD never sees an Asterisk agent
 
     # an inbound Twilio call goes to a Twilio agent, even though otieno has waited longer
-    _, target, _, _ = dial_target((await world.twilio(VOICE_URL, voice_form(call_sid()))).text)
-    assert target == "amina"
+    offer = await rung(world, (await world.twilio(VOICE_URL, voice_form(call_sid()))).text)
+    assert offer.device == "client:amina"
 
     # each campaign dials through its own carrier
     await world.assign(world.customer_id, "brian")  # an agent dials their own customers (issue 15 item 4)
@@ -92,7 +90,7 @@ async def test_asterisk_and_twilio_agents_and_campaigns_in_one_deployment(
     assert (dials[asterisk_call].carrier, dials[asterisk_call].agent_device,
             dials[asterisk_call].customer_number) == ("asterisk", "PJSIP/1001", ASTERISK_CUSTOMER_NUMBER)
     assert (dials[twilio_call].carrier, dials[twilio_call].agent_device) == ("twilio", "client:brian")
-    [create] = world.api.requests  # only the Twilio campaign's call reached Twilio
+    [create] = [r for r in world.api.requests if r.path.endswith("/Calls.json")]  # only the Twilio campaign's
     assert (create.value("To"), query(create.value("Url") or "")["call_id"]) == ("client:brian", twilio_call)
     assert query(create.value("Url") or "")["dialed"] == CUSTOMER_NUMBER
     assert not any(isinstance(e, DialResult) and e.call_id == asterisk_call and e.carrier == "twilio"

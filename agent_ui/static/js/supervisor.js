@@ -1,6 +1,7 @@
 // The supervisor's page: a live wallboard fed only by the event stream (a snapshot first, then
 // every change pushed), escalations, approvals, the dialer's "why am I not dialling?", assigning
-// work, quality scoring of recorded calls, reports, the call log and note search.
+// work, quality scoring of recorded calls, reports, the call log and note search; and the
+// supervisor's phone bar (the desk's), so a Listen / Whisper / Barge rings the browser phone here.
 import { get } from './lib/api.js';
 import { toast } from './lib/dom.js';
 import { loadLists } from './lib/lists.js';
@@ -19,6 +20,7 @@ import { initNoteSearch } from './sup/note_search.js';
 import { initIvrPanel } from './sup/ivr.js';
 import { initQa } from './sup/qa.js';
 import { initMonitor } from './sup/monitor.js';
+import { initPhone } from './desk/phone.js';
 
 async function main() {
   wireSignOut();
@@ -40,6 +42,7 @@ async function main() {
     initMessaging(ctx), initSuspense(ctx), initIvrPanel(ctx), initQa(ctx)]);
   initReports(ctx);
   socket.start();
+  initPhone(ctx).catch((err) => toast(`The phone could not start: ${err.message}`, 'error', 20000));
   document.body.dataset.ready = 'true';
 }
 

@@ -1,6 +1,8 @@
 // The desk is the agent's phone (issue 20): the phone bar (registration state and the call's
 // controls: answer, hang up, mute, hold, keypad, transfers, pausing the recording) and the pop's
 // Answer button, which answers the SIP call. A desk phone declared in the profile shows no controls.
+// The supervisor's page mounts the same bar (issue 22: a Listen rings it) with answer, hang up,
+// mute and the keypad only: the controls a page does not have are left out.
 import { post } from '../lib/api.js';
 import { $, h, toast } from '../lib/dom.js';
 
@@ -69,24 +71,30 @@ function popAnswerButton(ctx, phone) {
   return button;
 }
 
+// The bar's optional parts: the desk has them all, the supervisor's page answer, hang up, mute, keypad.
+function each(ids, fn) {
+  for (const id of ids) {
+    const el = $(id);
+    if (el) fn(el);
+  }
+}
+
 function render(phone) {
   const ringing = phone.ringing;
   const live = phone.onCall;
-  $('#phone-answer').hidden = !ringing;
-  $('#pop-answer').hidden = !ringing;
+  each(['#phone-answer', '#pop-answer'], (el) => { el.hidden = !ringing; });
   $('#phone-hangup').hidden = !(ringing || live);
   for (const id of ['#phone-mute', '#phone-keypad-toggle']) $(id).hidden = !live;
-  for (const id of ['#phone-hold', '#phone-transfer-toggle', '#phone-record']) {
-    $(id).hidden = !live || phone.canHold === false;
-  }
+  each(['#phone-hold', '#phone-transfer-toggle', '#phone-record'], (el) => {
+    el.hidden = !live || phone.canHold === false;
+  });
   $('#phone-mute').setAttribute('aria-pressed', phone.muted ? 'true' : 'false');
   $('#phone-mute').textContent = phone.muted ? 'Unmute' : 'Mute';
-  $('#phone-hold').setAttribute('aria-pressed', phone.held ? 'true' : 'false');
-  $('#phone-hold').textContent = phone.held ? 'Resume' : 'Hold';
-  if (!live) {
-    $('#phone-keypad').hidden = true;
-    $('#phone-transfer').hidden = true;
-  }
+  each(['#phone-hold'], (el) => {
+    el.setAttribute('aria-pressed', phone.held ? 'true' : 'false');
+    el.textContent = phone.held ? 'Resume' : 'Hold';
+  });
+  if (!live) each(['#phone-keypad', '#phone-transfer'], (el) => { el.hidden = true; });
 }
 
 function onCall(ctx, phone, detail) {
@@ -95,9 +103,11 @@ function onCall(ctx, phone, detail) {
   if (text !== undefined) $('#phone-call').textContent = text;
   $('#phonebar').dataset.call = phone.onCall ? 'live' : phone.ringing ? 'ringing' : 'idle';
   if (detail.phase === 'ended') {
-    $('#phone-transfer').dataset.warm = 'false';
-    $('#phone-record').setAttribute('aria-pressed', 'false');
-    $('#phone-record').textContent = 'Pause recording';
+    each(['#phone-transfer'], (el) => { el.dataset.warm = 'false'; });
+    each(['#phone-record'], (el) => {
+      el.setAttribute('aria-pressed', 'false');
+      el.textContent = 'Pause recording';
+    });
   }
   render(phone);
 }
@@ -113,19 +123,24 @@ async function noteAction(ctx, action) {
 }
 
 function wireControls(ctx, phone) {
-  popAnswerButton(ctx, phone);
   $('#phone-answer').addEventListener('click', () => phone.answer());
   $('#phone-hangup').addEventListener('click', () => phone.hangup());
   $('#phone-mute').addEventListener('click', () => phone.mute(!phone.muted));
+  const pad = $('#phone-keypad');
+  pad.replaceChildren(...KEYS.map((key) => h('button', { type: 'button', dataset: { key },
+    'aria-label': `Key ${key}`, onclick: () => phone.dtmf(key) }, key)));
+  $('#phone-keypad-toggle').addEventListener('click', () => { pad.hidden = !pad.hidden; });
+  if ($('#call-card')) wireDeskControls(ctx, phone); // the agent's desk: the pop, hold, transfers, recording
+  render(phone);
+}
+
+function wireDeskControls(ctx, phone) {
+  popAnswerButton(ctx, phone);
   $('#phone-hold').addEventListener('click', async () => {
     const on = !phone.held;
     if (await phone.hold(on)) await noteAction(ctx, on ? 'hold' : 'unhold');
     else toast('Hold is not possible right now.', 'error');
   });
-  const pad = $('#phone-keypad');
-  pad.replaceChildren(...KEYS.map((key) => h('button', { type: 'button', dataset: { key },
-    'aria-label': `Key ${key}`, onclick: () => phone.dtmf(key) }, key)));
-  $('#phone-keypad-toggle').addEventListener('click', () => { pad.hidden = !pad.hidden; });
   $('#phone-transfer-toggle').addEventListener('click', () => {
     const form = $('#phone-transfer');
     form.hidden = !form.hidden;
@@ -143,7 +158,6 @@ function wireControls(ctx, phone) {
       toast(`Could not ${paused ? 'pause' : 'resume'} the recording: ${err.message}`, 'error');
     }
   });
-  render(phone);
 }
 
 function wireTransfer(ctx, phone) {
