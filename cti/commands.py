@@ -12,20 +12,29 @@ Calls API request, an ACD change) sits behind the port. What is the same for bot
 * **never raising into the bus** for a dial (the bus would redeliver it), and the log line.
 
 ``AgentStateRequested`` (ready / paused / logged out) becomes queue joins, leaves and a pause at
-the carrier; a refusal is logged, never retried.
+the carrier; a refusal is logged, never retried. The other commands (transfer, recording, monitor)
+are answered by :func:`answer_command`: exactly one ``PbxCommandDone`` each, on either carrier.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bus.base import EventBus, Lease
 from domain.carrier import Carrier
 from domain.errors import AgentNotAvailable, CarrierUnavailable, DialOutcomeUnknown, SwitchboardError
-from domain.events import AgentState, AgentStateRequested, DialOutcome, DialRequested, DialResult, utcnow
+from domain.events import (
+    AgentState,
+    AgentStateRequested,
+    DialOutcome,
+    DialRequested,
+    DialResult,
+    PbxCommandDone,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,3 +143,22 @@ class CarrierCommands:
         except SwitchboardError as exc:
             log.warning("%s: agent %s (%s) -> %s refused: %s %s", self._label, ev.username, ev.device,
                         ev.state, exc.error_id, exc.message)
+
+
+async def answer_command(bus: EventBus, work: Awaitable[str], *, label: str, request_id: str, command: str,
+                         call_id: str | None, server: str) -> None:
+    """Run one carrier command and answer it with exactly one ``PbxCommandDone`` (``ok`` and the
+    carrier's message, or the refusal's); never raises into the bus (it would redeliver)."""
+    try:
+        ok, message = True, await work
+    except SwitchboardError as exc:
+        ok, message = False, exc.message
+        log.warning("%s: %s %s failed: %s", label, command, request_id, exc.message)
+    except Exception:
+        ok, message = False, "internal error"
+        log.exception("%s: %s %s failed unexpectedly", label, command, request_id)
+    try:
+        await bus.publish(PbxCommandDone(request_id=request_id, command=command, ok=ok, message=message,
+                                         call_id=call_id, server=server))
+    except Exception:
+        log.exception("%s: could not publish the result of %s", label, request_id)

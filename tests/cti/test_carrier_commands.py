@@ -21,7 +21,7 @@ import pytest
 from bus.base import EventBus
 from bus.lease import MemoryLease
 from cti.ami.bridge import AsteriskBridge
-from cti.commands import STALE_DIAL_SECONDS, CarrierCommands
+from cti.commands import STALE_DIAL_SECONDS, CarrierCommands, answer_command
 from cti.twilio.carrier import TwilioCarrier
 from domain.carrier import Carrier
 from domain.errors import (
@@ -32,7 +32,15 @@ from domain.errors import (
     InvalidInput,
     SwitchboardError,
 )
-from domain.events import AgentState, AgentStateRequested, DialOutcome, DialRequested, DialResult, Event
+from domain.events import (
+    AgentState,
+    AgentStateRequested,
+    DialOutcome,
+    DialRequested,
+    DialResult,
+    Event,
+    PbxCommandDone,
+)
 
 NOW = datetime(2026, 3, 4, 7, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,6 +224,27 @@ async def test_a_refused_agent_command_is_logged_not_raised(caplog: pytest.LogCa
         await _commands(carrier, RecordingBus()).on_state_requested(_state(AgentState.READY, carrier="twilio"))
     assert carrier.calls == [("add", "collections", "PJSIP/1001", "amina", False)]  # stopped at the refusal
     assert "is not a Twilio device" in caplog.text
+
+
+async def test_every_other_command_is_answered_exactly_once() -> None:
+    bus = RecordingBus()
+
+    async def done() -> str:
+        return "transferred"
+
+    async def refused() -> str:
+        raise CarrierRejected("the agent's leg of this call is gone")
+
+    async def bug() -> str:
+        raise KeyError("Channel")
+
+    for request_id, work in (("r1", done()), ("r2", refused()), ("r3", bug())):
+        await answer_command(cast(EventBus, bus), work, label="AMI pbx1", request_id=request_id,
+                             command="transfer", call_id="sb-1", server="pbx1")
+    answers = [(e.request_id, e.ok, e.message, e.server) for e in bus.events if isinstance(e, PbxCommandDone)]
+    assert answers == [("r1", True, "transferred", "pbx1"),
+                       ("r2", False, "the agent's leg of this call is gone", "pbx1"),
+                       ("r3", False, "internal error", "pbx1")]
 
 
 def test_both_carriers_implement_the_port() -> None:
