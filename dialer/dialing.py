@@ -21,6 +21,7 @@ from dialer.gate import HISTORY, context_for
 from dialer.permission import check_dial
 from dialer.rules import purpose_of
 from domain.agent_state import AgentState
+from domain.carrier import CarrierName, carrier_for_device
 from domain.compliance import Blocked, check, raise_if_blocked
 from domain.errors import AgentNotAvailable, InvalidInput, NotFound
 from domain.events import DialRequested
@@ -75,6 +76,19 @@ def pick_number(options: list[NumberOption], wanted: str | None, region: str) ->
     return next((o for o in options if o.number == e164), None)
 
 
+def dial_carrier(agent: User, campaign: Campaign) -> CarrierName:
+    """The carrier a dial goes to: the one that holds the agent's phone (a dial rings the agent
+    first), by :func:`domain.carrier.carrier_for_device`, as the line check and the dialer's pauses.
+    When the campaign names the other carrier, the dial still goes to the phone's (the campaign's
+    could not ring it) and the log says so: the agent belongs in a campaign of their carrier."""
+    carrier = carrier_for_device(agent.extension)
+    if campaign.carrier != carrier:
+        log.warning("agent %s (%s) is on %s but campaign %s names %s: dialling on %s", agent.username,
+                    agent.extension, carrier, campaign.code, campaign.carrier, carrier,
+                    extra={"agent": agent.username})
+    return carrier
+
+
 def reschedule_blocked(task: CallTask, block: Blocked, now: datetime) -> None:
     task.status = TaskStatus.QUEUED
     task.reserved_by_id = None
@@ -90,12 +104,11 @@ class DialSender:
     def __init__(self, ctx: DialerContext) -> None:
         self.ctx = ctx
 
-    def _request(self, attempt: DialAttempt, agent: User, campaign: str | None,
-                 carrier: str) -> DialRequested:
+    def _request(self, attempt: DialAttempt, agent: User, campaign: str | None) -> DialRequested:
         assert agent.extension is not None
         return DialRequested(
             call_id=attempt.id, agent_device=agent.extension, customer_number=attempt.number_e164,
-            carrier=carrier, campaign=campaign,
+            carrier=attempt.carrier, campaign=campaign,
             timeout_seconds=self.ctx.settings.dialer.originate_timeout_seconds,
             variables=(("SB_TASK_ID", str(attempt.task_id or "")),),
         )
@@ -162,11 +175,11 @@ class DialSender:
             attempt = DialAttempt(
                 id=new_attempt_id(), task_id=task.id, customer_id=customer.id, loan_id=figures.loan_id,
                 agent_id=agent.id, number_e164=chosen.number, relation=chosen.relation,
-                contact_id=chosen.contact_id, carrier=campaign.carrier, kind="progressive",
+                contact_id=chosen.contact_id, carrier=dial_carrier(agent, campaign), kind="progressive",
                 state=AttemptState.REQUESTED, requested_at=now, details={"reason": task.reason, **held},
             )
             session.add(attempt)
-            request = self._request(attempt, agent, campaign.code, campaign.carrier)
+            request = self._request(attempt, agent, campaign.code)
         return DialPlan(request, agent.username, customer.id, task_id)
 
     async def click_to_call(self, username: str, customer_id: int, number: str | None) -> DialPlan:
@@ -213,11 +226,11 @@ class DialSender:
             attempt = DialAttempt(
                 id=new_attempt_id(), task_id=None, customer_id=customer.id, loan_id=figures.loan_id,
                 agent_id=agent.id, number_e164=option.number, relation=option.relation,
-                contact_id=option.contact_id, carrier=campaign.carrier, kind=kind,
+                contact_id=option.contact_id, carrier=dial_carrier(agent, campaign), kind=kind,
                 state=AttemptState.REQUESTED, requested_at=now, details={},
             )
             session.add(attempt)
-            request = self._request(attempt, agent, campaign.code, campaign.carrier)
+            request = self._request(attempt, agent, campaign.code)
         return DialPlan(request, agent.username, customer_id, None)
 
     async def _check_agent_free(self, repo: DialerRepository, agent: User) -> None:

@@ -12,7 +12,8 @@ from domain.events.commands import DialRequested
 
 
 class Carrier(Protocol):
-    """Implemented by ``cti.asterisk`` and ``cti.twilio``.
+    """Implemented by ``cti.ami.bridge.AsteriskBridge`` and ``cti.twilio.carrier.TwilioCarrier``;
+    :class:`cti.commands.CarrierCommands` drives either from the bus (dial-once, staleness, outcomes).
 
     ``dial`` raises CarrierUnavailable when nothing was sent (safe to retry), CarrierRejected when
     the carrier refused, and DialOutcomeUnknown when the request went out but no answer came back
@@ -23,7 +24,8 @@ class Carrier(Protocol):
 
     async def dial(self, request: DialRequested) -> None: ...
 
-    async def queue_add(self, queue: str, device: str, member_name: str) -> None: ...
+    async def queue_add(self, queue: str, device: str, member_name: str, *, paused: bool = False) -> None:
+        """Join ``queue``; ``paused``: the agent joins paused, so no call reaches them in between."""
 
     async def queue_remove(self, queue: str, device: str) -> None: ...
 

@@ -25,6 +25,7 @@ from bus.base import EventBus, Outbox
 from bus.outbox_names import MONITOR_NOTICE, MONITOR_STATUS, SUPERVISORS, agent_stream
 from config.settings import Settings
 from domain.agent_state import AgentState
+from domain.carrier import carrier_for_device
 from domain.compliance import Pack
 from domain.errors import Conflict, NotFound
 from domain.events import (
@@ -97,7 +98,7 @@ class MonitorService:
         record, agent = await self._talking_agent(call_id)
         if agent.id == supervisor.id:
             raise Conflict("you cannot monitor your own call")
-        if (record.carrier == "twilio") != supervisor.extension.startswith(("client:", "+")):
+        if carrier_for_device(supervisor.extension) != record.carrier:  # the one rule (domain.carrier)
             raise Conflict(f"your phone cannot join a call on {record.carrier.title()}: an administrator sets "
                            "your extension", {"extension": supervisor.extension})
         for previous in await self._open_sessions(call_id, supervisor.id):  # a new mode: the old leg goes

@@ -6,15 +6,15 @@ Two AMI logins per worker and server:
   resyncs live calls, queue members and the browser phones' registrations (CoreShowChannels,
   QueueStatus, PJSIPShowContacts) without duplicating pops;
 - an *action* connection (``Events: off``) on every worker, so a command consumed by any worker
-  (DialRequested, AgentStateRequested) is sent from there. Nothing is ever re-sent: an Originate
-  whose answer is lost becomes DialResult(UNKNOWN), reconciled from the call's events.
+  (DialRequested, AgentStateRequested, through :class:`cti.commands.CarrierCommands`, the one
+  command path of both carriers) is sent from there. Nothing is ever re-sent: an Originate whose
+  answer is lost becomes DialResult(UNKNOWN), reconciled from the call's events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
 from bus.base import EventBus, Lease
@@ -28,29 +28,14 @@ from cti.ami.framing import AmiMessage
 from cti.ami.normaliser import normalise
 from cti.ami.reconcile import Reconciler, SharedState, ended_events, live_linkedids, stale_calls
 from cti.ami.resync import resync_channels, resync_queue_status
-from domain.errors import (
-    CarrierError,
-    CarrierRejected,
-    CarrierUnavailable,
-    DialOutcomeUnknown,
-    SwitchboardError,
-)
-from domain.events import (
-    AgentState,
-    AgentStateRequested,
-    DialOutcome,
-    DialRequested,
-    DialResult,
-    Event,
-    PhoneRegistrationChanged,
-    utcnow,
-)
+from cti.commands import CarrierCommands
+from domain.errors import CarrierError, CarrierRejected, SwitchboardError
+from domain.events import DialRequested, Event, PhoneRegistrationChanged, utcnow
 from domain.phone import national_digits
 from runtime.supervisor import TaskSupervisor
 
 log = logging.getLogger(__name__)
 _ALREADY = ("already there", "not there", "not in queue")
-STALE_DIAL_SECONDS = 30.0  # an older request (e.g. queued while no worker ran) is not dialled
 ACTIONS_WAIT_SECONDS = 10.0  # a member command waits this long for the action connection to log in
 OnResynced = Callable[[], Awaitable[object]]
 
@@ -86,6 +71,7 @@ class AsteriskBridge:
                                   on_lost=self._lost)
         # what the event connection publishes is fenced by the lease (bus/fencing.py)
         self._fenced = FencedPublisher(bus, lease, self.keeper.name, worker_id, valid=self.keeper.valid)
+        self.commands = CarrierCommands(self, bus, lease, worker_id=worker_id, server=server.name, default=default)
 
     def _connection(self, *, events: bool) -> AmiConnection:
         return self._factory(
@@ -96,9 +82,9 @@ class AsteriskBridge:
 
     # -- wiring ---------------------------------------------------------------------------------
     def subscribe(self, bus: EventBus) -> None:
-        bus.subscribe(DialRequested, self.on_dial_requested, group=f"asterisk-dial-{self.server.name}")
-        if self._default:
-            bus.subscribe(AgentStateRequested, self.on_state_requested, group="asterisk-agent-state")
+        """Dials (this server's, and the default one's for a request naming none) and, on the
+        default bridge, agent-state commands: :class:`cti.commands.CarrierCommands` around this."""
+        self.commands.subscribe(bus)
 
     def start(self) -> None:
         self._supervisor.spawn(f"ami-actions-{self.server.name}", self.actions.run)
@@ -274,55 +260,3 @@ class AsteriskBridge:
         if reason:
             fields.append(("Reason", reason))
         await self._member_action("QueuePause", fields)
-
-    # -- bus command handlers -------------------------------------------------------------------
-    async def on_dial_requested(self, ev: DialRequested) -> None:
-        """Send the dial at most once in the whole cluster, and never raise (the bus would retry)."""
-        mine = ev.server == self.server.name or (ev.server is None and self._default)
-        if ev.carrier != self.name or not mine:
-            return
-        try:
-            outcome, reason = await self._dial_once(ev)
-        except Exception:  # never let the bus redeliver a dial
-            log.exception("AMI %s: dial %s failed unexpectedly", self.server.name, ev.call_id)
-            outcome, reason = DialOutcome.UNKNOWN, "internal error while dialling"
-        log.info("AMI %s: dial %s from %s: %s%s", self.server.name, ev.call_id, ev.agent_device, outcome.value,
-                 f" ({reason})" if reason else "", extra={"server": self.server.name})
-        try:
-            await self._bus.publish(DialResult(call_id=ev.call_id, outcome=outcome, reason=reason))
-        except Exception:
-            log.exception("AMI %s: could not publish the result of %s", self.server.name, ev.call_id)
-
-    async def _dial_once(self, ev: DialRequested) -> tuple[DialOutcome, str | None]:
-        age = (utcnow() - ev.at).total_seconds()
-        if age > STALE_DIAL_SECONDS:
-            return DialOutcome.NOT_SENT, f"request is {age:.0f}s old; the agent has moved on"
-        # A once-only claim shared by every worker: a redelivered command finds it taken.
-        claim = f"dial-once:{ev.call_id}"
-        if not await self._lease.try_acquire(claim, f"{self._worker_id}:{uuid.uuid4().hex}", ttl=86_400):
-            log.warning("AMI %s: dial %s was already handled; not sending it again",
-                        self.server.name, ev.call_id)
-            return DialOutcome.UNKNOWN, "duplicate request ignored"
-        try:
-            await self.dial(ev)
-        except CarrierUnavailable as exc:
-            return DialOutcome.NOT_SENT, exc.message
-        except DialOutcomeUnknown as exc:
-            return DialOutcome.UNKNOWN, exc.message
-        except CarrierError as exc:
-            return DialOutcome.FAILED, exc.message
-        return DialOutcome.SENT, None
-
-    async def on_state_requested(self, ev: AgentStateRequested) -> None:
-        if ev.carrier != self.name:
-            return
-        try:
-            if ev.state == AgentState.LOGGED_OUT:
-                for queue in ev.queues:
-                    await self.queue_remove(queue, ev.device)
-                return
-            for queue in ev.queues:  # a paused agent joins paused: no call slips in between
-                await self.queue_add(queue, ev.device, ev.username, paused=ev.state == AgentState.PAUSED)
-            await self.queue_pause(None, ev.device, ev.state == AgentState.PAUSED, ev.reason)
-        except CarrierError as exc:
-            log.warning("AMI %s: agent %s -> %s failed: %s", self.server.name, ev.username, ev.state, exc)

@@ -4,55 +4,41 @@
 non-numeric fields): it returns the events the message means, possibly none. Chatty events
 (VarSet, Newexten, ...) are dropped by a single frozenset lookup on the Event name.
 
-``call_id`` rule: a Linkedid we set via Originate ``ChannelId`` (``sb-...``, or registered with
-:meth:`CallTable.register_originate`) is the call_id as is; any other is ``f"{server}/{linkedid}"``.
+By role: this module holds the channels' events (a call's legs come and go, the IVR's digits, the
+Originate's answer) and the dispatch; :mod:`cti.ami.queue_events` the queue's events;
+:mod:`cti.ami.call_events` the building blocks both use (and the resync), with the call_id rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable
 
-from cti.ami.calltable import CallInfo, CallTable
+from cti.ami import queue_events
+from cti.ami.call_events import (
+    Headers,
+    call_of,
+    device_of,
+    end_cause,
+    event_time,
+    int_or_none,
+    new_call,
+    offered,
+    ringing,
+)
+from cti.ami.calltable import CallTable
 from cti.ami.channels import is_monitor_leg, monitor_leg_event
 from cti.ami.contacts import contact_status
 from cti.ami.framing import AmiMessage
 from domain.events import (
     AgentConnected,
-    AgentRinging,
-    AgentState,
-    AgentStateChanged,
-    CallAbandoned,
     CallEnded,
-    CallOffered,
-    CallQueued,
     DialOutcome,
     DialResult,
     Direction,
-    EndCause,
     Event,
     IvrInput,
-    utcnow,
 )
 
-Headers = Mapping[str, str]
-
-_UNKNOWN = frozenset({"<unknown>", "unknown", "s"})
-_CAUSES: dict[int, EndCause] = {
-    16: EndCause.NORMAL,
-    17: EndCause.BUSY,
-    18: EndCause.NO_ANSWER,
-    19: EndCause.NO_ANSWER,
-    21: EndCause.REJECTED,
-}
-# DialEnd DialStatus of an outbound call's customer leg -> the cause it means. Asterisk hangs up
-# both legs with Cause 0 ("Unknown") when Dial's ring timeout runs out; only DialEnd says NOANSWER.
-_DIAL_STATUS_CAUSES: dict[str, EndCause] = {
-    "NOANSWER": EndCause.NO_ANSWER,
-    "BUSY": EndCause.BUSY,
-    "CONGESTION": EndCause.FAILED,
-    "CHANUNAVAIL": EndCause.FAILED,
-}
 # OriginateResponse Reason (AST_CONTROL_*): 1 hangup, 3 ring timeout, 4 answered, 5 busy, 8 congestion
 _ORIGINATE_REASONS: dict[str, tuple[DialOutcome, str]] = {
     "0": (DialOutcome.FAILED, "no such extension or channel"),
@@ -61,138 +47,6 @@ _ORIGINATE_REASONS: dict[str, tuple[DialOutcome, str]] = {
     "5": (DialOutcome.BUSY, "busy"),
     "8": (DialOutcome.FAILED, "congestion"),
 }
-
-
-def _int(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _number(value: str | None) -> str:
-    return "" if value is None or value in _UNKNOWN else value
-
-
-def event_time(h: Headers) -> datetime:
-    """The message's ``Timestamp`` (epoch seconds) as UTC, or now."""
-    ts = h.get("Timestamp")
-    if ts:
-        try:
-            return datetime.fromtimestamp(float(ts), UTC)
-        except (ValueError, OverflowError, OSError):
-            pass
-    return utcnow()
-
-
-def device_of(channel: str) -> str:
-    """``PJSIP/1001-00000014`` -> ``PJSIP/1001``."""
-    head, sep, _ = channel.rpartition("-")
-    return head if sep and "/" in head else channel
-
-
-def member_state(status: str | None, paused: str | None) -> AgentState:
-    """QueueMember Status (AST_DEVICE_*) + Paused -> our agent state."""
-    if status in ("4", "5"):
-        return AgentState.LOGGED_OUT
-    if status in ("6", "7"):
-        return AgentState.RINGING
-    if status in ("2", "3", "8"):
-        return AgentState.ON_CALL
-    return AgentState.PAUSED if paused == "1" else AgentState.READY
-
-
-def end_cause(call: CallInfo) -> tuple[EndCause, int | None]:
-    leg = call.customer_leg if call.customer_leg in call.causes else call.first_leg
-    code = call.causes.get(leg) if leg is not None else None
-    if code is None and call.causes:
-        code = next(iter(call.causes.values()))
-    if call.abandoned:
-        return EndCause.ABANDONED, code
-    told = _DIAL_STATUS_CAUSES.get(call.dial_status or "")
-    if told is not None and code not in _CAUSES:  # no Q.850 cause on the hangup (e.g. 0 after a ring timeout)
-        return told, code
-    if code is None:
-        return EndCause.FAILED, None
-    return _CAUSES.get(code, EndCause.FAILED), code
-
-
-def new_call(table: CallTable, h: Headers, server: str) -> CallInfo:
-    """A call first seen in ``h`` (Newchannel, or any channel event of an unknown Linkedid)."""
-    linkedid = h.get("Linkedid", "")
-    uniqueid = h.get("Uniqueid", "")
-    ours = table.is_ours(linkedid)
-    origin = table.originates.get(linkedid)
-    caller = _number(h.get("CallerIDNum"))
-    exten = _number(h.get("Exten"))
-    if ours:
-        direction = Direction.OUTBOUND
-        dialed = origin.customer_number if origin and origin.customer_number else exten
-        caller = origin.caller_id if origin and origin.caller_id else caller
-    else:
-        direction = Direction.INBOUND
-        dialed = exten
-    call = CallInfo(
-        call_id=linkedid if ours else f"{server}/{linkedid}",
-        linkedid=linkedid,
-        direction=direction,
-        caller_number=caller,
-        dialed_number=dialed,
-        first_leg=uniqueid,
-        legs={uniqueid} if uniqueid else set(),
-        agent_device=origin.agent_device if origin else None,
-    )
-    table.calls[linkedid] = call
-    return call
-
-
-def offered(call: CallInfo, server: str, at: datetime) -> CallOffered:
-    return CallOffered(
-        call_id=call.call_id,
-        server=server,
-        at=at,
-        direction=call.direction,
-        caller_number=call.caller_number,
-        dialed_number=call.dialed_number,
-    )
-
-
-def ringing(
-    table: CallTable, call: CallInfo, device: str, member: str | None, server: str, at: datetime
-) -> list[Event]:
-    """AgentRinging once per (call, device): the screen-pop."""
-    key = (call.call_id, device)
-    if key in table.rings:
-        return []
-    table.rings.add(key)
-    return [
-        AgentRinging(
-            call_id=call.call_id,
-            server=server,
-            at=at,
-            device=device,
-            member_name=member or None,
-            queue=call.queue,
-            caller_number=call.caller_number,
-            dialed_number=call.dialed_number,
-            direction=call.direction,
-            ivr=tuple(f"{menu}:{digit}" for menu, digit in call.ivr),
-        )
-    ]
-
-
-def _call(table: CallTable, h: Headers, server: str, out: list[Event]) -> CallInfo | None:
-    """The call of a channel event; an unknown, not-ended Linkedid is created (and offered)."""
-    linkedid = h.get("Linkedid")
-    if not linkedid:
-        return None
-    call = table.calls.get(linkedid)
-    if call is None and not table.has_ended(linkedid):
-        call = new_call(table, h, server)
-        out.append(offered(call, server, event_time(h)))
-    return call
 
 
 def _newchannel(table: CallTable, h: Headers, server: str) -> list[Event]:
@@ -248,7 +102,7 @@ def _hangup(table: CallTable, h: Headers, server: str) -> list[Event]:
     call = table.calls.get(linkedid)
     if call is None:  # never seen (connected mid-call, before resync): end it on its first hangup
         call = new_call(table, h, server)
-    cause = _int(h.get("Cause"))
+    cause = int_or_none(h.get("Cause"))
     if cause is not None:
         call.causes[uniqueid] = cause
     call.legs.discard(uniqueid)
@@ -275,7 +129,7 @@ def _user_event(table: CallTable, h: Headers, server: str) -> list[Event]:
     if h.get("UserEvent", "").lower() != "ivrchoice":
         return []
     out: list[Event] = []
-    call = _call(table, h, server, out)
+    call = call_of(table, h, server, out)
     if call is None:
         return out
     menu, digit = h.get("Menu") or "main", h.get("Digit") or h.get("Choice") or ""
@@ -299,107 +153,6 @@ def _dtmf_end(table: CallTable, h: Headers, server: str) -> list[Event]:
     menu, digit = h.get("Context") or "main", h.get("Digit", "")
     call.ivr.append((menu, digit))
     return [IvrInput(call_id=call.call_id, server=server, at=event_time(h), menu=menu, digit=digit)]
-
-
-def _caller_join(table: CallTable, h: Headers, server: str) -> list[Event]:
-    out: list[Event] = []
-    call = _call(table, h, server, out)
-    if call is None:
-        return out
-    call.queue = queue = h.get("Queue", "")
-    out.append(
-        CallQueued(
-            call_id=call.call_id, server=server, at=event_time(h), queue=queue,
-            position=_int(h.get("Position")) or 0, caller_number=call.caller_number,
-        )
-    )
-    return out
-
-
-def _agent_called(table: CallTable, h: Headers, server: str) -> list[Event]:
-    out: list[Event] = []
-    call = _call(table, h, server, out)
-    if call is None:
-        return out
-    call.queue = h.get("Queue") or call.queue
-    device = h.get("Interface") or device_of(h.get("DestChannel", ""))
-    out += ringing(table, call, device, h.get("MemberName"), server, event_time(h))
-    return out
-
-
-def _agent_connect(table: CallTable, h: Headers, server: str) -> list[Event]:
-    out: list[Event] = []
-    call = _call(table, h, server, out)
-    if call is None:
-        return out
-    call.connected_device = device = h.get("Interface") or device_of(h.get("DestChannel", ""))
-    call.queue = h.get("Queue") or call.queue
-    # a ring this table never saw (it rang before a failover's login): the pop first (once)
-    out += ringing(table, call, device, h.get("MemberName"), server, event_time(h))
-    out.append(
-        AgentConnected(
-            call_id=call.call_id, server=server, at=event_time(h), device=device, queue=call.queue,
-            hold_seconds=_int(h.get("HoldTime")), ring_seconds=_int(h.get("RingTime")),
-        )
-    )
-    return out
-
-
-def _agent_complete(table: CallTable, h: Headers, server: str) -> list[Event]:
-    call = table.calls.get(h.get("Linkedid", ""))
-    if call is not None:
-        call.talk_seconds = _int(h.get("TalkTime"))
-    return []
-
-
-def _caller_abandon(table: CallTable, h: Headers, server: str) -> list[Event]:
-    out: list[Event] = []
-    call = _call(table, h, server, out)
-    if call is None:
-        return out
-    call.abandoned = True
-    queue = h.get("Queue") or call.queue or ""
-    out.append(
-        CallAbandoned(
-            call_id=call.call_id, server=server, at=event_time(h), queue=queue,
-            position=_int(h.get("Position")), hold_seconds=_int(h.get("HoldTime")),
-        )
-    )
-    return out
-
-
-def member_event(
-    table: CallTable, h: Headers, server: str, *, removed: bool = False, force: bool = False
-) -> list[Event]:
-    """QueueMember* -> AgentStateChanged (only on change unless ``force``)."""
-    device = h.get("Interface") or h.get("Location") or h.get("StateInterface") or ""
-    if not device:
-        return []
-    queue = h.get("Queue") or None
-    paused = h.get("Paused")
-    state = AgentState.LOGGED_OUT if removed else member_state(h.get("Status"), paused)
-    reason = (h.get("PausedReason") or None) if state is AgentState.PAUSED else None
-    key = (queue or "", device)
-    if removed:
-        known = table.members.pop(key, None)
-    else:
-        known = table.members.get(key)
-        table.members[key] = (state, reason)
-    if not force and known == (state, reason):
-        return []
-    return [
-        AgentStateChanged(
-            device=device, state=state, reason=reason, queue=queue, server=server, at=event_time(h)
-        )
-    ]
-
-
-def _member(table: CallTable, h: Headers, server: str) -> list[Event]:
-    return member_event(table, h, server)
-
-
-def _member_removed(table: CallTable, h: Headers, server: str) -> list[Event]:
-    return member_event(table, h, server, removed=True)
 
 
 def _originate_response(table: CallTable, h: Headers, server: str) -> list[Event]:
@@ -430,15 +183,15 @@ _HANDLERS: dict[str, Handler] = {
     "DialEnd": _dial_end,
     "UserEvent": _user_event,
     "DTMFEnd": _dtmf_end,
-    "QueueCallerJoin": _caller_join,
-    "AgentCalled": _agent_called,
-    "AgentConnect": _agent_connect,
-    "AgentComplete": _agent_complete,
-    "QueueCallerAbandon": _caller_abandon,
-    "QueueMemberStatus": _member,
-    "QueueMemberPause": _member,
-    "QueueMemberAdded": _member,
-    "QueueMemberRemoved": _member_removed,
+    "QueueCallerJoin": queue_events.caller_join,
+    "AgentCalled": queue_events.agent_called,
+    "AgentConnect": queue_events.agent_connect,
+    "AgentComplete": queue_events.agent_complete,
+    "QueueCallerAbandon": queue_events.caller_abandon,
+    "QueueMemberStatus": queue_events.member,
+    "QueueMemberPause": queue_events.member,
+    "QueueMemberAdded": queue_events.member,
+    "QueueMemberRemoved": queue_events.member_removed,
     "OriginateResponse": _originate_response,
     "ContactStatus": contact_status,  # issue 20: the browser phones' registrations
 }

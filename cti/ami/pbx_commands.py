@@ -18,24 +18,23 @@ The channels come from ``CoreShowChannels`` at the time of the command (:mod:`ct
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Awaitable
 
 from bus.base import EventBus
 from cti.ami.channels import Channel, agent_channel, call_channels, customer_channel, linkedid_of
 from cti.ami.connection import AmiConnection
-from domain.errors import CarrierError, CarrierRejected, CarrierUnavailable
+from cti.commands import answer_command
+from domain.errors import CarrierRejected, CarrierUnavailable
 from domain.events import (
     CallTransferRequested,
     MonitorRequested,
     MonitorStopRequested,
-    PbxCommandDone,
     PbxReloadRequested,
     RecordingAction,
     RecordingControlRequested,
     TransferKind,
 )
 
-log = logging.getLogger(__name__)
 WAIT_CONNECTED = 5.0
 
 
@@ -67,24 +66,9 @@ class PbxCommands:
         listing = await self._actions.action("CoreShowChannels", {}, timeout=10)
         return call_channels((item.headers for item in listing.items), linkedid_of(call_id))
 
-    async def _done(self, request_id: str, command: str, ok: bool, message: str | None,
-                    call_id: str | None = None) -> None:
-        try:
-            await self._bus.publish(PbxCommandDone(request_id=request_id, command=command, ok=ok, message=message,
-                                                   call_id=call_id, server=self.server))
-        except Exception:
-            log.exception("AMI %s: could not publish the result of %s", self.server, request_id)
-
-    async def _run(self, request_id: str, command: str, call_id: str | None, work: object) -> None:
-        try:
-            message = await work  # type: ignore[misc]
-            await self._done(request_id, command, True, message, call_id)
-        except CarrierError as exc:
-            log.warning("AMI %s: %s %s failed: %s", self.server, command, request_id, exc.message)
-            await self._done(request_id, command, False, exc.message, call_id)
-        except Exception:
-            log.exception("AMI %s: %s %s failed unexpectedly", self.server, command, request_id)
-            await self._done(request_id, command, False, "internal error", call_id)
+    async def _run(self, request_id: str, command: str, call_id: str | None, work: Awaitable[str]) -> None:
+        await answer_command(self._bus, work, label=f"AMI {self.server}", request_id=request_id, command=command,
+                             call_id=call_id, server=self.server)
 
     # -- handlers --------------------------------------------------------------------------------
     async def on_reload(self, ev: PbxReloadRequested) -> None:

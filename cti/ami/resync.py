@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
+from cti.ami.call_events import device_of, new_call, offered, ringing
 from cti.ami.calltable import CallInfo, CallTable, KnownCall
 from cti.ami.channels import is_monitor_leg
 from cti.ami.framing import AmiMessage
-from cti.ami.normaliser import device_of, member_event, new_call, offered, ringing
+from cti.ami.queue_events import member_event
 from domain.events import AgentConnected, CallEnded, Direction, EndCause, Event, utcnow
 
 

@@ -60,7 +60,9 @@ class TwilioCarrier:
             await self.service.apply(acd.on_call_ended(request.call_id, self._clock()))
             raise
 
-    async def queue_add(self, queue: str, device: str, member_name: str) -> None:
+    async def queue_add(self, queue: str, device: str, member_name: str, *, paused: bool = False) -> None:
+        """Join ``queue`` in the ACD. ``paused`` is applied by the ``queue_pause`` that follows in the
+        same command (:class:`cti.commands.CarrierCommands`); the ACD has no paused join of its own."""
         address = self._device(device)
         await self.service.apply(self.service.acd.queue_add(queue, address, member_name, self._clock()))
 

@@ -20,17 +20,16 @@ credentials (HTTP basic auth), and nothing calls back.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from bus.base import EventBus
+from cti.commands import answer_command
 from cti.twilio.legs import AGENT_LABEL, conference_name
 from cti.twilio.rest import CallNotFound, TwilioRest
 from cti.twilio.twiml import parse_device
-from domain.errors import CarrierRejected, SwitchboardError
-from domain.events import MonitorMode, MonitorRequested, MonitorStopRequested, PbxCommandDone
+from domain.errors import CarrierRejected
+from domain.events import MonitorMode, MonitorRequested, MonitorStopRequested
 
-log = logging.getLogger(__name__)
 CARRIER = "twilio"
 
 
@@ -86,24 +85,10 @@ class TwilioMonitor:
 
     async def on_monitor(self, ev: MonitorRequested) -> None:
         if ev.carrier == CARRIER:
-            await self._answer(ev.request_id, "monitor", ev.call_id, self.join(ev))
+            await answer_command(self._bus, self.join(ev), label="twilio", request_id=ev.request_id,
+                                 command="monitor", call_id=ev.call_id, server=CARRIER)
 
     async def on_stop(self, ev: MonitorStopRequested) -> None:
         if ev.carrier == CARRIER:
-            await self._answer(ev.request_id, "monitor_stop", ev.call_id, self.leave(ev))
-
-    async def _answer(self, request_id: str, command: str, call_id: str, work: Any) -> None:
-        """Exactly one PbxCommandDone per command; never raises into the bus."""
-        try:
-            ok, message = True, await work
-        except SwitchboardError as exc:
-            ok, message = False, exc.message
-            log.warning("twilio: %s %s failed: %s", command, request_id, exc.message)
-        except Exception:
-            ok, message = False, "internal error"
-            log.exception("twilio: %s %s failed unexpectedly", command, request_id)
-        try:
-            await self._bus.publish(PbxCommandDone(request_id=request_id, command=command, ok=ok, message=message,
-                                                   call_id=call_id, server="twilio"))
-        except Exception:
-            log.exception("twilio: could not publish the result of %s", request_id)
+            await answer_command(self._bus, self.leave(ev), label="twilio", request_id=ev.request_id,
+                                 command="monitor_stop", call_id=ev.call_id, server=CARRIER)

@@ -18,6 +18,7 @@ from store.models import (
     Campaign,
     Customer,
     DialApproval,
+    DialAttempt,
     FollowUpTask,
     User,
     utcnow,
@@ -95,8 +96,10 @@ async def test_click_to_call_matrix(world: World, client: httpx.AsyncClient, cas
     _refused(await _call(world, client, amina, by_task.id, OFF_RECORD), "number_off_record")
 
 
-async def test_the_twilio_carrier_follows_the_same_rule(world: World, client: httpx.AsyncClient,
-                                                        cast: tuple[User, User]) -> None:
+async def test_a_twilio_campaign_follows_the_same_rule(world: World, client: httpx.AsyncClient,
+                                                       cast: tuple[User, User]) -> None:
+    """... and its dials go to the carrier of the agent's phone (the dial rings it first): a desk
+    phone's through Asterisk, a Twilio client's through Twilio (domain.carrier.carrier_for_device)."""
     amina, _brian = cast
     async with world.database.session() as s:
         sales = Campaign(code="sales", name="Sales", carrier="twilio", queue="sales")
@@ -110,7 +113,19 @@ async def test_the_twilio_carrier_follows_the_same_rule(world: World, client: ht
         row.campaign_id = sales_id
     _refused(await _call(world, client, amina, customer.id, OFF_RECORD), "number_off_record")
     assert (await _call(world, client, amina, customer.id)).status_code == 202
-    assert world.carrier.requests[-1].carrier == "twilio"
+    desk = world.carrier.requests[-1]
+    assert (desk.carrier, desk.agent_device, desk.campaign) == ("asterisk", "PJSIP/1001", "sales")
+    async with world.database.session() as s:
+        attempt = await s.get(DialAttempt, desk.call_id)
+        assert attempt is not None and attempt.carrier == "asterisk"
+        row = await s.get(User, amina.id)
+        assert row is not None
+        row.extension = "client:amina"
+    await world.settle()
+    call_id = await world.dialer.click_to_call("amina", customer.id)
+    await world.settle()
+    browser = world.carrier.requests[-1]
+    assert (browser.call_id, browser.carrier, browser.agent_device) == (call_id, "twilio", "client:amina")
 
 
 async def test_customer_not_granted_is_refused_inside_the_dialer(world: World, cast: tuple[User, User]) -> None:

@@ -1,5 +1,9 @@
 """One function decides an agent device's carrier, and every place that asks agrees with it (issue 14 item 3).
 
+The places: the dialer's dials (whatever the campaign names) and its pauses, presence, the phone
+line check, the phone profile, live monitoring (whether a supervisor's phone can join a call) and
+Twilio's device parser.
+
 The three extension forms: ``client:amina`` (a Twilio browser client), ``+254712...`` (a number Twilio
 dials) and ``PJSIP/1001`` / ``SIP/1001`` / ``1001`` (Asterisk). Before the fix the dialer treated only
 ``client:`` as Twilio, so pausing an agent whose extension is ``+2547...`` went to Asterisk.
@@ -18,16 +22,20 @@ from agent_ui.line import line_status
 from agent_ui.services import Services
 from bus.memory import InProcessBus
 from bus.outbox import MemoryOutbox
+from config.compliance_loader import load_pack
+from config.settings import Settings
 from cti.twilio import twiml
 from dialer.context import DialerContext
+from dialer.dialing import dial_carrier
 from domain.carrier import carrier_for_device
-from domain.errors import InvalidInput
-from domain.events import AgentStateRequested, Event
+from domain.errors import Conflict, InvalidInput
+from domain.events import AgentStateRequested, Event, MonitorMode, MonitorRequested
 from live.presence import PresenceService
 from phone.service import PhoneService
 from runtime.supervisor import TaskSupervisor
 from store.db import Database
-from store.models import Role, User
+from store.models import CallRecord, Campaign, Role, User
+from supervision.monitor import MonitorService
 
 FORMS = [
     ("client:amina", "twilio"),
@@ -130,3 +138,46 @@ def test_twilio_dials_only_its_own_devices(device: str, carrier: str) -> None:
     else:
         with pytest.raises(InvalidInput, match="it is an Asterisk one"):
             twiml.parse_device(device)
+
+
+@pytest.mark.parametrize(("device", "carrier"), FORMS)
+@pytest.mark.parametrize("campaign_carrier", ["asterisk", "twilio"])
+def test_a_dial_goes_to_the_device_carrier_whatever_the_campaign_names(
+        device: str, carrier: str, campaign_carrier: str) -> None:
+    campaign = Campaign(code="collections", name="Collections", carrier=campaign_carrier, queue="collections")
+    assert dial_carrier(_agent(device), campaign) == carrier  # the dial rings the agent's phone first
+
+
+@pytest.mark.parametrize(("device", "carrier"), FORMS)
+@pytest.mark.parametrize("call_carrier", ["asterisk", "twilio"])
+async def test_a_supervisor_phone_joins_only_calls_of_its_carrier(
+        database: Database, tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+        device: str, carrier: str, call_carrier: str) -> None:
+    async with database.session() as s:
+        sup = User(username="sup", display_name="Sup", role=Role.SUPERVISOR, password_hash="x", extension=device)
+        agent = User(username="amina", display_name="Amina", role=Role.AGENT, password_hash="x",
+                     extension="client:agent7" if call_carrier == "twilio" else "PJSIP/2007")
+        s.add_all([sup, agent])
+    record = CallRecord(call_id="sb-call-1", direction="inbound", carrier=call_carrier, server=None,
+                        device=agent.extension)
+    published: list[Event] = []
+
+    async def publish(event: Event) -> None:
+        published.append(event)
+
+    settings = Settings(attachments_dir=tmp_path / "att", secret_key="k" * 40)
+    service = MonitorService(database, settings, publish, None, load_pack("kenya"))
+
+    async def talking(call_id: str) -> tuple[CallRecord, User]:  # the call's checks are not this test's
+        return record, agent
+
+    monkeypatch.setattr(service, "_talking_agent", talking)
+    if carrier != call_carrier:
+        with pytest.raises(Conflict, match="your phone cannot join a call on"):
+            await service.start(sup, "sb-call-1", MonitorMode.LISTEN)
+        assert published == []
+        return
+    await service.start(sup, "sb-call-1", MonitorMode.LISTEN)
+    [requested] = published
+    assert isinstance(requested, MonitorRequested)
+    assert (requested.carrier, requested.supervisor_device) == (call_carrier, device)
