@@ -106,13 +106,15 @@ class World:
 
 
 def sms_settings(at: FakeSms, ib: FakeSms, **overrides: Any) -> SmsSettings:
+    # Patient timeouts: on a loaded CI machine a 1 s connect (and pool) wait sent a bulk run's
+    # messages over to Infobip while Africa's Talking was fine.
     values: dict[str, Any] = {
         "providers": ["africastalking", "infobip"],
         "africastalking": AfricasTalkingSettings(username=at.username, api_key=SecretStr(at.api_key),
                                                  sender_id="JUAPOWER", base_url=at.url, rate_per_second=1000),
         "infobip": InfobipSettings(api_key=SecretStr(ib.api_key), sender="JuaPower", base_url=ib.url,
                                    rate_per_second=1000),
-        "webhook_token": SecretStr(TOKEN), "request_timeout": 1.0, "connect_timeout": 1.0, "poll_seconds": 0.05,
+        "webhook_token": SecretStr(TOKEN), "request_timeout": 3.0, "connect_timeout": 10.0, "poll_seconds": 0.05,
         "breaker_threshold": 3, "breaker_reset_seconds": 30.0, "retry_seconds": 0.5, "lookup_seconds": 0.2,
         "unknown_grace_seconds": 60.0,
     }
