@@ -64,7 +64,7 @@ async def test_stop_cancels_everything_bounded_then_runs_cleanups(caplog: pytest
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
-            await asyncio.sleep(0.4)  # ignores the cancel for a while
+            await asyncio.sleep(6)  # ignores the cancel for a while (longer than the bound below)
             finished.set()
 
     async def polite() -> None:
@@ -85,10 +85,10 @@ async def test_stop_cancels_everything_bounded_then_runs_cleanups(caplog: pytest
     started = loop.time()
     with caplog.at_level(logging.ERROR):
         await sup.stop(grace=0.1)
-    assert loop.time() - started < 0.35
+    assert loop.time() - started < 5  # the grace (0.1 s), not the stubborn task's own 6 s
     assert any("stubborn did not stop" in r.getMessage() for r in caplog.records)
     assert order == ["last registered", "first registered"]
-    await asyncio.wait_for(finished.wait(), 1.0)
+    await asyncio.wait_for(finished.wait(), 20.0)
 
 
 async def test_names_are_unique_among_running_tasks() -> None:

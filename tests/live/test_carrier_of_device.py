@@ -111,7 +111,7 @@ async def test_presence_pause_goes_to_the_device_carrier(
                    extension=device, queues=["collections"]))
     await service.request("amina", "ready", None)
     await service.request("amina", "paused", "lunch")
-    async with asyncio.timeout(2.0):  # the in-process bus delivers in its own task
+    async with asyncio.timeout(10.0):  # the in-process bus delivers in its own task
         while len(commands) < 2:
             await asyncio.sleep(0.01)
     assert [(c.state, c.carrier, c.device) for c in commands] == [("ready", carrier, device),

@@ -47,7 +47,7 @@ actions = st.lists(st.one_of(
 
 async def _settle(outbox: MemoryOutbox, session: _Session, ws: FakeSocket) -> None:
     """Wait until the client has caught up with the stream (bounded: a spin would time out here)."""
-    async with asyncio.timeout(2):
+    async with asyncio.timeout(10):
         while True:
             await asyncio.sleep(0.005)
             if ws.incoming.empty() and session.last == await outbox.last_seq(STREAM):

@@ -52,9 +52,9 @@ async def workers(database: Database, database_url: str, tmp_path: Path) -> Asyn
         await client.aclose()
 
 
-async def test_a_new_version_reaches_the_other_worker_within_two_seconds(workers: list[Services]) -> None:
+async def test_a_new_version_reaches_the_other_worker_through_the_bus(workers: list[Services]) -> None:
     first, second = workers
-    assert CONFIG_CHECK_SECONDS > 2  # so what follows is the bus, not the safety net
+    assert CONFIG_CHECK_SECONDS > 10  # so what follows is the bus, not the safety net
     async with first.database.session() as session:
         admin = User(username="admin", display_name="Admin", role=Role.ADMIN, password_hash="x", queues=[])
         session.add(admin)
@@ -65,5 +65,6 @@ async def test_a_new_version_reaches_the_other_worker_within_two_seconds(workers
     _snapshot, version = await save_version(first, admin, "pause_codes", document=document, comment="two workers")
     assert version == 2
     while "coaching" not in [p.code for p in second.lists.pause_codes.pause_codes]:
-        assert time.monotonic() - started < 2.0, "the second worker did not pick up the new version in 2 s"
+        # the bus, not the 15 s safety net (bounded under it, with room for a loaded CI machine)
+        assert time.monotonic() - started < 10.0, "the second worker did not pick up the new version in 10 s"
         await asyncio.sleep(0.02)
