@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +26,13 @@ Publish = Callable[[Event], Awaitable[None]]
 class Unit:
     """``session``: the ORM unit, made on first use (a request that runs only hot statements makes
     none and commits nothing); its transaction begins at its first statement. ``hot()``: a
-    connection for hot statements, each committing on its own (reads, and a session's state)."""
+    connection for hot statements, each committing on its own (reads, and a session's state),
+    taken on first use and kept until the unit ends (one pool checkout per request)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, stack: AsyncExitStack) -> None:
         self.database = database
+        self._stack = stack
+        self._hot: HotConnection | None = None
         self.events: list[Event] = []
         self.wrote = False  # records were written in ``session`` (a session's state then joins them)
         self._session: AsyncSession | None = None
@@ -40,8 +43,11 @@ class Unit:
             self._session = self.database.sessions()
         return self._session
 
-    def hot(self) -> AbstractAsyncContextManager[HotConnection]:
-        return self.database.hot()
+    @asynccontextmanager
+    async def hot(self) -> AsyncIterator[HotConnection]:
+        if self._hot is None:
+            self._hot = await self._stack.enter_async_context(self.database.hot())
+        yield self._hot
 
 
 class Units:
@@ -52,16 +58,17 @@ class Units:
     async def open(self) -> AsyncIterator[Unit]:
         """A unit: its ORM session (if one was made) committed when the block ends, rolled back
         when it raises, like :meth:`store.db.Database.session`; then its events published."""
-        unit = Unit(self.database)
-        try:
-            yield unit
-            if unit._session is not None:
-                await unit._session.commit()
-        except OperationalError as exc:
-            raise unavailable(exc) from exc
-        finally:
-            if unit._session is not None:
-                await unit._session.close()  # rolls back what was not committed
+        async with AsyncExitStack() as stack:  # the unit's hot connection, if it took one
+            unit = Unit(self.database, stack)
+            try:
+                yield unit
+                if unit._session is not None:
+                    await unit._session.commit()
+            except OperationalError as exc:
+                raise unavailable(exc) from exc
+            finally:
+                if unit._session is not None:
+                    await unit._session.close()  # rolls back what was not committed
         for event in unit.events:  # committed: now tell the others
             try:
                 await self._publish(event)
