@@ -14,6 +14,7 @@ from domain.events import IvrSessionEnded, IvrSessionStarted, utcnow
 from ivr.instructions import Outcome
 from ivr.state import SessionRecord
 from ivr.unit import Unit
+from store.hot import joining
 from store.repositories import ivr_hot
 from store.repositories.ivr import IvrRepository
 
@@ -38,9 +39,9 @@ class IvrRecorder:
         only if the session is still at step ``old``. In the unit's transaction when it wrote
         something (the state moves with those records or not at all), else on its own."""
         if unit.wrote:
-            found = await unit.session.execute(ivr_hot.SAVE_STATE.statement,
-                                               ivr_hot.save_params(session_id, state, old, new))
-            return found.first() is not None
+            await unit.session.flush()  # the unit's records first, as the ORM's autoflush would
+            return await ivr_hot.save_state(await joining(await unit.session.connection()), session_id, state,
+                                            old, new)
         async with unit.hot() as hot:
             return await ivr_hot.save_state(hot, session_id, state, old, new)
 

@@ -75,9 +75,10 @@ class TwilioIvr:
                         menu.queue)
             return render(Step((), Route(menu.queue)), menu, self._urls(0, 0), self._recorded)
         async with self._units.open() as unit:
-            existing = await IvrRepository(unit.session).latest(f"twilio/{sid}")
-            if existing is not None and existing.outcome is None and existing.state is not None:
-                return self._replay(menu, existing.id, existing.step, existing.state)  # Twilio asked twice
+            async with unit.hot() as hot:
+                existing = await ivr_hot.latest(hot, f"twilio/{sid}")
+            if existing is not None and existing["outcome"] is None and existing["state"] is not None:
+                return self._replay(menu, existing["id"], existing["step"], existing["state"])  # Twilio asked twice
             call = self._call(menu, sid, form.get("From", ""))
             return await self._answer(call, await call.begin(unit), 0, unit)
 

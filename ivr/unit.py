@@ -10,31 +10,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack, asynccontextmanager
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Event
-from store.db import Database
+from store.db import Database, unavailable
 from store.hot import HotConnection
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Event], Awaitable[None]]
 
 
-@dataclass
 class Unit:
-    """``session``: the ORM unit (a transaction begins at its first statement); ``hot()``: a
-    connection for hot statements, each committing on its own (reads, and a session's state)."""
+    """``session``: the ORM unit, made on first use (a request that runs only hot statements makes
+    none and commits nothing); its transaction begins at its first statement. ``hot()``: a
+    connection for hot statements, each committing on its own (reads, and a session's state),
+    taken on first use and kept until the unit ends (one pool checkout per request)."""
 
-    session: AsyncSession
-    database: Database
-    events: list[Event] = field(default_factory=list)
-    wrote: bool = False  # records were written in ``session`` (a session's state then joins them)
+    def __init__(self, database: Database, stack: AsyncExitStack) -> None:
+        self.database = database
+        self._stack = stack
+        self._hot: HotConnection | None = None
+        self.events: list[Event] = []
+        self.wrote = False  # records were written in ``session`` (a session's state then joins them)
+        self._session: AsyncSession | None = None
 
-    def hot(self) -> AbstractAsyncContextManager[HotConnection]:
-        return self.database.hot()
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.database.sessions()
+        return self._session
+
+    @asynccontextmanager
+    async def hot(self) -> AsyncIterator[HotConnection]:
+        if self._hot is None:
+            self._hot = await self._stack.enter_async_context(self.database.hot())
+        yield self._hot
 
 
 class Units:
@@ -43,9 +56,19 @@ class Units:
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[Unit]:
-        async with self.database.session() as session:
-            unit = Unit(session, self.database)
-            yield unit
+        """A unit: its ORM session (if one was made) committed when the block ends, rolled back
+        when it raises, like :meth:`store.db.Database.session`; then its events published."""
+        async with AsyncExitStack() as stack:  # the unit's hot connection, if it took one
+            unit = Unit(self.database, stack)
+            try:
+                yield unit
+                if unit._session is not None:
+                    await unit._session.commit()
+            except OperationalError as exc:
+                raise unavailable(exc) from exc
+            finally:
+                if unit._session is not None:
+                    await unit._session.close()  # rolls back what was not committed
         for event in unit.events:  # committed: now tell the others
             try:
                 await self._publish(event)

@@ -41,7 +41,7 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(database_url, **kwargs)
 
 
-def _unavailable(exc: OperationalError) -> StoreUnavailable:
+def unavailable(exc: OperationalError) -> StoreUnavailable:
     """The database's own words (hosts, users, paths) go to the log; the error names only their kind."""
     log.warning("database unavailable: %s", str(exc.orig)[:300])
     return StoreUnavailable("database unavailable", {"reason": type(exc.orig).__name__})
@@ -74,7 +74,7 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
         except OperationalError as exc:
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:
@@ -84,7 +84,7 @@ class Database:
             async with self._autocommit.connect() as connection:
                 yield connection
         except OperationalError as exc:
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
 
     @asynccontextmanager
     async def hot(self) -> AsyncIterator[HotConnection]:

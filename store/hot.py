@@ -217,6 +217,19 @@ class DriverHotConnection(HotConnection):
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
 
 
+async def joining(connection: AsyncConnection) -> HotConnection:
+    """Hot statements inside ``connection``'s open transaction (an ORM unit of work's, after its
+    flush), committed or rolled back with it. On asyncpg they run on the driver's own connection
+    (no SQLAlchemy execution around them); elsewhere, or when the driver has not begun the
+    transaction yet, through SQLAlchemy on the same connection."""
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is not None and driver.is_in_transaction():
+            return DriverHotConnection(driver, dialect)
+    return CoreHotConnection(connection)
+
+
 async def _init_connection(connection: Any, *, durable: bool) -> None:
     """JSON in and out as SQLAlchemy's asyncpg dialect does (text on the wire, decoded on the way
     out); commits that wait for the WAL flush only if ``durable``."""

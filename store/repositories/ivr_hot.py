@@ -1,6 +1,7 @@
 """The IVR's hot statements: what most keys and Twilio requests need, without the ORM.
 
-Reading a session's state, saving it, and the reads behind identification, verification and the
+Finding a call's session, reading its state, saving it (also inside a unit of work, see
+:func:`store.hot.joining`), and the reads behind identification, verification and the
 balance are :class:`~store.hot.HotStatement` objects (compiled once; on PostgreSQL run on asyncpg
 directly, each committing on its own). A session's state is saved with its step number checked
 (``WHERE step = :old``): of two requests for the same step only one moves the session on, so a
@@ -25,6 +26,8 @@ S = IvrSession
 
 SESSION = HotStatement(select(S.id, S.call_id, S.carrier, S.outcome, S.state, S.step, S.queue)
                        .where(S.id == bindparam("id", type_=Integer())))
+LATEST = HotStatement(select(S.id, S.outcome, S.state, S.step)
+                      .where(S.call_id == bindparam("call_id", type_=String())).order_by(S.id.desc()).limit(1))
 SAVE_STATE = HotStatement(
     update(S).where(S.id == bindparam("session_id", type_=Integer()), S.step == bindparam("old", type_=Integer()),
                     S.outcome.is_(None))
@@ -54,6 +57,12 @@ async def session_state(hot: HotConnection, session_id: int) -> dict[str, Any] |
         return None
     keys = ("id", "call_id", "carrier", "outcome", "state", "step", "queue")
     return dict(zip(keys, row, strict=True))
+
+
+async def latest(hot: HotConnection, call_id: str) -> dict[str, Any] | None:
+    """The call's latest session (id, outcome, state, step), or None."""
+    row = await hot.fetchrow(LATEST, {"call_id": call_id})
+    return None if row is None else dict(zip(("id", "outcome", "state", "step"), row, strict=True))
 
 
 async def save_state(hot: HotConnection, session_id: int, state: dict[str, Any], old: int, new: int) -> bool:

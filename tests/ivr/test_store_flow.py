@@ -31,6 +31,7 @@ from store.models import (
     PromiseToPay,
     User,
 )
+from store.repositories.ivr import IvrRepository
 from store.repositories.ivr_panel import ivr_panel
 from store.seed.demo import load_demo
 
@@ -217,3 +218,38 @@ async def test_balance_history_abandon_and_the_panel(seeded: Database) -> None:
     assert panel["self_service_rate"] == round(1 / 3, 4)
     ended = [e for e in world.events if isinstance(e, IvrSessionEnded)]
     assert [e.outcome for e in ended] == ["self_served", "hung_up", "agent"]
+
+
+class _Refused(Exception):
+    pass
+
+
+async def test_a_state_saved_with_records_goes_with_them(seeded: Database) -> None:
+    """A session's state saved in a unit that wrote records (a history entry) is in that unit's
+    transaction: undone when the unit fails, there with the entry when it commits."""
+    world = World(seeded, MONDAY_10)
+    customer = await amina(seeded)
+    async with world.units.open() as unit:
+        session_id = await world.recorder.open(unit, call_id="twilio/CA1", carrier="twilio", menu="main",
+                                               caller=None, language="en")
+
+    async def balance_heard(fail: bool) -> None:
+        async with world.units.open() as unit:
+            IvrRepository(unit.session).history(customer.id, "twilio/CA1", "Balance enquiry (IVR)")
+            unit.wrote = True
+            assert await world.recorder.save_state(unit, session_id, {"node": "main_menu"}, 0, 1)
+            if fail:
+                raise _Refused
+
+    async def stored() -> tuple[int, object, int]:
+        async with seeded.session() as session:
+            row = await session.get(IvrSession, session_id)
+            assert row is not None
+            entries = (await session.scalars(select(Interaction).where(Interaction.call_id == "twilio/CA1"))).all()
+            return row.step, row.state, len(entries)
+
+    with pytest.raises(_Refused):
+        await balance_heard(fail=True)
+    assert await stored() == (0, None, 0)
+    await balance_heard(fail=False)
+    assert await stored() == (1, {"node": "main_menu"}, 1)
