@@ -12,23 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bus.base import EventBus
-from domain.events import (
-    AgentConnected,
-    AgentRinging,
-    CallAbandoned,
-    CallEnded,
-    CallEvent,
-    CallOffered,
-    CallQueued,
-    IvrInput,
-)
-from store.repositories.call_log import CallLog
+from domain.events import CallEvent
+from store.repositories.call_log import RECORDED_EVENTS, CallLog
 
 CALL_LOG_GROUP = "call-log"
 CALL_LOG_CONCURRENCY = 4  # calls at once; one call's events stay in order
-CALL_EVENTS: tuple[type[CallEvent], ...] = (
-    CallOffered, IvrInput, CallQueued, AgentRinging, AgentConnected, CallEnded, CallAbandoned,
-)
 
 
 class CallLogWriter:
@@ -40,7 +28,7 @@ class CallLogWriter:
         self._on_queue_changed = on_queue_changed
 
     def subscribe(self, bus: EventBus, *, group: str = CALL_LOG_GROUP) -> None:
-        for event_type in CALL_EVENTS:
+        for event_type in RECORDED_EVENTS:
             bus.subscribe(event_type, self.on_call_event, group=group, concurrency=CALL_LOG_CONCURRENCY)
 
     async def on_call_event(self, event: CallEvent) -> None:

@@ -37,6 +37,11 @@ from store.db import Database
 from store.hot import HotConnection, HotStatement
 from store.models import CallRecord, DialAttempt, User
 
+# The events a call's record is made of (:meth:`CallLog.record` applies each; the live layer's
+# call-log writer subscribes exactly these).
+RECORDED_EVENTS: tuple[type[CallEvent], ...] = (
+    CallOffered, IvrInput, CallQueued, AgentRinging, AgentConnected, CallEnded, CallAbandoned,
+)
 Values = dict[str, Any]
 CALL_RECORDS: Table = CallRecord.__table__  # type: ignore[assignment]
 AGENT_OF = "agent_of_device"  # parameter: agent_id is the id of the user with this extension
