@@ -37,6 +37,11 @@ from runtime.supervisor import TaskSupervisor
 log = logging.getLogger(__name__)
 _ALREADY = ("already there", "not there", "not in queue")
 ACTIONS_WAIT_SECONDS = 10.0  # a member command waits this long for the action connection to log in
+# Asterisk accepts AMI logins before its modules have loaded: just after a restart QueueAdd is
+# "Invalid/unknown command" until app_queue is up. A member command retries that refusal this long.
+MODULES_WAIT_SECONDS = 30.0
+MODULES_RETRY_SECONDS = 0.5
+_LOADING = "invalid/unknown command"
 OnResynced = Callable[[], Awaitable[object]]
 
 
@@ -241,9 +246,17 @@ class AsteriskBridge:
     async def _member_action(self, name: str, fields: list[tuple[str, str]]) -> None:
         if not self.actions.connected:  # e.g. just after a restart: the link is coming back
             await self.actions.wait_connected(ACTIONS_WAIT_SECONDS)
-        result = await self.actions.action(name, fields)
-        if not result.success and not any(s in result.message.lower() for s in _ALREADY):
-            raise CarrierRejected(f"{name} refused: {result.message}")
+        deadline = asyncio.get_running_loop().time() + MODULES_WAIT_SECONDS
+        while True:
+            result = await self.actions.action(name, fields)
+            message = result.message.lower()
+            if result.success or any(s in message for s in _ALREADY):
+                return
+            if _LOADING not in message or asyncio.get_running_loop().time() >= deadline:
+                raise CarrierRejected(f"{name} refused: {result.message}")
+            log.info("AMI %s: %s is not loaded yet (Asterisk is starting); trying again", self.server.name, name,
+                     extra={"server": self.server.name})
+            await asyncio.sleep(MODULES_RETRY_SECONDS)
 
     async def queue_add(self, queue: str, device: str, member_name: str, *, paused: bool = False) -> None:
         await self._member_action("QueueAdd", [("Queue", queue), ("Interface", device),

@@ -175,3 +175,24 @@ async def test_agent_state_requests_become_queue_add_and_pause(cluster: list[Wor
         "collections", "PJSIP/1001", "true")  # a paused agent joins paused
     [pause] = fake_ami.actions("QueuePause")
     assert (pause.fields["Paused"], pause.fields["Reason"]) == ("true", "lunch")
+
+
+async def test_member_command_waits_for_asterisk_to_finish_loading(cluster: list[Worker], fake_ami: FakeAmi) -> None:
+    """Just after a restart, Asterisk answers AMI logins before app_queue has loaded: QueueAdd is
+    an unknown command for a moment. The agent is put back once it loads, not left out of the queue."""
+    fake_ami.loading = 2
+    await cluster[0].bus.publish(AgentStateRequested(username="agent1", device="PJSIP/1001", state="ready", reason=None,
+                                                     queues=("collections",)))
+    await eventually(lambda: bool(fake_ami.actions("QueuePause")), 10, "QueuePause")
+    assert len(fake_ami.actions("QueueAdd")) == 3  # two unknown-command refusals, then the one that held
+    assert fake_ami.actions("QueuePause")[0].fields["Paused"] == "false"
+
+
+async def test_other_member_refusals_are_not_retried(cluster: list[Worker], fake_ami: FakeAmi,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    fake_ami.on_originate, fake_ami.target = "error", "queueadd"
+    await cluster[0].bus.publish(AgentStateRequested(username="agent1", device="PJSIP/1001", state="ready", reason=None,
+                                                     queues=("collections",)))
+    await eventually(lambda: "QueueAdd refused" in caplog.text, 10, "the refusal logged")
+    await asyncio.sleep(1.0)  # time for a retry that must not come
+    assert len(fake_ami.actions("QueueAdd")) == 1 and not fake_ami.actions("QueuePause")

@@ -62,6 +62,7 @@ class FakeAmi:
     silent: bool = False
     refuse: bool = False  # accept and drop at once (no banner): a flapping Asterisk
     contacts: list[str] = field(default_factory=list)  # AORs PJSIPShowContacts lists (none: Asterisk's Error)
+    loading: int = 0  # the next N queue member actions are unknown commands: app_queue is still loading
     received: list[Received] = field(default_factory=list)
     accepted_at: list[float] = field(default_factory=list)
     port: int = 0
@@ -138,6 +139,10 @@ class FakeAmi:
             writer.write(_message(("Event", done), aid, ("EventList", "Complete"), ("ListItems", "0")))
         elif action == "pjsipshowcontacts":
             self._contacts(writer, aid)
+        elif action.startswith("queue") and self.loading > 0:
+            self.loading -= 1
+            writer.write(_message(("Response", "Error"), aid, ("Message", f"Invalid/unknown command: {item.action}. "
+                                                                          "Use Action: ListCommands to show available commands.")))
         elif action == self.target:
             mode = self.on_originate
             if mode == "success":
