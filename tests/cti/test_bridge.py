@@ -22,7 +22,7 @@ from bus.memory import InProcessBus
 from config.settings import AmiSettings
 from cti.ami.bridge import AsteriskBridge
 from cti.ami.connection import AmiConnection
-from domain.events import AgentStateRequested, DialOutcome, DialRequested, DialResult, utcnow
+from domain.events import AgentState, AgentStateRequested, DialOutcome, DialRequested, DialResult, utcnow
 from runtime.supervisor import TaskSupervisor
 from tests.cti.test_connection import FakeAmi, eventually, fake_ami
 
@@ -181,7 +181,7 @@ async def test_member_command_waits_for_asterisk_to_finish_loading(cluster: list
     """Just after a restart, Asterisk answers AMI logins before app_queue has loaded: QueueAdd is
     an unknown command for a moment. The agent is put back once it loads, not left out of the queue."""
     fake_ami.loading = 2
-    await cluster[0].bus.publish(AgentStateRequested(username="agent1", device="PJSIP/1001", state="ready", reason=None,
+    await cluster[0].bus.publish(AgentStateRequested(username="agent1", device="PJSIP/1001", state=AgentState.READY, reason=None,
                                                      queues=("collections",)))
     await eventually(lambda: bool(fake_ami.actions("QueuePause")), 10, "QueuePause")
     assert len(fake_ami.actions("QueueAdd")) == 3  # two unknown-command refusals, then the one that held
@@ -191,7 +191,7 @@ async def test_member_command_waits_for_asterisk_to_finish_loading(cluster: list
 async def test_other_member_refusals_are_not_retried(cluster: list[Worker], fake_ami: FakeAmi,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     fake_ami.on_originate, fake_ami.target = "error", "queueadd"
-    await cluster[0].bus.publish(AgentStateRequested(username="agent1", device="PJSIP/1001", state="ready", reason=None,
+    await cluster[0].bus.publish(AgentStateRequested(username="agent1", device="PJSIP/1001", state=AgentState.READY, reason=None,
                                                      queues=("collections",)))
     await eventually(lambda: "QueueAdd refused" in caplog.text, 10, "the refusal logged")
     await asyncio.sleep(1.0)  # time for a retry that must not come
