@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import Route, expect
 
@@ -66,4 +68,40 @@ async def test_a_server_failure_reads_as_a_sentence(browser: Chromium, status: i
     await expect(toast).to_have_text("Could not change state: The server had a problem and could not finish this. "
                                      "Try again; if it keeps happening, tell your supervisor.")
     await expect(page.locator("#state-pill")).to_have_text("Logged out")
+    browser.guard.check()
+
+
+async def test_a_late_answer_does_not_undo_a_newer_state(browser: Chromium) -> None:
+    """The desk reads the agent's state when its socket says hello. When that answer comes back after
+    the agent pressed Ready (a slow server), the older "Logged out" must not replace "Ready"."""
+    page = await browser.page()
+    held: list[Route] = []
+    release = asyncio.Event()
+
+    async def late(route: Route) -> None:
+        answer = await route.fetch()  # read now (logged out) ...
+        held.append(route)
+        await release.wait()  # ... delivered after the agent's Ready has been shown
+        await route.fulfill(response=answer)
+
+    await page.route("**/api/agents/me", late)
+    await page.goto("/login?next=/")
+    await page.get_by_label("Username").fill("agent3")
+    await page.get_by_label("Password").fill("agent3-pass")
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_selector("body[data-ready='true']")
+    for _ in range(150):  # the hello's read is held (15 s at most)
+        if held:
+            break
+        await asyncio.sleep(0.1)
+    assert held, "the desk never read the agent's state"
+    pill = page.locator("#state-pill")
+    await page.get_by_role("button", name="Ready").click()
+    await expect(pill).to_have_text("Ready")
+    async with page.expect_event("requestfinished", lambda r: r.url.endswith("/api/agents/me")):
+        release.set()
+    await page.wait_for_timeout(300)  # the page renders what it got right after reading it
+    assert await pill.inner_text() == "Ready"
+    await page.get_by_role("button", name="Leave queue").click()
+    await expect(pill).to_have_text("Logged out")
     browser.guard.check()

@@ -21,6 +21,8 @@ export function initState(ctx) {
 
   function render(view) {
     if (!view || (view.username && view.username !== ctx.me.username)) return;
+    // A read sent before a change can answer after it (a slow server): keep the newer state.
+    if (current && Date.parse(view.since) < Date.parse(current.since)) return;
     current = view;
     ctx.agentState = view;
     pill.dataset.state = view.state;
