@@ -14,7 +14,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.db import Database, make_engine
@@ -54,9 +53,19 @@ async def _create_schema(engine: AsyncEngine) -> None:
 
 
 async def _truncate_all(engine: AsyncEngine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    """Empty every table and restart every id sequence, as ``TRUNCATE ... RESTART IDENTITY`` would.
+
+    DELETE with the foreign-key triggers off (``session_replication_role``, the tests' superuser)
+    takes ~15 ms on tables this small, where one TRUNCATE of all of them took 200 ms on a quiet
+    machine and over a second on a loaded one: it was most of a PostgreSQL test's set-up."""
+    deletes = "".join(f'DELETE FROM "{t.name}";' for t in reversed(Base.metadata.sorted_tables))
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        async with raw.transaction():
+            sequences = await raw.fetch("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+            restarts = "".join(f'ALTER SEQUENCE "{r["sequencename"]}" RESTART;' for r in sequences)
+            await raw.execute(f"SET LOCAL session_replication_role = replica;{deletes}{restarts}")
 
 
 _pg_schema_ready: set[str] = set()
