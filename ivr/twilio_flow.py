@@ -32,7 +32,6 @@ from ivr.state import EngineState
 from ivr.twiml import TwimlUrls, render
 from ivr.unit import Unit, Units
 from store.repositories import ivr_hot
-from store.repositories.ivr import IvrRepository
 
 log = logging.getLogger(__name__)
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
@@ -112,10 +111,11 @@ class TwilioIvr:
         """The call ended (Twilio's status callback) while the caller was in the menu: the session is
         closed as abandoned at its node. True when there was one."""
         async with self._units.open() as unit:
-            row = await IvrRepository(unit.session).latest(call_id)
-            if row is None or row.outcome is not None or row.state is None:
+            async with unit.hot() as hot:
+                row = await ivr_hot.latest(hot, call_id)
+            if row is None or row["outcome"] is not None or row["state"] is None:
                 return False
-            call = self._call(self._menu(), call_id.removeprefix("twilio/"), session_id=row.id, state=row.state)
+            call = self._call(self._menu(), call_id.removeprefix("twilio/"), session_id=row["id"], state=row["state"])
             await call.hang_up(unit)
         return True
 

@@ -75,6 +75,7 @@ class CallRow:
 
 
 _ROW_COLUMNS = [getattr(C, f.name) for f in fields(CallRow) if f.name not in ("agent", "customer_name")]
+_AGENT = aliased(User)  # the call's agent, joined for the username
 
 
 @dataclass(slots=True)
@@ -184,7 +185,6 @@ _NOTES = (select(Interaction.call_id, Interaction.id, Interaction.disposition_st
                  Interaction.disposition_resolution)
           .where(Interaction.call_id.in_(bindparam("call_ids", expanding=True)))
           .order_by(Interaction.created_at, Interaction.id))
-_AGENT = aliased(User)
 
 
 async def _notes(session: AsyncSession, call_ids: Sequence[str]) -> dict[str, CallNote]:

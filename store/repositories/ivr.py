@@ -137,10 +137,6 @@ class IvrRepository:
         await self.session.execute(link_statement(insert),
                                    link_params(call_id, at, carrier, server, customer_id))
 
-    async def latest(self, call_id: str) -> IvrSession | None:
-        return await self.session.scalar(
-            select(IvrSession).where(IvrSession.call_id == call_id).order_by(IvrSession.id.desc()).limit(1))
-
     async def customer_summary(self, customer_id: int) -> dict[str, Any] | None:
         """The pop's match for a customer the IVR identified (same shape as the phone lookup's)."""
         customer = await self.session.get(Customer, customer_id)

@@ -67,11 +67,8 @@ async def latest(hot: HotConnection, call_id: str) -> dict[str, Any] | None:
 
 async def save_state(hot: HotConnection, session_id: int, state: dict[str, Any], old: int, new: int) -> bool:
     """Save the state if the session is still at step ``old`` (True), else nothing (False)."""
-    return await hot.fetchrow(SAVE_STATE, save_params(session_id, state, old, new)) is not None
-
-
-def save_params(session_id: int, state: dict[str, Any], old: int, new: int) -> dict[str, Any]:
-    return {"session_id": session_id, "old": old, "new_step": new, "new_state": state}
+    params = {"session_id": session_id, "old": old, "new_step": new, "new_state": state}
+    return await hot.fetchrow(SAVE_STATE, params) is not None
 
 
 async def phone_owners(hot: HotConnection, e164: str) -> tuple[int, ...]:

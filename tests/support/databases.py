@@ -98,20 +98,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     """A :class:`Database` on an empty schema (created, or truncated for PostgreSQL)."""
-    sqlite_file = Path(database_url.removeprefix("sqlite+aiosqlite:///")) if database_url.startswith("sqlite") else None
-    copied = sqlite_file is not None and not sqlite_file.exists()
-    if copied:
-        assert sqlite_file is not None
+    postgres = database_url.startswith("postgresql")
+    sqlite_file = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    fresh_sqlite = not postgres and not sqlite_file.exists()  # noqa: ASYNC240 - a local stat in a fixture
+    if fresh_sqlite:
         shutil.copyfile(await _sqlite_template(tmp_path_factory), sqlite_file)
     engine = make_engine(database_url)
-    if database_url.startswith("postgresql"):
-        if database_url not in _pg_schema_ready:
-            await _create_schema(engine)
+    if postgres and database_url in _pg_schema_ready:
+        await _truncate_all(engine)
+    elif not fresh_sqlite:  # PostgreSQL's first test, or a SQLite file a test made itself
+        await _create_schema(engine)
+        if postgres:
             _pg_schema_ready.add(database_url)
-        else:
-            await _truncate_all(engine)
-    elif not copied:
-        await _create_schema(engine)  # a file a test made itself: add what it lacks
     db = Database(engine)
     try:
         yield db
