@@ -83,6 +83,10 @@ class MessagingService:
     def pack(self) -> Pack:
         return self.composer.pack
 
+    def now(self) -> datetime:
+        """The service's clock: what a webhook stamps its rows with, like the sender and the composer."""
+        return self.composer.clock()
+
     def channel_on(self, channel: str) -> bool:
         return self.settings.sms.enabled if channel == "sms" else self.settings.smtp.enabled
 

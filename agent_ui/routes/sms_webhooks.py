@@ -24,7 +24,6 @@ from domain.events import InboundMessageReceived
 from messaging import reports
 from messaging.receipts import apply_report, receive_sms
 from messaging.sender import status_event
-from messaging.service import utcnow
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -50,8 +49,9 @@ async def _form(request: Request) -> dict[str, str]:
 
 async def _apply(services: Services, found: list[reports.DeliveryReport]) -> dict[str, Any]:
     applied = 0
+    now = messaging_of(services).now()
     for report in found:
-        result = await apply_report(services.database, report, utcnow(), region=services.settings.default_region)
+        result = await apply_report(services.database, report, now, region=services.settings.default_region)
         if result.changed and result.message is not None:
             applied += 1
             await services.publish(status_event(result.message, result.message.status,
@@ -84,7 +84,7 @@ async def africastalking_inbound(request: Request, services: ServicesDep) -> dic
     sms = reports.africastalking_inbound(await _form(request))
     service = messaging_of(services)
     received = await receive_sms(services.database, sms, policy=policy_of(service.pack), lists=services.lists,
-                                 region=services.settings.default_region, now=utcnow())
+                                 region=services.settings.default_region, now=service.now())
     if received.repeated:
         return {"ok": True, "message_id": received.message.id, "repeated": True}
     customer = received.customer
