@@ -59,7 +59,6 @@ async def call_extras(session: AsyncSession, call_ids: Sequence[str]) -> CallExt
         return CallExtras()
     actions = await CallActionRepository(session).for_calls(call_ids)
     recordings: dict[str, list[RecordingRow]] = {}
-    for row in await RecordingRepository(session).listing(agent_id=None, call_ids=call_ids,
-                                                          limit=MAX_RECORDINGS_PER_CALL * len(call_ids)):
+    for row in await RecordingRepository(session).for_calls(call_ids, MAX_RECORDINGS_PER_CALL * len(call_ids)):
         recordings.setdefault(row.recording.call_id, []).append(row)
     return CallExtras(actions, recordings)

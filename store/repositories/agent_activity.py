@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from store.db import Database
 from store.hot import HotStatement
+from store.in_list import in_list
 from store.models import AgentStateEntry, User
 from store.repositories.presence import AgentView
 
@@ -93,7 +94,7 @@ def _legs_statement() -> Select[str | None, str, datetime, str, datetime]:
                .correlate(_E).scalar_subquery())
     return (select(_E.call_id, _E.state, _E.at, User.username, next_at)
             .join(User, User.id == _E.user_id)
-            .where(_E.call_id.in_(bindparam("call_ids", expanding=True)), _E.state.in_(("ringing", "wrap_up")))
+            .where(in_list(_E.call_id, "call_ids"), _E.state.in_(("ringing", "wrap_up")))
             .order_by(_E.at, _E.id))
 
 

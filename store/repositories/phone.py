@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.in_list import in_list
 from store.models import CallAction, PhoneKind, PhoneLine, User, utcnow
 
 
@@ -75,6 +76,9 @@ class PhoneLineRepository:
         return {line.user_id: line for line in (await self.session.scalars(select(PhoneLine))).all()}
 
 
+_FOR_CALLS = select(CallAction).where(in_list(CallAction.call_id, "call_ids")).order_by(CallAction.at, CallAction.id)
+
+
 class CallActionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -101,9 +105,7 @@ class CallActionRepository:
     async def for_calls(self, call_ids: Sequence[str]) -> dict[str, list[CallAction]]:
         if not call_ids:
             return {}
-        rows = (await self.session.scalars(
-            select(CallAction).where(CallAction.call_id.in_(list(call_ids))).order_by(CallAction.at, CallAction.id)
-        )).all()
+        rows = (await self.session.scalars(_FOR_CALLS, {"call_ids": list(call_ids)})).all()
         out: dict[str, list[CallAction]] = {}
         for row in rows:
             out.setdefault(row.call_id, []).append(row)

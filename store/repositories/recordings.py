@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Integer, Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.in_list import in_list
 from store.models import CallRecord, Customer, Recording, RecordingStatus, User, utcnow
 
 
@@ -18,6 +19,18 @@ class RecordingRow:
     call: CallRecord | None
     agent: str | None
     customer_name: str | None
+
+
+def _listing() -> Select[Recording, CallRecord, str, str]:
+    return (select(Recording, CallRecord, User.username, Customer.name)
+            .outerjoin(CallRecord, CallRecord.call_id == Recording.call_id)
+            .outerjoin(User, User.id == Recording.agent_id)
+            .outerjoin(Customer, Customer.id == CallRecord.customer_id))
+
+
+# Built once: the call log asks for the recordings of each page's calls.
+_FOR_CALLS = (_listing().where(Recording.status != RecordingStatus.DELETED, in_list(Recording.call_id, "call_ids"))
+              .order_by(Recording.started_at.desc(), Recording.id.desc()).limit(bindparam("limit", type_=Integer)))
 
 
 class RecordingRepository:
@@ -46,16 +59,10 @@ class RecordingRepository:
         return (await self.session.execute(
             select(CallRecord).where(CallRecord.call_id == call_id))).scalar_one_or_none()
 
-    def _listing(self) -> Select[Recording, CallRecord, str, str]:
-        return (select(Recording, CallRecord, User.username, Customer.name)
-                .outerjoin(CallRecord, CallRecord.call_id == Recording.call_id)
-                .outerjoin(User, User.id == Recording.agent_id)
-                .outerjoin(Customer, Customer.id == CallRecord.customer_id))
-
     async def listing(self, *, agent_id: int | None, customer_id: int | None = None, call_ids: Sequence[str] = (),
                       limit: int = 50) -> list[RecordingRow]:
         """Recordings newest first; ``agent_id`` limits them to that agent's own calls."""
-        query = self._listing().where(Recording.status != RecordingStatus.DELETED)
+        query = _listing().where(Recording.status != RecordingStatus.DELETED)
         if agent_id is not None:
             query = query.where(or_(Recording.agent_id == agent_id, CallRecord.agent_id == agent_id))
         if customer_id is not None:
@@ -65,8 +72,13 @@ class RecordingRepository:
         rows = await self.session.execute(query.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(limit))
         return [RecordingRow(rec, call, agent, name) for rec, call, agent, name in rows]
 
+    async def for_calls(self, call_ids: Sequence[str], limit: int) -> list[RecordingRow]:
+        """The calls' recordings (not deleted ones), newest first: the call log's page."""
+        rows = await self.session.execute(_FOR_CALLS, {"call_ids": list(call_ids), "limit": limit})
+        return [RecordingRow(rec, call, agent, name) for rec, call, agent, name in rows]
+
     async def one(self, recording_id: int) -> RecordingRow | None:
-        row = (await self.session.execute(self._listing().where(Recording.id == recording_id))).first()
+        row = (await self.session.execute(_listing().where(Recording.id == recording_id))).first()
         return None if row is None else RecordingRow(row[0], row[1], row[2], row[3])
 
     async def expired(self, before: datetime, limit: int = 500) -> list[Recording]:
