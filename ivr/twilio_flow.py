@@ -138,7 +138,7 @@ class TwilioIvr:
         return render(engine.repeat(), menu, self._urls(session_id, number), self._recorded)
 
     def _urls(self, session_id: int, number: int) -> TwimlUrls:
-        base = f"{self.public_url}/twilio/ivr?" + urlencode({"s": session_id, "n": number})
+        base = f"{self.public_url}/twilio/ivr?s={int(session_id)}&n={int(number)}"  # = urlencode's, for ints
         return TwimlUrls(action=base, no_input=base + "&timeout=1",
                          queue=lambda q: f"{self.public_url}/twilio/voice?" + urlencode({"queue": q}))
 
