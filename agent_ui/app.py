@@ -35,7 +35,7 @@ from agent_ui.routes import (
 from agent_ui.routes import tasks as task_routes
 from agent_ui.security_headers import SecurityHeaders
 from agent_ui.services import Component, Services, build_services
-from agent_ui.wiring import component_routers, default_components
+from agent_ui.wiring import carrier_routers, component_routers, default_components
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ def create_app(settings: Settings, services: Services | None = None,
     app.add_middleware(UploadLimit, max_bytes=settings.attachment_max_bytes)
     app.add_middleware(RequestTimer)  # outside the upload limit: a refused upload is timed too
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))  # outermost: every answer
-    for router in (*ROUTERS, *component_routers(settings)):  # the settings decide the routes, not what runs
+    # the settings decide the routes, not what runs; the carriers' webhooks first (see carrier_routers)
+    for router in (*carrier_routers(), *ROUTERS, *component_routers(settings)):
         mount_flat(app, router)
     return app
 

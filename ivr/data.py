@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from config.lists import Lists
 from config.settings import Settings
@@ -51,6 +51,9 @@ from store.repositories.ivr import IvrRepository
 log = logging.getLogger(__name__)
 
 HISTORY = timedelta(days=8)  # the gate's attempt rules look back at most this far
+_ATTEMPTS = select(DialAttempt).where(  # built once (building a select costs ~0.3 ms of CPU)
+    DialAttempt.customer_id == bindparam("customer_id"), DialAttempt.requested_at >= bindparam("since"),
+    DialAttempt.state != AttemptState.NOT_SENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +139,7 @@ class StoreIvrData:
         customer = await session.get(Customer, customer_id)
         if customer is None:
             return CallbackBooked(None)
-        attempts = (await session.scalars(select(DialAttempt).where(
-            DialAttempt.customer_id == customer_id, DialAttempt.requested_at >= now - HISTORY,
-            DialAttempt.state != AttemptState.NOT_SENT))).all()
+        attempts = (await session.scalars(_ATTEMPTS, {"customer_id": customer_id, "since": now - HISTORY})).all()
         at = first_allowed(self._pack, customer, attempts, now, self._settings.timezone)
         zone = self._zone(customer.timezone)
         if at is None or self.dry_run:

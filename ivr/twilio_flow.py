@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from twilio.twiml.voice_response import VoiceResponse
-
 from config.lists.ivr_menu import IvrMenu
 from domain.errors import ProtocolViolation
 from ivr.data import CallRef, StoreIvrData
@@ -29,7 +27,7 @@ from ivr.instructions import Collect, Digits, Input, NoInput, Route, Step
 from ivr.recorder import IvrRecorder
 from ivr.session import IvrCall
 from ivr.state import EngineState
-from ivr.twiml import TwimlUrls, render
+from ivr.twiml import HANGUP, TwimlUrls, render
 from ivr.unit import Unit, Units
 from store.repositories import ivr_hot
 
@@ -140,7 +138,7 @@ class TwilioIvr:
         return render(engine.repeat(), menu, self._urls(session_id, number), self._recorded)
 
     def _urls(self, session_id: int, number: int) -> TwimlUrls:
-        base = f"{self.public_url}/twilio/ivr?" + urlencode({"s": session_id, "n": number})
+        base = f"{self.public_url}/twilio/ivr?s={int(session_id)}&n={int(number)}"  # = urlencode's, for ints
         return TwimlUrls(action=base, no_input=base + "&timeout=1",
                          queue=lambda q: f"{self.public_url}/twilio/voice?" + urlencode({"queue": q}))
 
@@ -164,9 +162,7 @@ def _input(form: Mapping[str, str], query: Mapping[str, str]) -> Input:
 
 
 def _hangup() -> str:
-    response = VoiceResponse()
-    response.hangup()
-    return str(response.to_xml())
+    return HANGUP
 
 
 def recorded_file(recordings_dir: Path, language: str, name: str) -> Path | None:

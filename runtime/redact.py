@@ -40,12 +40,25 @@ def _mask_number(match: re.Match[str]) -> str:
     return f"{lead}{only[:3]}{'*' * (len(only) - 6)}{only[-3:]}"
 
 
+# Words one of which an ASCII text must hold (in any case) for _KEY_VALUE / _PIN / _BEARER to match.
+_KEY_WORDS = ("token", "ticket", "passw", "secret", "api", "pin")
+_SCHEME_WORDS = ("bearer", "basic")
+
+
 def redact(text: str) -> str:
-    """``text`` without tokens, passwords, PINs or full phone numbers (see the module docstring)."""
+    """``text`` without tokens, passwords, PINs or full phone numbers (see the module docstring).
+
+    Every line of the log comes here (one per request in the access log), so a pattern that cannot
+    match is skipped: an ASCII text without any of its words (case-insensitive matching of ASCII is
+    plain lower case), or without ``eyJ`` for a JWT. A non-ASCII text gets every pattern."""
     if not text:
         return text
-    text = _KEY_VALUE.sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", text)
-    text = _PIN.sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", text)
-    text = _BEARER.sub(lambda m: f"{m.group('key')} {REDACTED}", text)
-    text = _JWT.sub(REDACTED, text)
+    lower = text.lower() if text.isascii() else None
+    if lower is None or any(word in lower for word in _KEY_WORDS):
+        text = _KEY_VALUE.sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", text)
+        text = _PIN.sub(lambda m: f"{m.group('key')}{m.group('sep')}{REDACTED}", text)
+    if lower is None or any(word in lower for word in _SCHEME_WORDS):
+        text = _BEARER.sub(lambda m: f"{m.group('key')} {REDACTED}", text)
+    if "eyJ" in text:
+        text = _JWT.sub(REDACTED, text)
     return _PHONE.sub(_mask_number, text)

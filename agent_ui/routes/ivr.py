@@ -20,6 +20,7 @@ from agent_ui.components.ivr import ivr_parts
 from agent_ui.deps import ServicesDep, SupervisorUser, get_services
 from agent_ui.schemas.ivr import IvrPanelOut
 from agent_ui.services import require
+from agent_ui.webhook_form import form_pairs
 from cti.twilio.signature import SIGNATURE_HEADER, public_request_url, verify_signature
 from domain.errors import NotFound
 from ivr.twilio_flow import recorded_file
@@ -36,7 +37,7 @@ async def _signed_form(request: Request) -> dict[str, str]:
     services = get_services(request)
     settings = services.settings
     require(services.twilio, "twilio")  # Twilio's webhooks are served where its component runs
-    form = [(key, str(value)) for key, value in (await request.form()).multi_items()]
+    form = await form_pairs(request)
     url = public_request_url(settings.public_url, request.url.path, request.url.query)
     verify_signature(url, form, request.headers.get(SIGNATURE_HEADER), settings.twilio.auth_token.get_secret_value())
     return dict(form)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from agent_ui.deps import get_services
 from agent_ui.routes.ivr import voice_with_ivr
 from agent_ui.services import require
+from agent_ui.webhook_form import form_pairs
 from cti.twilio.service import TwilioVoiceService, WebhookRequest
 from cti.twilio.signature import SIGNATURE_HEADER
 
@@ -34,9 +35,7 @@ def _service(request: Request) -> TwilioVoiceService:
 
 async def _answer(request: Request, handle: Handler) -> Response:
     service = _service(request)
-    form = await request.form()
-    webhook = WebhookRequest(request.url.path, request.url.query,
-                             [(key, str(value)) for key, value in form.multi_items()],
+    webhook = WebhookRequest(request.url.path, request.url.query, await form_pairs(request),
                              request.headers.get(SIGNATURE_HEADER))
     return Response(await handle(service, webhook), media_type="application/xml")
 

@@ -5,6 +5,7 @@ The reads of most keys are hot statements (:mod:`store.repositories.ivr_hot`).
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,29 @@ POP_OF_CALL = HotStatement(
     select(IvrSession.pop).where(IvrSession.call_id == bindparam("call_id"), IvrSession.pop.is_not(None))
     .order_by(IvrSession.id.desc()).limit(1))
 
+# The unit of work's statements, built once: building a select costs ~0.25 ms of CPU, its cache key
+# ~0.1 ms more, and a built statement's key is memoized (the compiled SQL then comes from the cache).
+_ASSIGNED_AGENT = select(Customer.assigned_agent_id).where(Customer.id == bindparam("customer_id"))
+_OPEN_CALLBACK = (select(CallTask).where(CallTask.customer_id == bindparam("customer_id"),
+                                         CallTask.reason == CALLBACK_REASON, CallTask.status.in_(OPEN_STATUSES))
+                  .order_by(CallTask.id))
+_CAMPAIGN = select(Campaign.id).where(Campaign.code == bindparam("code"))
+_SESSION = select(IvrSession).where(IvrSession.id == bindparam("session_id"))
+_SESSION_LOCKED = _SESSION.with_for_update()
+_OVERDUE = (select(func.coalesce(func.sum(Loan.overdue_amount), 0), func.coalesce(func.max(Loan.days_past_due), 0))
+            .where(Loan.customer_id == bindparam("customer_id"), Loan.status == "active"))
+_PENDING_PROMISE = (select(PromiseToPay).where(PromiseToPay.customer_id == bindparam("customer_id"),
+                                               PromiseToPay.status == "pending")
+                    .order_by(PromiseToPay.due_date, PromiseToPay.id).limit(1))
+_LAST_INTERACTION = (select(Interaction).where(Interaction.customer_id == bindparam("customer_id"))
+                     .order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(1))
+
+
+@functools.cache
+def _link_statement(dialect: str) -> Any:
+    """:func:`link_statement` for ``dialect``, built once (building it costs ~0.8 ms of CPU)."""
+    return link_statement(postgresql.insert if dialect == "postgresql" else sqlite.insert)
+
 
 class IvrRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -47,8 +71,7 @@ class IvrRepository:
     # --- who is calling (the hot reads are in store.repositories.ivr_hot) --------------------------
 
     async def assigned_agent(self, customer_id: int) -> int | None:
-        agent: int | None = await self.session.scalar(
-            select(Customer.assigned_agent_id).where(Customer.id == customer_id))
+        agent: int | None = await self.session.scalar(_ASSIGNED_AGENT, {"customer_id": customer_id})
         return agent
 
     # --- what the menu leaves in the record --------------------------------------------------------
@@ -87,9 +110,7 @@ class IvrRepository:
             self.session.add(FollowUpTask(
                 customer_id=customer_id, assignee_id=agent, kind="callback", due_at=at,
                 instructions=CALLBACK_TEXT, interaction_id=entry.id, created_at=now))
-        held = (await self.session.scalars(select(CallTask).where(
-            CallTask.customer_id == customer_id, CallTask.reason == CALLBACK_REASON,
-            CallTask.status.in_(OPEN_STATUSES)).order_by(CallTask.id))).first()
+        held = (await self.session.scalars(_OPEN_CALLBACK, {"customer_id": customer_id})).first()
         if held is not None:
             held.next_eligible_at, held.comment, held.updated_at = at, CALLBACK_TEXT, now
             held.owner_id = agent
@@ -100,7 +121,7 @@ class IvrRepository:
             return held
         campaign_id = customer.campaign_id
         if campaign_id is None and campaign_code:
-            campaign_id = await self.session.scalar(select(Campaign.id).where(Campaign.code == campaign_code))
+            campaign_id = await self.session.scalar(_CAMPAIGN, {"code": campaign_code})
         if campaign_id is None:
             await self.session.flush()
             return None
@@ -125,16 +146,13 @@ class IvrRepository:
 
     async def get(self, session_id: int, *, for_update: bool = False) -> IvrSession | None:
         """The row; ``for_update``: locked until the unit commits (one Twilio request at a time)."""
-        query = select(IvrSession).where(IvrSession.id == session_id)
-        if for_update and self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        return await self.session.scalar(query)
+        locked = for_update and self.session.get_bind().dialect.name == "postgresql"
+        return await self.session.scalar(_SESSION_LOCKED if locked else _SESSION, {"session_id": session_id})
 
     async def link_call(self, call_id: str, customer_id: int, at: datetime, *, carrier: str, server: str) -> None:
         """The call record's customer is the IVR's (created if the call log has not yet; a link once
         made is kept), in this unit of work."""
-        insert = postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        await self.session.execute(link_statement(insert),
+        await self.session.execute(_link_statement(self.session.get_bind().dialect.name),
                                    link_params(call_id, at, carrier, server, customer_id))
 
     async def customer_summary(self, customer_id: int) -> dict[str, Any] | None:
@@ -142,15 +160,10 @@ class IvrRepository:
         customer = await self.session.get(Customer, customer_id)
         if customer is None:
             return None
-        overdue, dpd = (await self.session.execute(
-            select(func.coalesce(func.sum(Loan.overdue_amount), 0), func.coalesce(func.max(Loan.days_past_due), 0))
-            .where(Loan.customer_id == customer_id, Loan.status == "active"))).one()
-        promise = await self.session.scalar(
-            select(PromiseToPay).where(PromiseToPay.customer_id == customer_id, PromiseToPay.status == "pending")
-            .order_by(PromiseToPay.due_date, PromiseToPay.id).limit(1))
-        last = await self.session.scalar(
-            select(Interaction).where(Interaction.customer_id == customer_id)
-            .order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(1))
+        params = {"customer_id": customer_id}
+        overdue, dpd = (await self.session.execute(_OVERDUE, params)).one()
+        promise = await self.session.scalar(_PENDING_PROMISE, params)
+        last = await self.session.scalar(_LAST_INTERACTION, params)
         return {"customer_id": customer.id, "name": customer.name, "relation": "customer", "summary": {
             "overdue_amount": str(Decimal(overdue).quantize(Decimal("0.01"))), "days_past_due": int(dpd),
             "open_promise": None if promise is None else {

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from agent_ui.app import ROUTERS, create_app
-from agent_ui.wiring import component_routers
+from agent_ui.wiring import carrier_routers, component_routers
 from config.settings import Settings
 
 SETTINGS = Settings(dialer={"enabled": True}, twilio={"account_sid": "AC" + "0" * 32})
@@ -19,7 +19,7 @@ def _included(settings: Settings) -> FastAPI:
     app = create_app(settings)
     reference = FastAPI(title=app.title, version=app.version, description=app.description)
     reference.openapi = app.openapi  # type: ignore[method-assign]  # the same generator, not the same routes
-    for router in (*ROUTERS, *component_routers(settings)):
+    for router in (*carrier_routers(), *ROUTERS, *component_routers(settings)):
         reference.include_router(router)
     return reference
 
@@ -30,7 +30,8 @@ def _key(route: BaseRoute) -> tuple[str, str, tuple[str, ...]]:
 
 def test_every_route_of_every_router_is_in_the_app_once_and_in_order() -> None:
     app = create_app(SETTINGS)
-    expected = [_key(route) for router in (*ROUTERS, *component_routers(SETTINGS)) for route in router.routes]
+    routers = (*carrier_routers(), *ROUTERS, *component_routers(SETTINGS))
+    expected = [_key(route) for router in routers for route in router.routes]
     own = [_key(route) for route in FastAPI().routes]  # the docs and the document
     assert [_key(route) for route in app.routes] == own + expected
     assert sum(isinstance(route, APIRoute) for route in app.routes) > 100
