@@ -1,6 +1,6 @@
 """Wires M-Pesa payments into the app: the :class:`~payments.service.PaymentsHub` (``services.payments``,
 for the routes), the late-callback sweep and the phone hashing
-under the task supervisor, and the routes (desktop, supervisor, report, Daraja's webhooks).
+under the task supervisor, and the routes (desktop, supervisor, report; Daraja's webhooks apart).
 
 Always wired: without M-Pesa settings the status says the feature is off, the webhooks answer
 404 and a payment request is refused with a sentence. The access log shows the webhooks' secret
@@ -42,7 +42,12 @@ class HideCallbackToken(logging.Filter):
 
 
 def routes() -> list[APIRouter]:
-    return [payment_routes.router, mpesa_webhooks.router]
+    return [payment_routes.router]
+
+
+def webhook_routes() -> list[APIRouter]:
+    """Daraja's webhooks: routed before every other router (``agent_ui.wiring.carrier_routers``)."""
+    return [mpesa_webhooks.router]
 
 
 class PaymentsComponent:

@@ -65,3 +65,32 @@ async def _has_preview(world: World) -> bool:
 
 async def _status_is(world: World, status: TaskStatus) -> bool:
     return (await _task(world)).status == status
+
+
+async def test_only_a_queued_or_reserved_collection_task_waits_for_a_payment(world: World) -> None:
+    """The statement that lets most payments skip the unit of work (``Payments.has_waiting_task``)."""
+    payer = await world.customer(overdue="5000")
+    other = await world.customer("Otieno Odhiambo", "+254712000111", overdue="0", dpd=0)
+    await world.dialer.generator.past_due()
+    await world.dialer.enqueue(other.id, "callback")  # queued, but not a collection task
+    payments = world.dialer.payments
+    assert await payments.has_waiting_task(payer.id)
+    assert not await payments.has_waiting_task(other.id)
+    for status, waiting in ((TaskStatus.RESERVED, True), (TaskStatus.DIALING, False),
+                            (TaskStatus.CANCELLED, False)):
+        async with world.database.session() as s:
+            [task] = (await s.scalars(select(CallTask).where(CallTask.customer_id == payer.id))).all()
+            task.status = status
+        assert await payments.has_waiting_task(payer.id) is waiting
+
+
+async def test_a_payment_wakes_the_engine_only_when_it_changes_the_queue(world: World) -> None:
+    payer = await world.customer(overdue="5000")
+    other = await world.customer("Otieno Odhiambo", "+254712000111", overdue="0", dpd=0)
+    await world.dialer.generator.past_due()
+    wake, payments = world.dialer.ctx.wake, world.dialer.payments
+    wake.clear()
+    await payments.on_payment(PaymentReceived(customer_id=other.id, amount="100.00", reference="MPESA-3"))
+    assert not wake.is_set()
+    await payments.on_payment(PaymentReceived(customer_id=payer.id, amount="100.00", reference="MPESA-4"))
+    assert wake.is_set()
