@@ -39,10 +39,10 @@ def hidden(customer_id: int) -> NotFound:
 
 async def open_customer(session: AsyncSession, user: User, customer_id: int, *,
                         purpose: Literal["read", "write"] = "read", what: str = "record",
-                        with_children: bool = False) -> Opened:
+                        with_children: bool = False, with_phones: bool = False) -> Opened:
     """The customer if ``user`` may ``purpose`` it, else NotFound (also when it does not exist)."""
     try:
-        customer = await get_customer(session, customer_id, with_children=with_children)
+        customer = await get_customer(session, customer_id, with_children=with_children, with_phones=with_phones)
     except NotFound:
         raise hidden(customer_id) from None
     if user.role in (Role.SUPERVISOR, Role.ADMIN):

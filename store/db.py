@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 from domain.errors import StoreUnavailable
 from store.hot import CoreHotConnection, DriverPool, HotConnection
@@ -27,11 +28,25 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_reset(dbapi_conn: Any, _record: Any, state: PoolResetState) -> None:
+    """A connection's reset when it goes back to the pool: a transaction still open is rolled
+    back; none is open after a unit of work committed (or rolled back), and the pool's usual
+    unconditional rollback is then a round trip through aiosqlite's thread for nothing."""
+    if state.terminate_only or not state.asyncio_safe:
+        return
+    driver = getattr(dbapi_conn, "driver_connection", None)
+    if getattr(driver, "in_transaction", True):  # not known: roll back, as the pool would
+        dbapi_conn.rollback()
+
+
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An async engine; SQLite gets WAL, foreign keys, a busy timeout and a check-in reset that
+    rolls back only an open transaction."""
     if database_url.startswith("sqlite"):
+        kwargs.setdefault("pool_reset_on_return", None)  # _sqlite_reset does it
         engine = create_async_engine(database_url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "reset", _sqlite_reset)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

@@ -79,7 +79,8 @@ async def send_message(customer_id: Id, body: MessageBody, user: CurrentUser, se
     """Queue an SMS or email to the customer (their primary phone or email, or ``contact_id``)."""
     service = messaging_of(services)
     async with unit_of_work(services) as session:
-        opened = await open_customer(session, user, customer_id, purpose="write")
+        # the phones with the customer's row: the composer needs them (one statement, not a refresh and a load)
+        opened = await open_customer(session, user, customer_id, purpose="write", with_phones=True)
         message = await service.queue(session, opened.customer, body.draft(), agent=user)
         AuditLog(session, user.id).record("create", "message", message.id, customer_id=customer_id,
                                           details={"channel": message.channel, "status": message.status})
