@@ -109,7 +109,8 @@ WEBHOOK_QUERIES = {"/twilio/voice": "ivr=main", "/twilio/recording": f"call_id={
 def component_routes() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for module in (live, twilio, phone, recordings, ivr, monitor, dialer, messaging, payments):
-        for router in module.routes():
+        routers = [*module.routes(), *(payments.webhook_routes() if module is payments else [])]
+        for router in routers:
             for route in router.routes:
                 methods = route.methods if isinstance(route, APIRoute) else {"GET"}
                 found |= {(method, route.path) for method in methods if method != "HEAD"}  # type: ignore[attr-defined]
