@@ -94,7 +94,7 @@ class TwilioIvr:
                     return render(Step((), Route(row["queue"] or menu.queue)), menu,
                                   self._urls(session_id, row["step"]), self._recorded)
                 if row["outcome"] is not None or row["state"] is None:
-                    return _hangup()
+                    return HANGUP
                 if step_no != row["step"]:
                     log.info("twilio ivr %s: step %s is stale (at %s): the prompt is said again", sid, step_no,
                              row["step"])
@@ -130,7 +130,7 @@ class TwilioIvr:
         async with self._units.open() as unit, unit.hot() as hot:
             row = await ivr_hot.session_state(hot, session_id)
         if row is None or row["state"] is None:
-            return _hangup()
+            return HANGUP
         return self._replay(menu, session_id, row["step"], row["state"])
 
     def _replay(self, menu: IvrMenu, session_id: int, number: int, state: dict[str, Any]) -> str:
@@ -159,10 +159,6 @@ def _input(form: Mapping[str, str], query: Mapping[str, str]) -> Input:
     if not _DIGITS.match(digits):
         raise ProtocolViolation("malformed Digits", {"Digits": "digits, * and # only"})
     return Digits(digits)
-
-
-def _hangup() -> str:
-    return HANGUP
 
 
 def recorded_file(recordings_dir: Path, language: str, name: str) -> Path | None:

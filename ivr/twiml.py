@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from config.lists.ivr_menu import IvrMenu
 from ivr.instructions import Collect, Hangup, PlayPrompt, Route, Speech, Step
@@ -38,18 +39,17 @@ class TwimlUrls:
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}  # beyond & < >, as ElementTree
+
+
 def _text(text: str) -> str:
-    """Character data, escaped as ElementTree does."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Character data, escaped as ElementTree does (``&``, ``<``, ``>``)."""
+    return escape(text)
 
 
 def _attribute(value: object) -> str:
     """An attribute's value as twilio.twiml sets it (booleans lower case), escaped as ElementTree does."""
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"),
-                         ("\n", "&#10;"), ("\t", "&#09;")):
-        text = text.replace(raw, escaped)
-    return text
+    return escape(str(value).lower() if isinstance(value, bool) else str(value), _ATTRIBUTE_ENTITIES)
 
 
 def element(name: str, content: str = "", **attributes: object) -> str:
