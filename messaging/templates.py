@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.lists.common import placeholders_in
+from domain.wording import day, money
 from store.models import Customer
 from store.repositories.messages import message_figures
 
@@ -27,14 +28,6 @@ DEBT_VARIABLES = frozenset({
     "amount", "amount_due", "balance", "overdue_amount", "days_past_due", "promised_amount",
     "promise_amount", "promised_date", "promise_date", "due_date", "paybill", "account", "grace_days_left",
 })
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
-
-
-def day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
 
 
 def uses_debt_variables(text: str) -> bool:

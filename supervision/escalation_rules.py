@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from config.lists.models import EscalationRules, TaskRules
+from domain.wording import day
 
 BROKEN_PROMISE = "broken_promise"
 DAYS_PAST_DUE = "days_past_due"
@@ -103,7 +104,7 @@ def on_account(rules: EscalationRules, task_rules: TaskRules, figures: Figures, 
     if days is not None and past_due and figures.days_past_due >= days:
         last = figures.last_contact
         if last is None or (today - last).days >= days:
-            since = "never contacted" if last is None else f"not contacted since {last.isoformat()}"
+            since = "never contacted" if last is None else f"not contacted since {day(last)}"
             fired.append(Raise(NO_CONTACT, f"since:{last.isoformat() if last else 'never'}", since))
     return fired
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from config.lists import Lists, load_lists
 from config.settings import CONFIG_DIR
+from domain.wording import day, money
 from store.models import FollowUpTask, Interaction, PromiseStatus, PromiseToPay, StatementTransaction
 from store.seed.demo_data import CURRENT_SCENARIOS, OVERDUE_SCENARIOS, SCENARIOS_BY_KEY, Scenario
 from store.seed.demo_gen import DemoGenerator
@@ -124,27 +125,19 @@ def _lists() -> Lists:
     return load_lists(CONFIG_DIR / "defaults")
 
 
-def _money(value: Decimal) -> str:  # as messaging/templates.py fills a template
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%b %Y}"
-
-
 def message_text(ctx: Context, note: Interaction) -> str:
     """The note's template filled in with the customer's figures, as the desk fills the message box."""
     paid = ctx.payments[-1].amount if ctx.payments else ctx.overdue_amount
     values: dict[str, object] = {
         "name": ctx.name, "first_name": ctx.name.split()[0] if ctx.name.split() else ctx.name,
         "client_id": ctx.client_id, "account": ctx.client_id or str(ctx.customer_id),
-        "overdue_amount": _money(ctx.overdue_amount), "balance": _money(ctx.balance),
-        "days_past_due": ctx.days_past_due, "amount": _money(paid if note.message_template == "payment_received"
+        "overdue_amount": money(ctx.overdue_amount), "balance": money(ctx.balance),
+        "days_past_due": ctx.days_past_due, "amount": money(paid if note.message_template == "payment_received"
                                                              else ctx.overdue_amount),
-        "due_date": _day(_local_date(note.created_at) + timedelta(days=3)),
+        "due_date": day(_local_date(note.created_at) + timedelta(days=3)),
     }
     if note.promised_amount is not None and note.promised_date is not None:
-        values.update(promised_amount=_money(note.promised_amount), promised_date=_day(note.promised_date))
+        values.update(promised_amount=money(note.promised_amount), promised_date=day(note.promised_date))
     lists = _lists()
     assert note.message_template is not None
     return lists.render(lists.template(note.message_template).body, values)

@@ -126,7 +126,7 @@ async def test_follow_up_note_by_keyboard_with_three_layer_disposition(browser: 
     history = page.locator("#history-list li.note").first
     await expect(history).to_contain_text("Contacted → Promise to pay → Payment scheduled")
     await expect(history).to_contain_text("Promise to clear arrears")
-    await expect(history).to_contain_text(f"Promised KES 1,500.00 by {promised_on.isoformat()}")
+    await expect(history).to_contain_text(f"Promised KES 1,500.00 by {promised_on.day} {promised_on:%b %Y}")
     await expect(history).to_contain_text("Message recorded, not sent")
     await expect(page.locator("#nf-disp_status")).to_have_value("")  # the form is cleared once saved
     await page.get_by_role("tab", name="Promises").click()

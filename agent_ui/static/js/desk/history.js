@@ -1,7 +1,7 @@
 // Interaction history (seeds 000, 002, 004): newest first, filtered by type and date range.
 import { get, qs } from '../lib/api.js';
 import { fill, h } from '../lib/dom.js';
-import { dateTime, humanise, label, money } from '../lib/format.js';
+import { date, dateTime, humanise, label, money } from '../lib/format.js';
 import { recordingsBlock } from './recordings.js';
 
 const CHANNELS = [['call', 'Calls'], ['sms', 'SMS'], ['email', 'Emails'], ['visit', 'Visits'], ['note', 'Notes'],
@@ -23,8 +23,8 @@ export function noteItem(ctx, n) {
     n.call_result && `Result: ${label(lists.followup.call_results, n.call_result)}`,
     n.call_status && `Status: ${label(lists.followup.call_statuses, n.call_status)}`,
     n.party_response && `Response: ${label(lists.followup.party_responses, n.party_response)}`,
-    n.promised_amount && `Promised ${money(n.promised_amount)} by ${n.promised_date}`,
-    n.visit_date && `Visit ${n.visit_date}`,
+    n.promised_amount && `Promised ${money(n.promised_amount)} by ${date(n.promised_date)}`,
+    n.visit_date && `Visit ${date(n.visit_date)}`,
     n.callback_at && `Callback ${dateTime(n.callback_at)}`,
     n.client_status && `Client: ${label(lists.followup.client_statuses, n.client_status)}`,
     n.purpose && `Purpose: ${label(lists.notes.purposes, n.purpose)}`,

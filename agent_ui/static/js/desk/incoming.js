@@ -4,7 +4,7 @@
 import { get, post } from '../lib/api.js';
 import { $, fill, h, setOptions, showErrors } from '../lib/dom.js';
 import { callReasons } from '../lib/lists.js';
-import { clockIn, count, dateTime, duration, humanise, money, render, zone } from '../lib/format.js';
+import { clockIn, count, date, dateTime, duration, humanise, money, render, zone } from '../lib/format.js';
 import { FormMemory } from '../lib/formstate.js';
 import { ivrSummary } from './ivr.js';
 
@@ -30,7 +30,7 @@ export function tenDigits(raw) {
 function summaryLine(s) {
   if (!s) return '';
   const parts = [`Overdue ${money(s.overdue_amount)}`, `${count(s.days_past_due)} days past due`];
-  if (s.open_promise) parts.push(`promise ${money(s.open_promise.amount)} due ${s.open_promise.due_date}`);
+  if (s.open_promise) parts.push(`promise ${money(s.open_promise.amount)} due ${date(s.open_promise.due_date)}`);
   if (s.last_interaction) parts.push(`last contact ${dateTime(s.last_interaction.at)}`);
   return parts.join(' · ');
 }
