@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from agent_ui.components.messaging import MessagingComponent
 from agent_ui.routes.messaging import messaging_of
 from agent_ui.services import Services, build_services
 from config.messaging_settings import AfricasTalkingSettings, InfobipSettings, SmsSettings, SmtpSettings
+from domain.clock import local_today
 from messaging.fakes import FakeSms, FakeSmtp
 from messaging.service import MessagingService
 from store.db import Database
@@ -32,6 +33,12 @@ from store.models import Message, Role, User
 from tests.api.conftest import PASSWORDS, ROLES, _hash_for, make_settings
 
 MONDAY_10_NAIROBI = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)  # 10:00 in Nairobi
+
+
+def promise_day(days_ahead: int = 3) -> date:
+    """A promise's due day the API accepts: the promise routes check it against the real day in
+    Nairobi (the world's fixed clock is the messaging service's), so it is never a fixed date."""
+    return local_today("Africa/Nairobi") + timedelta(days=days_ahead)
 TOKEN = "hook-token-123"
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from domain.wording import day
 from tests.api.conftest import assert_error_shape
-from tests.messaging.conftest import World
+from tests.messaging.conftest import World, promise_day
 
 
 async def _read_frames(world: World, username: str, kind: str, count: int) -> list[dict[str, object]]:
@@ -54,14 +55,15 @@ async def test_an_sms_is_queued_sent_once_and_delivered(world: World) -> None:
 
 async def test_a_template_is_filled_from_the_record(world: World) -> None:
     customer = await world.customer()
+    due = promise_day()
     response = await world.api("POST", f"/api/customers/{customer['id']}/promises", "amina",
-                               json={"amount": "1500", "due_date": "2026-12-10"})
+                               json={"amount": "1500", "due_date": due.isoformat()})
     assert response.status_code == 201, response.text
     response = await world.api("POST", f"/api/customers/{customer['id']}/messages",
                                json={"channel": "sms", "template": "promise_confirmation"})
     assert response.status_code == 202, response.text
     text = response.json()["body"]
-    assert text.startswith("Dear Wanjiku, thank you for your promise to pay KES 1,500 by 10 Dec 2026.")
+    assert text.startswith(f"Dear Wanjiku, thank you for your promise to pay KES 1,500 by {day(due)}.")
     assert "Paybill 400200" in text and f"account {customer['id']}" in text
     await world.settled(response.json()["id"])
     assert world.at.texts_to("+254712345678") == [text]
@@ -83,17 +85,17 @@ async def test_an_agent_cannot_message_another_agents_customer(world: World) -> 
 
 
 async def test_a_note_that_asks_for_an_sms_sends_it_in_the_same_transaction(world: World) -> None:
-    customer = await world.customer()
+    customer, due = await world.customer(), promise_day(2)
     note = {"channel": "call", "disposition": {"status": "contacted", "reason": "promise_to_pay",
                                                "resolution": "payment_scheduled"},
-            "promised_amount": "2000", "promised_date": "2026-12-09", "comments": "will pay",
+            "promised_amount": "2000", "promised_date": due.isoformat(), "comments": "will pay",
             "send_message": True, "message_template": "promise_confirmation"}
     response = await world.api("POST", f"/api/customers/{customer['id']}/interactions", json=note)
     assert response.status_code == 201, response.text
     saved = response.json()
     message = saved["message"]
     assert message["interaction_id"] == saved["id"] and message["status"] == "queued"
-    assert "KES 2,000 by 9 Dec 2026" in message["body"]
+    assert f"KES 2,000 by {day(due)}" in message["body"]
     assert (await world.settled(message["id"])).status == "sent"
 
 
