@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,8 +18,13 @@ from store.models import Role, User
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
-# Verified when the username is unknown, so a miss costs as much time as a wrong password.
-_DUMMY_HASH = _HASHER.hash("switchboard-dummy-password")
+
+
+@cache
+def dummy_hash() -> str:
+    """Verified when the username is unknown, so a miss costs as much time as a wrong password.
+    Made at the first use, not at import (an argon2 hash is ~50 ms of CPU)."""
+    return _HASHER.hash("switchboard-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -36,7 +42,7 @@ def _verify(stored_hash: str, password: str) -> bool:
 
 def check_password(stored_hash: str | None, password: str) -> bool:
     """Blocking argon2 check (run it off the event loop); an unknown user (None) costs the same."""
-    return _verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    return _verify(stored_hash or dummy_hash(), password) and stored_hash is not None
 
 
 def parse_role(value: str | Role, field: str = "role") -> Role:
@@ -133,7 +139,7 @@ class UserRepository:
     async def verify(self, username: str, password: str) -> User | None:
         """The active user when the password matches, else None (same cost either way)."""
         user = await self.get(username.strip().lower())
-        stored = user.password_hash if user is not None else _DUMMY_HASH
+        stored = user.password_hash if user is not None else dummy_hash()
         ok = await asyncio.to_thread(_verify, stored, password)
         if user is None or not ok or not user.active:
             return None
