@@ -1,8 +1,9 @@
 """Messages: the conversation, the outbox's claims and outcomes, reports matched by provider id.
 
-Claims are one statement: ``UPDATE ... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED])
-AND status = 'queued' RETURNING``; on PostgreSQL concurrent claimers skip each other's rows, on
-SQLite the single writer serialises them and the status check keeps each row to one claimer.
+Claims are one statement: ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) AND status = 'queued'
+RETURNING`` (on PostgreSQL the ids come from a materialized ``SELECT ... LIMIT n FOR UPDATE SKIP
+LOCKED``); on PostgreSQL concurrent claimers skip each other's rows, on SQLite the single writer
+serialises them and the status check keeps each row to one claimer.
 Every outcome is a conditional update (the row is still ours, or the move is forward), so a
 report, a lookup and the worker can race and the message still ends in one right status.
 """
@@ -65,18 +66,27 @@ class MessageRepository:
         return list(rows.all())
 
     async def claim(self, worker: str, now: datetime, limit: int, channels: Sequence[str]) -> list[Message]:
-        """Take up to ``limit`` due ``queued`` messages of ``channels`` for ``worker`` (``sending``)."""
+        """Take up to ``limit`` due ``queued`` messages of ``channels`` for ``worker`` (``sending``).
+
+        On PostgreSQL the rows are picked in a ``MATERIALIZED`` CTE, run once. Inside
+        ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` the planner may run
+        the subquery again for each row it updates, and every run skips the rows just taken and
+        locks the next ``n``: one claim took every queued message (320 with ``limit`` 32), and the
+        sender then had all of them in flight at once."""
         ids: Select[int] = (
             select(Message.id).where(Message.status == QUEUED, Message.not_before <= now,
                                      Message.channel.in_(list(channels)))
             .order_by(Message.priority, Message.id).limit(limit))
+        values = {"status": SENDING, "worker": worker, "claimed_at": now, "attempts": Message.attempts + 1,
+                  "updated_at": now}
         if _postgres(self.session):
-            ids = ids.with_for_update(skip_locked=True)
-        claimed = await self.session.scalars(
-            update(Message).where(Message.id.in_(ids.scalar_subquery()), Message.status == QUEUED)
-            .values(status=SENDING, worker=worker, claimed_at=now, attempts=Message.attempts + 1,
-                    updated_at=now)
-            .returning(Message), execution_options={"synchronize_session": False})
+            picked = ids.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            statement = (update(Message).where(Message.id == picked.c.id, Message.status == QUEUED)
+                         .values(**values).returning(Message))
+        else:
+            statement = (update(Message).where(Message.id.in_(ids.scalar_subquery()), Message.status == QUEUED)
+                         .values(**values).returning(Message))
+        claimed = await self.session.scalars(statement, execution_options={"synchronize_session": False})
         return sorted(claimed.all(), key=lambda m: (m.priority, m.id))
 
     async def finish(self, message_id: int, worker: str, values: dict[str, Any]) -> bool:
