@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Integer, Select, Update, bindparam, column, func, select, update
+from sqlalchemy import values as values_list
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -91,10 +93,30 @@ class MessageRepository:
 
     async def finish(self, message_id: int, worker: str, values: dict[str, Any]) -> bool:
         """Write the outcome of ``worker``'s send, if the message is still its own ``sending`` one."""
-        result = await self.session.execute(
-            update(Message).where(Message.id == message_id, Message.status == SENDING, Message.worker == worker)
-            .values(**values), execution_options={"synchronize_session": False})
-        return bool(getattr(result, "rowcount", 0))
+        return message_id in await self.finish_many(worker, [(message_id, values)])
+
+    async def finish_many(self, worker: str, outcomes: Sequence[tuple[int, dict[str, Any]]]) -> set[int]:
+        """Write the outcomes of ``worker``'s sends (message id, the columns to set), each only where
+        the message is still ``worker``'s ``sending`` one; the ids written. One statement for all
+        the outcomes that set the same columns (a pass's outcomes mostly do): ``UPDATE ... FROM
+        unnest(the ids, each column's values)`` on PostgreSQL (one text whatever their number),
+        ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` elsewhere."""
+        groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
+        for message_id, values in outcomes:
+            groups.setdefault(tuple(sorted(values)), []).append((message_id, values))
+        written: set[int] = set()
+        for keys, rows in groups.items():
+            if _postgres(self.session):
+                statement, params = _finish_unnest(keys), {
+                    "worker": worker, "ids": [message_id for message_id, _ in rows],
+                    **{f"v_{key}": [values[key] for _, values in rows] for key in keys}}
+                result = await self.session.execute(statement, params,
+                                                    execution_options={"synchronize_session": False})
+            else:
+                result = await self.session.execute(_finish_values(worker, keys, rows),
+                                                    execution_options={"synchronize_session": False})
+            written.update(result.scalars().all())
+        return written
 
     async def report(self, message_id: int, status: str, values: dict[str, Any]) -> bool:
         """Move a message forward to ``status`` (a delivery report or a lookup); False when its
@@ -137,6 +159,32 @@ class MessageRepository:
 
     async def queued_backlog(self) -> int:
         return int(await self.session.scalar(select(func.count()).where(Message.status == QUEUED)) or 0)
+
+
+_COLUMNS = Message.__table__.c
+_FINISH_UNNEST: dict[tuple[str, ...], Update] = {}
+
+
+def _finish_unnest(keys: tuple[str, ...]) -> Update:
+    """PostgreSQL: the outcomes as arrays, one per column (built once per set of columns)."""
+    statement = _FINISH_UNNEST.get(keys)
+    if statement is None:
+        arrays = [bindparam("ids", type_=ARRAY(Integer))] + [
+            bindparam(f"v_{key}", type_=ARRAY(_COLUMNS[key].type)) for key in keys]
+        rows = func.unnest(*arrays).table_valued("id", *keys).render_derived(name="v")
+        statement = _FINISH_UNNEST[keys] = (
+            update(Message).where(Message.id == rows.c.id, Message.status == SENDING,
+                                  Message.worker == bindparam("worker"))
+            .values({key: rows.c[key] for key in keys}).returning(Message.id))
+    return statement
+
+
+def _finish_values(worker: str, keys: tuple[str, ...], outcomes: Sequence[tuple[int, dict[str, Any]]]) -> Update:
+    """SQLite (3.33+ for UPDATE ... FROM): the outcomes as a VALUES list."""
+    rows = values_list(column("id", Integer), *[column(key, _COLUMNS[key].type) for key in keys], name="v").data(
+        [(message_id, *(values_[key] for key in keys)) for message_id, values_ in outcomes]).cte("v")
+    return (update(Message).where(Message.id == rows.c.id, Message.status == SENDING, Message.worker == worker)
+            .values({key: rows.c[key] for key in keys}).returning(Message.id))
 
 
 async def message_figures(session: AsyncSession, customer_id: int) -> tuple[list[Loan], PromiseToPay | None]:
