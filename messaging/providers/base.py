@@ -128,7 +128,8 @@ class ClientPool:
     client of 32 connections ~7 ms), aiohttp ~0.2 ms: the sender starts 32 sends at once, and that
     CPU was a stall of the event loop that the API's requests waited behind (bench/sms_outbox.py).
     The session is made on first use (aiohttp wants a running loop). No redirects are followed,
-    no cookies kept, no proxy settings read from the environment."""
+    no cookies kept, no proxy settings read from the environment. aiohttp repeats a request whose
+    kept-alive connection turned out closed only for idempotent methods: a send (POST) never."""
 
     def __init__(self, in_flight: int, timeout: Timeouts) -> None:
         self.in_flight = max(1, in_flight)
