@@ -91,10 +91,6 @@ class MessageRepository:
         claimed = await self.session.scalars(statement, execution_options={"synchronize_session": False})
         return sorted(claimed.all(), key=lambda m: (m.priority, m.id))
 
-    async def finish(self, message_id: int, worker: str, values: dict[str, Any]) -> bool:
-        """Write the outcome of ``worker``'s send, if the message is still its own ``sending`` one."""
-        return message_id in await self.finish_many(worker, [(message_id, values)])
-
     async def finish_many(self, worker: str, outcomes: Sequence[tuple[int, dict[str, Any]]]) -> set[int]:
         """Write the outcomes of ``worker``'s sends (message id, the columns to set), each only where
         the message is still ``worker``'s ``sending`` one; the ids written. One statement for all
