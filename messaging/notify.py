@@ -12,13 +12,20 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from bus.base import EventBus, Outbox
 from bus.outbox_names import MESSAGE_INBOUND, MESSAGE_STATUS, agent_stream
 from domain.events import InboundMessageReceived, MessageStatusChanged
 from store.db import Database
+from store.hot import HotStatement
 from store.models import Customer, User
+
+# One statement each on the database's hot connections (no ORM session, no BEGIN/COMMIT): the
+# sender's outcomes come back 32 at a time, each a status event for (often) another customer.
+AGENT_OF = HotStatement(select(User.username).join(Customer, Customer.assigned_agent_id == User.id)
+                        .where(Customer.id == bindparam("customer_id", type_=Integer)))
+NAME_OF = HotStatement(select(User.username).where(User.id == bindparam("user_id", type_=Integer)))
 
 
 class DesktopNotifier:
@@ -42,9 +49,9 @@ class DesktopNotifier:
         cached = self._agents.get(customer_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        async with self.database.session() as session:
-            name = await session.scalar(select(User.username).join(Customer, Customer.assigned_agent_id == User.id)
-                                        .where(Customer.id == customer_id))
+        async with self.database.hot() as hot:
+            row = await hot.fetchrow(AGENT_OF, {"customer_id": customer_id})
+        name: str | None = row[0] if row else None
         self._agents[customer_id] = (time.monotonic() + self.TTL, name)
         self._agents.move_to_end(customer_id)
         if len(self._agents) > self.CACHE:
@@ -53,11 +60,11 @@ class DesktopNotifier:
 
     async def _name_of(self, user_id: int) -> str | None:
         if user_id not in self._names:
-            async with self.database.session() as session:
-                name = await session.scalar(select(User.username).where(User.id == user_id))
-            if name is None:
+            async with self.database.hot() as hot:
+                row = await hot.fetchrow(NAME_OF, {"user_id": user_id})
+            if row is None:
                 return None
-            self._names[user_id] = name
+            self._names[user_id] = row[0]
         return self._names[user_id]
 
     async def _usernames(self, customer_id: int | None, sent_by_id: int | None) -> list[str]:

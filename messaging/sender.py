@@ -15,7 +15,8 @@ Each claimed message is then sent in its own task:
 - Email: SMTP (messaging/email.py), with the same three kinds of outcome.
 
 The outcomes are written by the claim loop, together with its next claims, in one transaction (a
-group commit), and only where the row is still this worker's ``sending`` one. A worker that dies
+group commit; the outcomes in one statement), and only where the row is still this worker's
+``sending`` one. A worker that dies
 mid-send leaves ``sending`` rows; :meth:`Sender.reap` makes them ``unknown`` after
 ``claim_seconds`` (they may have gone out).
 """
@@ -94,12 +95,14 @@ class Sender:
                     try:
                         async with self.database.session() as session:
                             repo = MessageRepository(session)
-                            for message, values in outcomes:
-                                if await repo.finish(message.id, self.worker, values):
-                                    written.append((message, values))
-                                else:
-                                    log.info("message %s changed while it was being sent (a report came "
-                                             "first); kept as it is", message.id)
+                            if outcomes:
+                                done = await repo.finish_many(self.worker, [(m.id, v) for m, v in outcomes])
+                                for message, values in outcomes:
+                                    if message.id in done:
+                                        written.append((message, values))
+                                    else:
+                                        log.info("message %s changed while it was being sent (a report came "
+                                                 "first); kept as it is", message.id)
                             if free > 0:
                                 claimed = await repo.claim(self.worker, self.clock(), free, self.channels)
                     except StoreUnavailable:
@@ -145,9 +148,7 @@ class Sender:
         outcomes, self._outcomes = self._outcomes, []
         if outcomes:
             async with self.database.session() as session:
-                repo = MessageRepository(session)
-                for message, values in outcomes:
-                    await repo.finish(message.id, self.worker, values)
+                await MessageRepository(session).finish_many(self.worker, [(m.id, v) for m, v in outcomes])
 
     # --- one message ------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Africa's Talking SMS over httpx (their SDK 2.0.3 is synchronous, on requests, and has no
-base-URL option: it would block the event loop and cannot be pointed at a test server).
+"""Africa's Talking SMS over our HTTP client (:class:`~messaging.providers.base.ClientPool`; their
+SDK 2.0.3 is synchronous, on requests, and has no base-URL option: it would block the event loop
+and cannot be pointed at a test server).
 
 Request: a form ``POST {BASE_URL}/version1/messaging`` with ``username``, ``to``, ``message`` and
 ``from`` (the sender id), headers ``apiKey`` and ``Accept: application/json``. Answer:
@@ -17,8 +18,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from config.messaging_settings import AfricasTalkingSettings
 from messaging.providers.base import (
     Accepted,
@@ -28,6 +27,7 @@ from messaging.providers.base import (
     Outcome,
     Refused,
     SmsRequest,
+    TransportError,
     http_refusal,
     transport_outcome,
 )
@@ -94,10 +94,10 @@ class AfricasTalkingProvider:
     async def send(self, request: SmsRequest) -> Outcome:
         call = build(request, self.settings)
         try:
-            response = await self.clients.pick().post(call.url, data=call.form, headers=call.headers)
-        except httpx.HTTPError as exc:
+            status, body = await self.clients.request("POST", call.url, form=call.form, headers=call.headers)
+        except TransportError as exc:
             return transport_outcome(NAME, exc)
-        return interpret(response.status_code, response.content)
+        return interpret(status, body)
 
     async def lookup(self, provider_message_id: str) -> Lookup | None:
         return None

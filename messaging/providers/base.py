@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-import httpx
+import aiohttp
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +81,22 @@ class SmsProvider(Protocol):
     async def aclose(self) -> None: ...
 
 
-def transport_outcome(provider: str, exc: httpx.HTTPError, provider_message_id: str | None = None) -> Outcome:
+class TransportError(Exception):
+    """A request that got no HTTP answer. ``sent`` False: it never left (no connection, no free
+    connection in time, a bad URL): another provider may be tried at once. True: it may have gone
+    out (a timeout or a dropped connection after it was written): the send is ambiguous."""
+
+    def __init__(self, detail: str, *, sent: bool) -> None:
+        super().__init__(detail)
+        self.sent = sent
+
+
+def transport_outcome(provider: str, exc: TransportError, provider_message_id: str | None = None) -> Outcome:
     """A transport error as an outcome: before the request was written it is a definite failure,
     after it an ambiguous one."""
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol):
-        return Refused(provider, f"{provider} could not be reached ({type(exc).__name__}: {exc or 'no detail'})")
-    return Ambiguous(provider, f"no answer from {provider} after the request was sent ({type(exc).__name__})",
+    if not exc.sent:
+        return Refused(provider, f"{provider} could not be reached ({exc})")
+    return Ambiguous(provider, f"no answer from {provider} after the request was sent ({exc})",
                      provider_message_id)
 
 
@@ -94,28 +104,62 @@ def http_refusal(provider: str, status_code: int, text: str) -> Refused:
     return Refused(provider, f"{provider} answered HTTP {status_code}: {text[:200]}")
 
 
-def timeouts(connect: float, request: float) -> httpx.Timeout:
-    return httpx.Timeout(request, connect=connect, pool=connect)
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """``connect``: to open a connection, or to wait for a free one (nothing is sent before);
+    ``request``: for the answer once the request is written (then the send is ambiguous)."""
+
+    connect: float
+    request: float
+
+
+def timeouts(connect: float, request: float) -> Timeouts:
+    return Timeouts(connect, request)
+
+
+# Errors raised before a byte of the request was written: nothing went out.
+_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.InvalidURL,
+             aiohttp.NonHttpUrlClientError)
 
 
 class ClientPool:
-    """Several small httpx clients used in turn. httpcore's pool looks at every connection it holds
-    for each request it places (``_assign_requests_to_connections``), so one client with 32
-    connections cost ~7 ms of CPU per SMS under load; 8 clients of 4 connections keep that cost
-    small and still allow 32 requests in flight (bench/sms_outbox.py)."""
+    """The providers' HTTP client: one aiohttp session whose connector keeps up to ``in_flight``
+    connections. httpx cost ~0.9 ms of CPU per SMS request (its pool and anyio layers; with one
+    client of 32 connections ~7 ms), aiohttp ~0.2 ms: the sender starts 32 sends at once, and that
+    CPU was a stall of the event loop that the API's requests waited behind (bench/sms_outbox.py).
+    The session is made on first use (aiohttp wants a running loop). No redirects are followed,
+    no cookies kept, no proxy settings read from the environment. aiohttp repeats a request whose
+    kept-alive connection turned out closed only for idempotent methods: a send (POST) never."""
 
-    PER_CLIENT = 4
+    def __init__(self, in_flight: int, timeout: Timeouts) -> None:
+        self.in_flight = max(1, in_flight)
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
 
-    def __init__(self, in_flight: int, timeout: httpx.Timeout) -> None:
-        count = max(1, -(-in_flight // self.PER_CLIENT))
-        limits = httpx.Limits(max_connections=self.PER_CLIENT, max_keepalive_connections=self.PER_CLIENT)
-        self.clients = [httpx.AsyncClient(timeout=timeout, limits=limits) for _ in range(count)]
-        self._next = 0
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # total: a server that trickles its answer is still bounded (connect < total, so a
+            # total timeout always falls after the request was written: ambiguous)
+            limit = aiohttp.ClientTimeout(total=self.timeout.connect + self.timeout.request,
+                                          connect=self.timeout.connect, sock_connect=self.timeout.connect,
+                                          sock_read=self.timeout.request)
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.in_flight, limit_per_host=0),
+                timeout=limit, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
+        return self._session
 
-    def pick(self) -> httpx.AsyncClient:
-        self._next = (self._next + 1) % len(self.clients)
-        return self.clients[self._next]
+    async def request(self, method: str, url: str, *, headers: dict[str, str], form: dict[str, str] | None = None,
+                      json: Any = None, params: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """The answer's status and body; :class:`TransportError` when there is none."""
+        try:
+            async with self._open().request(method, url, headers=headers, data=form, json=json, params=params,
+                                            allow_redirects=False) as response:
+                return response.status, await response.read()
+        except _NOT_SENT as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc or 'no detail'}", sent=False) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransportError(type(exc).__name__, sent=True) from exc
 
     async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
+        if self._session is not None:
+            await self._session.close()

@@ -1,7 +1,7 @@
-"""Infobip SMS over httpx. The official client (``infobip-api-python-client`` 6.0.0) can be
-pointed at a base URL (``Configuration(host=...)``) but it is synchronous (urllib3): every send
-would block the event loop or hold a thread that a timeout cannot cancel. So httpx, against the
-documented API:
+"""Infobip SMS over our HTTP client (:class:`~messaging.providers.base.ClientPool`). The official
+client (``infobip-api-python-client`` 6.0.0) can be pointed at a base URL (``Configuration(host=...)``)
+but it is synchronous (urllib3): every send would block the event loop or hold a thread that a
+timeout cannot cancel. So our own client, against the documented API:
 
 ``POST {BASE_URL}/sms/3/messages``, header ``Authorization: App KEY``, JSON
 ``{"messages": [{"sender", "destinations": [{"to", "messageId"}], "content": {"text"}}]}``; the
@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 from config.messaging_settings import InfobipSettings
 from messaging.providers.base import (
     Accepted,
@@ -27,6 +25,7 @@ from messaging.providers.base import (
     Outcome,
     Refused,
     SmsRequest,
+    TransportError,
     http_refusal,
     transport_outcome,
 )
@@ -102,17 +101,18 @@ class InfobipProvider:
 
     async def send(self, request: SmsRequest) -> Outcome:
         try:
-            response = await self.clients.pick().post(f"{self.base}/sms/3/messages",
+            status, body = await self.clients.request("POST", f"{self.base}/sms/3/messages",
                                                       json=body_of(request, self.settings),
                                                       headers=headers_of(self.settings))
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             return transport_outcome(NAME, exc, request.reference)
-        return interpret(response.status_code, response.content, request.reference)
+        return interpret(status, body, request.reference)
 
     async def lookup(self, provider_message_id: str) -> Lookup | None:
-        response = await self.clients.pick().get(f"{self.base}/sms/3/logs", params={"messageId": provider_message_id},
-                                         headers=headers_of(self.settings))
-        return interpret_lookup(response.status_code, response.content)
+        status, body = await self.clients.request("GET", f"{self.base}/sms/3/logs",
+                                                  params={"messageId": provider_message_id},
+                                                  headers=headers_of(self.settings))
+        return interpret_lookup(status, body)
 
     async def aclose(self) -> None:
         await self.clients.aclose()

@@ -1,8 +1,9 @@
 """Messages: the conversation, the outbox's claims and outcomes, reports matched by provider id.
 
-Claims are one statement: ``UPDATE ... WHERE id IN (SELECT ... LIMIT n [FOR UPDATE SKIP LOCKED])
-AND status = 'queued' RETURNING``; on PostgreSQL concurrent claimers skip each other's rows, on
-SQLite the single writer serialises them and the status check keeps each row to one claimer.
+Claims are one statement: ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) AND status = 'queued'
+RETURNING`` (on PostgreSQL the ids come from a materialized ``SELECT ... LIMIT n FOR UPDATE SKIP
+LOCKED``); on PostgreSQL concurrent claimers skip each other's rows, on SQLite the single writer
+serialises them and the status check keeps each row to one claimer.
 Every outcome is a conditional update (the row is still ours, or the move is forward), so a
 report, a lookup and the worker can race and the message still ends in one right status.
 """
@@ -13,7 +14,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Integer, Select, Table, Update, bindparam, column, func, select, update
+from sqlalchemy import values as values_list
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -65,26 +68,49 @@ class MessageRepository:
         return list(rows.all())
 
     async def claim(self, worker: str, now: datetime, limit: int, channels: Sequence[str]) -> list[Message]:
-        """Take up to ``limit`` due ``queued`` messages of ``channels`` for ``worker`` (``sending``)."""
+        """Take up to ``limit`` due ``queued`` messages of ``channels`` for ``worker`` (``sending``).
+
+        On PostgreSQL the rows are picked in a ``MATERIALIZED`` CTE, run once. Inside
+        ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` the planner may run
+        the subquery again for each row it updates, and every run skips the rows just taken and
+        locks the next ``n``: one claim took every queued message (320 with ``limit`` 32), and the
+        sender then had all of them in flight at once."""
         ids: Select[int] = (
             select(Message.id).where(Message.status == QUEUED, Message.not_before <= now,
                                      Message.channel.in_(list(channels)))
             .order_by(Message.priority, Message.id).limit(limit))
+        values = {"status": SENDING, "worker": worker, "claimed_at": now, "attempts": Message.attempts + 1,
+                  "updated_at": now}
         if _postgres(self.session):
-            ids = ids.with_for_update(skip_locked=True)
-        claimed = await self.session.scalars(
-            update(Message).where(Message.id.in_(ids.scalar_subquery()), Message.status == QUEUED)
-            .values(status=SENDING, worker=worker, claimed_at=now, attempts=Message.attempts + 1,
-                    updated_at=now)
-            .returning(Message), execution_options={"synchronize_session": False})
+            picked = ids.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            statement = (update(Message).where(Message.id == picked.c.id, Message.status == QUEUED)
+                         .values(**values).returning(Message))
+        else:
+            statement = (update(Message).where(Message.id.in_(ids.scalar_subquery()), Message.status == QUEUED)
+                         .values(**values).returning(Message))
+        claimed = await self.session.scalars(statement, execution_options={"synchronize_session": False})
         return sorted(claimed.all(), key=lambda m: (m.priority, m.id))
 
-    async def finish(self, message_id: int, worker: str, values: dict[str, Any]) -> bool:
-        """Write the outcome of ``worker``'s send, if the message is still its own ``sending`` one."""
-        result = await self.session.execute(
-            update(Message).where(Message.id == message_id, Message.status == SENDING, Message.worker == worker)
-            .values(**values), execution_options={"synchronize_session": False})
-        return bool(getattr(result, "rowcount", 0))
+    async def finish_many(self, worker: str, outcomes: Sequence[tuple[int, dict[str, Any]]]) -> set[int]:
+        """Write the outcomes of ``worker``'s sends (message id, the columns to set), each only where
+        the message is still ``worker``'s ``sending`` one; the ids written. One statement for all
+        the outcomes that set the same columns (a pass's outcomes mostly do): ``UPDATE ... FROM
+        unnest(the ids, each column's values)`` on PostgreSQL (one text whatever their number),
+        ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` elsewhere."""
+        groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
+        for message_id, values in outcomes:
+            groups.setdefault(tuple(sorted(values)), []).append((message_id, values))
+        written: set[int] = set()
+        for keys, rows in groups.items():
+            if _postgres(self.session):
+                statement, params = _finish_unnest(keys), {
+                    "worker": worker, "ids": [message_id for message_id, _ in rows],
+                    **{f"v_{key}": [values[key] for _, values in rows] for key in keys}}
+                result = await self.session.execute(statement, params)
+            else:
+                result = await self.session.execute(_finish_values(worker, keys, rows))
+            written.update(result.scalars().all())
+        return written
 
     async def report(self, message_id: int, status: str, values: dict[str, Any]) -> bool:
         """Move a message forward to ``status`` (a delivery report or a lookup); False when its
@@ -127,6 +153,35 @@ class MessageRepository:
 
     async def queued_backlog(self) -> int:
         return int(await self.session.scalar(select(func.count()).where(Message.status == QUEUED)) or 0)
+
+
+# Core statements on the table (the outcomes need no ORM objects back: the ORM's bulk-update
+# machinery around each statement cost more CPU than building it)
+_TABLE: Table = Message.__table__  # type: ignore[assignment]
+_COLUMNS = _TABLE.c
+_FINISH_UNNEST: dict[tuple[str, ...], Update] = {}
+
+
+def _finish_unnest(keys: tuple[str, ...]) -> Update:
+    """PostgreSQL: the outcomes as arrays, one per column (built once per set of columns)."""
+    statement = _FINISH_UNNEST.get(keys)
+    if statement is None:
+        arrays = [bindparam("ids", type_=ARRAY(Integer))] + [
+            bindparam(f"v_{key}", type_=ARRAY(_COLUMNS[key].type)) for key in keys]
+        rows = func.unnest(*arrays).table_valued("id", *keys).render_derived(name="v")
+        statement = _FINISH_UNNEST[keys] = (
+            update(_TABLE).where(_COLUMNS.id == rows.c.id, _COLUMNS.status == SENDING,
+                                 _COLUMNS.worker == bindparam("worker"))
+            .values({key: rows.c[key] for key in keys}).returning(_COLUMNS.id))
+    return statement
+
+
+def _finish_values(worker: str, keys: tuple[str, ...], outcomes: Sequence[tuple[int, dict[str, Any]]]) -> Update:
+    """SQLite (3.33+ for UPDATE ... FROM): the outcomes as a VALUES list."""
+    rows = values_list(column("id", Integer), *[column(key, _COLUMNS[key].type) for key in keys], name="v").data(
+        [(message_id, *(values_[key] for key in keys)) for message_id, values_ in outcomes]).cte("v")
+    return (update(_TABLE).where(_COLUMNS.id == rows.c.id, _COLUMNS.status == SENDING, _COLUMNS.worker == worker)
+            .values({key: rows.c[key] for key in keys}).returning(_COLUMNS.id))
 
 
 async def message_figures(session: AsyncSession, customer_id: int) -> tuple[list[Loan], PromiseToPay | None]:

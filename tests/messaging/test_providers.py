@@ -1,4 +1,4 @@
-"""The providers' sans-I/O halves (answers in, outcomes out) and their httpx shells against the
+"""The providers' sans-I/O halves (answers in, outcomes out) and their HTTP shells against the
 fake servers; the fakes checked against the official SDKs (they parse what the fakes answer)."""
 
 from __future__ import annotations
@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
 from config.messaging_settings import AfricasTalkingSettings, InfobipSettings
 from messaging.fakes import FakeSms
 from messaging.providers import africastalking, infobip
-from messaging.providers.base import Accepted, Ambiguous, ClientPool, Refused, SmsRequest
+from messaging.providers.base import Accepted, Ambiguous, ClientPool, Refused, SmsRequest, timeouts
 
 REQUEST = SmsRequest(1, "+254712345678", "Habari", "sb-1-1")
 
@@ -80,8 +79,8 @@ async def test_the_shells_against_the_fakes_and_a_closed_port() -> None:
     await at.start()
     await ib.start()
     # patient timeouts (a loaded CI machine can stall a loopback accept); a short read only for "timeout"
-    client = ClientPool(4, httpx.Timeout(10.0))
-    impatient = ClientPool(1, httpx.Timeout(0.5, connect=10.0))
+    client = ClientPool(4, timeouts(10.0, 10.0))
+    impatient = ClientPool(1, timeouts(10.0, 0.5))
     try:
         at_provider = africastalking.AfricasTalkingProvider(AfricasTalkingSettings(
             username="sandbox", api_key=SecretStr("fake-key"), base_url=at.url), client)
@@ -146,3 +145,26 @@ async def test_the_official_sdks_understand_the_fakes() -> None:
     finally:
         at.stop_thread()
         ib.stop_thread()
+
+
+async def test_no_free_connection_in_time_is_not_sent_and_a_silent_provider_is_ambiguous() -> None:
+    """The client's one connection is held by a send the provider never answers: the next send
+    waits for a connection up to the connect timeout and is refused (nothing went out: fail over at
+    once); the first becomes ambiguous after the request timeout (it went out)."""
+    at = FakeSms("africastalking")
+    await at.start()
+    one = ClientPool(1, timeouts(0.3, 1.5))
+    try:
+        provider = africastalking.AfricasTalkingProvider(AfricasTalkingSettings(
+            username="sandbox", api_key=SecretStr("fake-key"), base_url=at.url), one)
+        at.mode = "timeout"
+        first = asyncio.create_task(provider.send(REQUEST))
+        while not at.taken:  # the first request reached the provider and holds the connection
+            await asyncio.sleep(0.01)
+        second = await provider.send(REQUEST)
+        assert isinstance(second, Refused) and second.elsewhere and "could not be reached" in second.reason
+        outcome = await first
+        assert isinstance(outcome, Ambiguous) and "after the request was sent" in outcome.reason
+    finally:
+        await one.aclose()
+        await at.stop()

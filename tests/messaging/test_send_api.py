@@ -107,3 +107,16 @@ async def test_bad_bodies_are_422(world: World) -> None:
                 {"channel": "sms", "template": "no_such_template"}):
         response = await world.api("POST", path, json=bad)
         assert_error_shape(response, 422, "validation-failed")
+
+
+async def test_the_assigned_agent_and_the_sender_both_hear_the_status(world: World) -> None:
+    """The desktops are found with one statement each (the customer's agent, the sender's name)."""
+    customer = await world.customer(agent="amina")
+    response = await world.api("POST", f"/api/customers/{customer['id']}/messages", "sup",
+                               json={"channel": "sms", "body": "From the supervisor"})
+    assert response.status_code == 202, response.text
+    assert (await world.settled(response.json()["id"])).status == "sent"
+    for username in ("amina", "sup"):
+        frames = await _read_frames(world, username, "message.status", 2)
+        assert [f["status"] for f in frames] == ["queued", "sent"]
+        assert all(f["message_id"] == response.json()["id"] for f in frames)
