@@ -92,9 +92,8 @@ class StoreIvrData:
                 return await self._callback(customer_id, call, unit)
             case NoteBalance(customer_id=customer_id):
                 if not self.dry_run:
-                    unit.wrote = True
-                    IvrRepository(unit.session).history(customer_id, call.call_id, "Balance enquiry (IVR)",
-                                 "The customer heard their balance in the IVR.")
+                    await ivr_hot.history(await unit.writer(), customer_id, call.call_id, "Balance enquiry (IVR)",
+                                          "The customer heard their balance in the IVR.")
                 return Noted()
         raise InvalidInput(f"unknown IVR request {type(request).__name__}")
 
@@ -117,13 +116,12 @@ class StoreIvrData:
     async def _promise(self, request: SavePromise, call: CallRef, unit: Unit) -> PromiseSaved:
         if self.dry_run:
             return PromiseSaved(-1)
-        unit.wrote = True
         try:
             async with unit.session.begin_nested():  # a refused promise leaves the unit usable
                 repo = IvrRepository(unit.session)
                 assignee = await repo.assigned_agent(request.customer_id)
-                promise = await repo.add_promise(request.customer_id, request.amount, request.due, call.call_id,
-                                                 assignee)
+                promise = await repo.add_promise(await unit.writer(), request.customer_id, request.amount,
+                                                 request.due, call.call_id, assignee)
         except SwitchboardError as exc:
             log.warning("ivr %s: the promise could not be saved: %s", call.call_id, exc.message)
             return PromiseSaved(None)
@@ -144,12 +142,11 @@ class StoreIvrData:
         zone = self._zone(customer.timezone)
         if at is None or self.dry_run:
             return CallbackBooked(None if at is None else at.astimezone(zone))
-        unit.wrote = True
         lists = self._lists()
         campaign = lists.reason("callback").campaign if _has_reason(lists, "callback") else None
         weights = lists.dialer.priority_weights
         task = await IvrRepository(session).add_callback(
-            customer, at, now, call.call_id, campaign_code=campaign,
+            await unit.writer(), customer, at, now, call.call_id, campaign_code=campaign,
             priority=round(weights.due_callback + weights.risk * customer.risk_score, 6),
             grace_until=at + timedelta(minutes=self._settings.dialer.callback_grace_minutes))
         unit.events.append(IvrCallbackBooked(customer_id=customer_id, due_at=at, call_id=call.call_id,

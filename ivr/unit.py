@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Event
 from store.db import Database, unavailable
-from store.hot import HotConnection
+from store.hot import HotConnection, joining
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Event], Awaitable[None]]
@@ -25,16 +25,18 @@ Publish = Callable[[Event], Awaitable[None]]
 
 class Unit:
     """``session``: the ORM unit, made on first use (a request that runs only hot statements makes
-    none and commits nothing); its transaction begins at its first statement. ``hot()``: a
-    connection for hot statements, each committing on its own (reads, and a session's state),
-    taken on first use and kept until the unit ends (one pool checkout per request)."""
+    none and commits nothing); its transaction begins at its first statement. ``writer()``: hot
+    statements in that same transaction (the session's start and end, history entries, a state
+    saved with records). ``hot()``: a connection for hot statements, each committing on its own
+    (reads, and a session's state saved alone), taken on first use and kept until the unit ends
+    (one pool checkout per request)."""
 
     def __init__(self, database: Database, stack: AsyncExitStack) -> None:
         self.database = database
         self._stack = stack
         self._hot: HotConnection | None = None
         self.events: list[Event] = []
-        self.wrote = False  # records were written in ``session`` (a session's state then joins them)
+        self.wrote = False  # records were written in the unit's transaction (a session's state then joins them)
         self._session: AsyncSession | None = None
 
     @property
@@ -42,6 +44,16 @@ class Unit:
         if self._session is None:
             self._session = self.database.sessions()
         return self._session
+
+    async def writer(self) -> HotConnection:
+        """Hot statements in the unit's transaction, committed or rolled back with what the ORM
+        session holds: that is flushed first (as autoflush would), and the transaction begins
+        here if nothing began it (:func:`store.hot.joining`). The unit then counts as written."""
+        self.wrote = True
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        return await joining(await session.connection(), begin=True)
 
     @asynccontextmanager
     async def hot(self) -> AsyncIterator[HotConnection]:

@@ -5,17 +5,16 @@ The reads of most keys are hot statements (:mod:`store.repositories.ivr_hot`).
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import Database
-from store.hot import HotStatement
+from store.hot import HotConnection, HotStatement
 from store.models import (
     CallTask,
     Campaign,
@@ -27,6 +26,7 @@ from store.models import (
     PromiseToPay,
     TaskStatus,
 )
+from store.repositories import ivr_hot
 from store.repositories.access import grant_call_access
 from store.repositories.accounts import AccountsRepository
 from store.repositories.call_log import link_params, link_statement
@@ -47,21 +47,53 @@ _OPEN_CALLBACK = (select(CallTask).where(CallTask.customer_id == bindparam("cust
                                          CallTask.reason == CALLBACK_REASON, CallTask.status.in_(OPEN_STATUSES))
                   .order_by(CallTask.id))
 _CAMPAIGN = select(Campaign.id).where(Campaign.code == bindparam("code"))
-_SESSION = select(IvrSession).where(IvrSession.id == bindparam("session_id"))
-_SESSION_LOCKED = _SESSION.with_for_update()
-_OVERDUE = (select(func.coalesce(func.sum(Loan.overdue_amount), 0), func.coalesce(func.max(Loan.days_past_due), 0))
-            .where(Loan.customer_id == bindparam("customer_id"), Loan.status == "active"))
-_PENDING_PROMISE = (select(PromiseToPay).where(PromiseToPay.customer_id == bindparam("customer_id"),
-                                               PromiseToPay.status == "pending")
-                    .order_by(PromiseToPay.due_date, PromiseToPay.id).limit(1))
-_LAST_INTERACTION = (select(Interaction).where(Interaction.customer_id == bindparam("customer_id"))
-                     .order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(1))
+
+# The pop's summary of the customer the IVR identified, as hot statements (in the unit's transaction).
+_ID = bindparam("customer_id", type_=Integer())
+_ACTIVE = and_(Loan.customer_id == Customer.id, Loan.status == "active")
+SUMMARY = HotStatement(select(
+    Customer.id, Customer.name,
+    select(func.coalesce(func.sum(Loan.overdue_amount), 0)).where(_ACTIVE).scalar_subquery(),
+    select(func.coalesce(func.max(Loan.days_past_due), 0)).where(_ACTIVE).scalar_subquery(),
+).where(Customer.id == _ID))
+PENDING_PROMISE = HotStatement(
+    select(PromiseToPay.id, PromiseToPay.amount, PromiseToPay.due_date)
+    .where(PromiseToPay.customer_id == _ID, PromiseToPay.status == "pending")
+    .order_by(PromiseToPay.due_date, PromiseToPay.id).limit(1))
+LAST_INTERACTION = HotStatement(
+    select(Interaction.created_at, Interaction.channel, Interaction.disposition_status,
+           Interaction.disposition_reason, Interaction.disposition_resolution, Interaction.comments,
+           Interaction.subject)
+    .where(Interaction.customer_id == _ID).order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(1))
+LINK = {"postgresql": HotStatement(link_statement(postgresql.insert)),
+        "sqlite": HotStatement(link_statement(sqlite.insert))}
 
 
-@functools.cache
-def _link_statement(dialect: str) -> Any:
-    """:func:`link_statement` for ``dialect``, built once (building it costs ~0.8 ms of CPU)."""
-    return link_statement(postgresql.insert if dialect == "postgresql" else sqlite.insert)
+async def link_call(hot: HotConnection, call_id: str, customer_id: int, at: datetime, *, carrier: str,
+                    server: str) -> None:
+    """The call record's customer is the IVR's (created if the call log has not yet; a link once
+    made is kept), in the unit's transaction."""
+    await hot.fetch(LINK[hot.dialect], link_params(call_id, at, carrier, server, customer_id))
+
+
+async def customer_summary(hot: HotConnection, customer_id: int) -> dict[str, Any] | None:
+    """The pop's match for a customer the IVR identified (same shape as the phone lookup's)."""
+    params = {"customer_id": customer_id}
+    customer = await hot.fetchrow(SUMMARY, params)
+    if customer is None:
+        return None
+    _id, name, overdue, dpd = customer
+    promise = await hot.fetchrow(PENDING_PROMISE, params)
+    last = await hot.fetchrow(LAST_INTERACTION, params)
+    return {"customer_id": customer_id, "name": name, "relation": "customer", "summary": {
+        "overdue_amount": str(Decimal(overdue).quantize(Decimal("0.01"))), "days_past_due": int(dpd),
+        "open_promise": None if promise is None else {
+            "id": promise[0], "amount": str(promise[1]), "due_date": promise[2].isoformat()},
+        "last_interaction": None if last is None else {
+            "at": last[0].isoformat(), "channel": last[1],
+            "disposition": "/".join(x for x in (last[2], last[3], last[4]) if x),
+            "comments": (last[5] or last[6] or "")[:140]},
+    }}
 
 
 class IvrRepository:
@@ -76,40 +108,34 @@ class IvrRepository:
 
     # --- what the menu leaves in the record --------------------------------------------------------
 
-    def history(self, customer_id: int, call_id: str | None, subject: str, comments: str | None = None,
-                **fields: Any) -> Interaction:
-        """An ``ivr`` entry in the customer's history (flushed with the caller's unit of work)."""
-        row = Interaction(customer_id=customer_id, channel="ivr", direction="inbound", operator_id=None,
-                          call_id=call_id, activity_type="IVR", subject=subject, comments=comments,
-                          complete=True, **fields)
-        self.session.add(row)
-        return row
-
-    async def add_promise(self, customer_id: int, amount: Decimal, due: date, call_id: str | None,
-                          assignee_id: int | None) -> PromiseToPay:
-        """A promise like an agent's (source ``ivr``), assigned to the customer's agent, with its entry."""
-        entry = self.history(customer_id, call_id, "Promise to pay (IVR)", f"Promised {amount} by {due.isoformat()}",
-                             promised_amount=amount, promised_date=due)
-        await self.session.flush()
+    async def add_promise(self, writer: HotConnection, customer_id: int, amount: Decimal, due: date,
+                          call_id: str | None, assignee_id: int | None) -> PromiseToPay:
+        """A promise like an agent's (source ``ivr``), assigned to the customer's agent, with its
+        entry (written on ``writer``, the session's own transaction: see ``ivr.unit.Unit.writer``)."""
+        entry_id = await ivr_hot.history(writer, customer_id, call_id, "Promise to pay (IVR)",
+                                         f"Promised {amount} by {due.isoformat()}", promised_amount=amount,
+                                         promised_date=due)
         promise = await AccountsRepository(self.session).add_promise(
             customer_id, amount, due, assignee_id=assignee_id, created_by_id=None, notes="promise to pay (IVR)",
-            interaction_id=entry.id)
+            interaction_id=entry_id)
         promise.source = "ivr"
         await self.session.flush()
         return promise
 
-    async def add_callback(self, customer: Customer, at: datetime, now: datetime, call_id: str | None, *,
-                           campaign_code: str | None, priority: float, grace_until: datetime) -> CallTask | None:
+    async def add_callback(self, writer: HotConnection, customer: Customer, at: datetime, now: datetime,
+                           call_id: str | None, *, campaign_code: str | None, priority: float,
+                           grace_until: datetime) -> CallTask | None:
         """The callback: a follow-up for the assigned agent (their task list) and a ``callback`` call
         task in the calls-to-make queue (owned by that agent until ``grace_until``, or the campaign's
-        queue's from the start). An open callback task of the customer is moved, not doubled."""
+        queue's from the start). An open callback task of the customer is moved, not doubled. Its
+        history entry is written on ``writer`` (the session's own transaction)."""
         customer_id, agent = customer.id, customer.assigned_agent_id
-        entry = self.history(customer_id, call_id, "Callback requested (IVR)", CALLBACK_TEXT, callback_at=at)
-        await self.session.flush()
+        entry_id = await ivr_hot.history(writer, customer_id, call_id, "Callback requested (IVR)", CALLBACK_TEXT,
+                                         callback_at=at)
         if agent is not None:
             self.session.add(FollowUpTask(
                 customer_id=customer_id, assignee_id=agent, kind="callback", due_at=at,
-                instructions=CALLBACK_TEXT, interaction_id=entry.id, created_at=now))
+                instructions=CALLBACK_TEXT, interaction_id=entry_id, created_at=now))
         held = (await self.session.scalars(_OPEN_CALLBACK, {"customer_id": customer_id})).first()
         if held is not None:
             held.next_eligible_at, held.comment, held.updated_at = at, CALLBACK_TEXT, now
@@ -133,48 +159,6 @@ class IvrRepository:
         self.session.add(task)
         await self.session.flush()
         return task
-
-    # --- sessions ------------------------------------------------------------------------------------
-
-    async def start(self, *, call_id: str, carrier: str, menu: str, caller: str | None, language: str,
-                    at: datetime) -> IvrSession:
-        row = IvrSession(call_id=call_id, carrier=carrier, menu=menu, caller_number=caller, language=language,
-                         path=[], started_at=at, abandoned=False, balance_heard=False, step=0)
-        self.session.add(row)
-        await self.session.flush()
-        return row
-
-    async def get(self, session_id: int, *, for_update: bool = False) -> IvrSession | None:
-        """The row; ``for_update``: locked until the unit commits (one Twilio request at a time)."""
-        locked = for_update and self.session.get_bind().dialect.name == "postgresql"
-        return await self.session.scalar(_SESSION_LOCKED if locked else _SESSION, {"session_id": session_id})
-
-    async def link_call(self, call_id: str, customer_id: int, at: datetime, *, carrier: str, server: str) -> None:
-        """The call record's customer is the IVR's (created if the call log has not yet; a link once
-        made is kept), in this unit of work."""
-        await self.session.execute(_link_statement(self.session.get_bind().dialect.name),
-                                   link_params(call_id, at, carrier, server, customer_id))
-
-    async def customer_summary(self, customer_id: int) -> dict[str, Any] | None:
-        """The pop's match for a customer the IVR identified (same shape as the phone lookup's)."""
-        customer = await self.session.get(Customer, customer_id)
-        if customer is None:
-            return None
-        params = {"customer_id": customer_id}
-        overdue, dpd = (await self.session.execute(_OVERDUE, params)).one()
-        promise = await self.session.scalar(_PENDING_PROMISE, params)
-        last = await self.session.scalar(_LAST_INTERACTION, params)
-        return {"customer_id": customer.id, "name": customer.name, "relation": "customer", "summary": {
-            "overdue_amount": str(Decimal(overdue).quantize(Decimal("0.01"))), "days_past_due": int(dpd),
-            "open_promise": None if promise is None else {
-                "id": promise.id, "amount": str(promise.amount), "due_date": promise.due_date.isoformat()},
-            "last_interaction": None if last is None else {
-                "at": last.created_at.isoformat(), "channel": last.channel,
-                "disposition": "/".join(x for x in (last.disposition_status, last.disposition_reason,
-                                                    last.disposition_resolution) if x),
-                "comments": (last.comments or last.subject or "")[:140]},
-        }}
-
 
 class IvrRingSource:
     """For the screen-pop: the IVR summary of a ringing call (one hot probe per ring), with the

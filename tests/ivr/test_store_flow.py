@@ -31,7 +31,7 @@ from store.models import (
     PromiseToPay,
     User,
 )
-from store.repositories.ivr import IvrRepository
+from store.repositories import ivr_hot
 from store.repositories.ivr_panel import ivr_panel
 from store.seed.demo import load_demo
 
@@ -235,8 +235,7 @@ async def test_a_state_saved_with_records_goes_with_them(seeded: Database) -> No
 
     async def balance_heard(fail: bool) -> None:
         async with world.units.open() as unit:
-            IvrRepository(unit.session).history(customer.id, "twilio/CA1", "Balance enquiry (IVR)")
-            unit.wrote = True
+            await ivr_hot.history(await unit.writer(), customer.id, "twilio/CA1", "Balance enquiry (IVR)")
             assert await world.recorder.save_state(unit, session_id, {"node": "main_menu"}, 0, 1)
             if fail:
                 raise _Refused
