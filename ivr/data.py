@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
-
 from config.lists import Lists
 from config.settings import Settings
 from domain.compliance import ALT_CONTACTS_CONSENT, Attempt, Blocked, DialContext, Pack, check, customer_zone
@@ -44,16 +42,12 @@ from ivr.instructions import (
     Verify,
 )
 from ivr.unit import Unit
-from store.models import AttemptState, Customer, DialAttempt
 from store.repositories import ivr_hot
-from store.repositories.ivr import IvrRepository
+from store.repositories.ivr import CallbackCustomer, IvrRepository, add_callback, callback_customer, recent_attempts
 
 log = logging.getLogger(__name__)
 
 HISTORY = timedelta(days=8)  # the gate's attempt rules look back at most this far
-_ATTEMPTS = select(DialAttempt).where(  # built once (building a select costs ~0.3 ms of CPU)
-    DialAttempt.customer_id == bindparam("customer_id"), DialAttempt.requested_at >= bindparam("since"),
-    DialAttempt.state != AttemptState.NOT_SENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +127,12 @@ class StoreIvrData:
         return PromiseSaved(promise.id)
 
     async def _callback(self, customer_id: int, call: CallRef, unit: Unit) -> CallbackBooked:
-        now, session = self.clock(), unit.session
-        customer = await session.get(Customer, customer_id)
-        if customer is None:
-            return CallbackBooked(None)
-        attempts = (await session.scalars(_ATTEMPTS, {"customer_id": customer_id, "since": now - HISTORY})).all()
+        now = self.clock()
+        async with unit.hot() as hot:
+            customer = await callback_customer(hot, customer_id)
+            if customer is None:
+                return CallbackBooked(None)
+            attempts = await recent_attempts(hot, customer_id, now - HISTORY)
         at = first_allowed(self._pack, customer, attempts, now, self._settings.timezone)
         zone = self._zone(customer.timezone)
         if at is None or self.dry_run:
@@ -145,12 +140,12 @@ class StoreIvrData:
         lists = self._lists()
         campaign = lists.reason("callback").campaign if _has_reason(lists, "callback") else None
         weights = lists.dialer.priority_weights
-        task = await IvrRepository(session).add_callback(
+        task_id = await add_callback(
             await unit.writer(), customer, at, now, call.call_id, campaign_code=campaign,
             priority=round(weights.due_callback + weights.risk * customer.risk_score, 6),
             grace_until=at + timedelta(minutes=self._settings.dialer.callback_grace_minutes))
         unit.events.append(IvrCallbackBooked(customer_id=customer_id, due_at=at, call_id=call.call_id,
-                                             task_id=None if task is None else task.id))
+                                             task_id=task_id))
         return CallbackBooked(at.astimezone(zone))
 
 
@@ -168,12 +163,13 @@ def _has_reason(lists: Lists, code: str) -> bool:
     return True
 
 
-def first_allowed(pack: Pack, customer: Customer, attempts: Sequence[DialAttempt], now: datetime,
-                  default_zone: str) -> datetime | None:
+def first_allowed(pack: Pack, customer: CallbackCustomer, attempts: Sequence[tuple[datetime, int | None, bool]],
+                  now: datetime, default_zone: str) -> datetime | None:
     """The first moment (UTC, from ``now``) the compliance gate allows calling the customer back;
-    None when only a change of data could (do not call, consent revoked)."""
-    history = tuple(Attempt(at=a.requested_at, loan_id=None if a.loan_id is None else str(a.loan_id),
-                            conversation=a.conversation) for a in attempts)
+    None when only a change of data could (do not call, consent revoked). ``attempts``: the recent
+    dial attempts as (requested_at, loan_id, conversation)."""
+    history = tuple(Attempt(at=at, loan_id=None if loan_id is None else str(loan_id), conversation=conversation)
+                    for at, loan_id, conversation in attempts)
     ctx = DialContext(
         now=now, channel="call", purpose="collections", timezone=customer_zone(customer.timezone, default_zone),
         consents=frozenset({ALT_CONTACTS_CONSENT}) if customer.alt_contacts_consent else frozenset(),

@@ -5,20 +5,23 @@ The reads of most keys are hot statements (:mod:`store.repositories.ivr_hot`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, select
+from sqlalchemy import Integer, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.db import Database
 from store.hot import HotConnection, HotStatement
 from store.models import (
+    AttemptState,
     CallTask,
     Campaign,
     Customer,
+    DialAttempt,
     FollowUpTask,
     Interaction,
     IvrSession,
@@ -31,6 +34,7 @@ from store.repositories.access import grant_call_access
 from store.repositories.accounts import AccountsRepository
 from store.repositories.call_log import link_params, link_statement
 from store.repositories.dialer import OPEN_STATUSES
+from store.repositories.work_summary import REFRESH_ONE
 
 CALLBACK_REASON = "callback"  # reasons.yaml: a callback the customer asked for
 CALLBACK_TEXT = "callback requested (IVR)"
@@ -43,10 +47,6 @@ POP_OF_CALL = HotStatement(
 # The unit of work's statements, built once: building a select costs ~0.25 ms of CPU, its cache key
 # ~0.1 ms more, and a built statement's key is memoized (the compiled SQL then comes from the cache).
 _ASSIGNED_AGENT = select(Customer.assigned_agent_id).where(Customer.id == bindparam("customer_id"))
-_OPEN_CALLBACK = (select(CallTask).where(CallTask.customer_id == bindparam("customer_id"),
-                                         CallTask.reason == CALLBACK_REASON, CallTask.status.in_(OPEN_STATUSES))
-                  .order_by(CallTask.id))
-_CAMPAIGN = select(Campaign.id).where(Campaign.code == bindparam("code"))
 
 # The pop's summary of the customer the IVR identified, as hot statements (in the unit's transaction).
 _ID = bindparam("customer_id", type_=Integer())
@@ -122,43 +122,93 @@ class IvrRepository:
         await self.session.flush()
         return promise
 
-    async def add_callback(self, writer: HotConnection, customer: Customer, at: datetime, now: datetime,
-                           call_id: str | None, *, campaign_code: str | None, priority: float,
-                           grace_until: datetime) -> CallTask | None:
-        """The callback: a follow-up for the assigned agent (their task list) and a ``callback`` call
-        task in the calls-to-make queue (owned by that agent until ``grace_until``, or the campaign's
-        queue's from the start). An open callback task of the customer is moved, not doubled. Its
-        history entry is written on ``writer`` (the session's own transaction)."""
-        customer_id, agent = customer.id, customer.assigned_agent_id
-        entry_id = await ivr_hot.history(writer, customer_id, call_id, "Callback requested (IVR)", CALLBACK_TEXT,
-                                         callback_at=at)
-        if agent is not None:
-            self.session.add(FollowUpTask(
-                customer_id=customer_id, assignee_id=agent, kind="callback", due_at=at,
-                instructions=CALLBACK_TEXT, interaction_id=entry_id, created_at=now))
-        held = (await self.session.scalars(_OPEN_CALLBACK, {"customer_id": customer_id})).first()
-        if held is not None:
-            held.next_eligible_at, held.comment, held.updated_at = at, CALLBACK_TEXT, now
-            held.owner_id = agent
-            held.owner_until = grace_until if agent is not None else None
-            if held.status is TaskStatus.QUEUED:
-                held.reserved_by_id = held.reserved_at = None
-            await self.session.flush()
-            return held
-        campaign_id = customer.campaign_id
-        if campaign_id is None and campaign_code:
-            campaign_id = await self.session.scalar(_CAMPAIGN, {"code": campaign_code})
-        if campaign_id is None:
-            await self.session.flush()
-            return None
-        task = CallTask(
-            customer_id=customer_id, campaign_id=campaign_id, reason=CALLBACK_REASON, source="ivr",
-            priority=priority, status=TaskStatus.QUEUED, attempts=0, next_eligible_at=at,
-            owner_id=agent, owner_until=grace_until if agent is not None else None,
-            comment=CALLBACK_TEXT, created_at=now, updated_at=now)
-        self.session.add(task)
-        await self.session.flush()
-        return task
+
+@dataclass(frozen=True, slots=True)
+class CallbackCustomer:
+    """What a callback needs of the customer: the compliance gate's fields, the owner and the queue."""
+
+    id: int
+    assigned_agent_id: int | None
+    campaign_id: int | None
+    risk_score: float
+    timezone: str | None
+    alt_contacts_consent: bool
+    do_not_call: bool
+    do_not_call_at: datetime | None
+    call_consent_revoked_at: datetime | None
+
+
+_CUSTOMER_ID = bindparam("customer_id", type_=Integer())
+CALLBACK_CUSTOMER = HotStatement(select(*(getattr(Customer, f.name) for f in fields(CallbackCustomer)))
+                                 .where(Customer.id == _CUSTOMER_ID))
+RECENT_ATTEMPTS = HotStatement(
+    select(DialAttempt.requested_at, DialAttempt.loan_id, DialAttempt.conversation)
+    .where(DialAttempt.customer_id == _CUSTOMER_ID, DialAttempt.requested_at >= bindparam("since"),
+           DialAttempt.state != AttemptState.NOT_SENT))
+OPEN_CALLBACK = HotStatement(
+    select(CallTask.id, CallTask.status)
+    .where(CallTask.customer_id == _CUSTOMER_ID, CallTask.reason == CALLBACK_REASON,
+           CallTask.status.in_(OPEN_STATUSES)).order_by(CallTask.id).limit(1))
+_MOVED = {"next_eligible_at": bindparam("at"), "comment": CALLBACK_TEXT, "updated_at": bindparam("now"),
+          "owner_id": bindparam("agent"), "owner_until": bindparam("until")}
+MOVE_CALLBACK = HotStatement(update(CallTask).where(CallTask.id == bindparam("task_id")).values(**_MOVED))
+MOVE_QUEUED_CALLBACK = HotStatement(update(CallTask).where(CallTask.id == bindparam("task_id"))
+                                    .values(**_MOVED, reserved_by_id=None, reserved_at=None))
+CAMPAIGN = HotStatement(select(Campaign.id).where(Campaign.code == bindparam("code")))
+NEW_CALLBACK = HotStatement(insert(CallTask).values(
+    customer_id=_CUSTOMER_ID, campaign_id=bindparam("campaign_id"), reason=CALLBACK_REASON, source="ivr",
+    priority=bindparam("priority"), status=TaskStatus.QUEUED, attempts=0, next_eligible_at=bindparam("at"),
+    owner_id=bindparam("agent"), owner_until=bindparam("until"), comment=CALLBACK_TEXT,
+    created_at=bindparam("now"), updated_at=bindparam("now")).returning(CallTask.id))
+FOLLOW_UP = HotStatement(insert(FollowUpTask).values(
+    customer_id=_CUSTOMER_ID, assignee_id=bindparam("agent"), kind="callback", due_at=bindparam("at"),
+    instructions=CALLBACK_TEXT, interaction_id=bindparam("entry_id"), created_at=bindparam("now")))
+
+
+async def callback_customer(hot: HotConnection, customer_id: int) -> CallbackCustomer | None:
+    row = await hot.fetchrow(CALLBACK_CUSTOMER, {"customer_id": customer_id})
+    return None if row is None else CallbackCustomer(*row)
+
+
+async def recent_attempts(hot: HotConnection, customer_id: int, since: datetime
+                          ) -> list[tuple[datetime, int | None, bool]]:
+    """The customer's dial attempts since ``since`` that reached the carrier: (requested_at, loan_id, conversation)."""
+    rows = await hot.fetch(RECENT_ATTEMPTS, {"customer_id": customer_id, "since": since})
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def add_callback(writer: HotConnection, customer: CallbackCustomer, at: datetime, now: datetime,
+                       call_id: str | None, *, campaign_code: str | None, priority: float,
+                       grace_until: datetime) -> int | None:
+    """The callback, in the unit's transaction (``writer``): its history entry, a follow-up for the
+    assigned agent (their task list) and a ``callback`` call task in the calls-to-make queue (owned
+    by that agent until ``grace_until``, or the campaign's queue's from the start). An open callback
+    task of the customer is moved, not doubled. The call task's id, or None when there is no
+    campaign to queue it in."""
+    customer_id, agent = customer.id, customer.assigned_agent_id
+    entry_id = await ivr_hot.history(writer, customer_id, call_id, "Callback requested (IVR)", CALLBACK_TEXT,
+                                     callback_at=at, refresh=agent is None)
+    params = {"customer_id": customer_id, "agent": agent, "at": at, "now": now,
+              "until": grace_until if agent is not None else None}
+    if agent is not None:
+        await writer.fetch(FOLLOW_UP, {**params, "entry_id": entry_id})
+        await writer.fetch(REFRESH_ONE, {"customer_id": customer_id})  # the entry's and the task's
+    held = await writer.fetchrow(OPEN_CALLBACK, {"customer_id": customer_id})
+    if held is not None:
+        task_id, status = held
+        move = MOVE_QUEUED_CALLBACK if status is TaskStatus.QUEUED else MOVE_CALLBACK
+        await writer.fetch(move, {**params, "task_id": task_id})
+        return int(task_id)
+    campaign_id = customer.campaign_id
+    if campaign_id is None and campaign_code:
+        found = await writer.fetchrow(CAMPAIGN, {"code": campaign_code})
+        campaign_id = None if found is None else found[0]
+    if campaign_id is None:
+        return None
+    row = await writer.fetchrow(NEW_CALLBACK, {**params, "campaign_id": campaign_id, "priority": priority})
+    assert row is not None  # INSERT ... RETURNING
+    return int(row[0])
+
 
 class IvrRingSource:
     """For the screen-pop: the IVR summary of a ringing call (one hot probe per ring), with the

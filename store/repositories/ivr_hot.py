@@ -162,12 +162,15 @@ async def close_session(hot: HotConnection, session_id: int, ended: dict[str, An
 
 async def history(hot: HotConnection, customer_id: int, call_id: str | None, subject: str,
                   comments: str | None = None, *, promised_amount: Decimal | None = None,
-                  promised_date: date | None = None, callback_at: datetime | None = None) -> int:
+                  promised_date: date | None = None, callback_at: datetime | None = None,
+                  refresh: bool = True) -> int:
     """An ``ivr`` entry in the customer's history, and the work list's summary of the customer
-    recomputed (as the ORM's ``after_flush`` does for an entry); the entry's id."""
+    recomputed (as the ORM's ``after_flush`` does for an entry; ``refresh=False``: the caller does
+    it, after its other writes); the entry's id."""
     row = await hot.fetchrow(HISTORY, _values({
         "customer_id": customer_id, "call_id": call_id, "subject": subject, "comments": comments,
         "promised_amount": promised_amount, "promised_date": promised_date, "callback_at": callback_at}))
     assert row is not None  # INSERT ... RETURNING
-    await hot.fetch(REFRESH_ONE, {"customer_id": customer_id})
+    if refresh:
+        await hot.fetch(REFRESH_ONE, {"customer_id": customer_id})
     return int(row[0])

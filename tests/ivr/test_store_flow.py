@@ -188,6 +188,35 @@ async def test_callback_for_the_assigned_agent_at_the_first_allowed_time(seeded:
     assert any(isinstance(e, IvrCallbackBooked) for e in world.events)
 
 
+async def test_a_second_callback_moves_the_open_task_and_keeps_the_work_list(seeded: Database) -> None:
+    """The customer's open callback task is moved to the new time, not doubled; each request
+    leaves its follow-up and history entry, and the customer's work-list summary follows them."""
+    customer = await amina(seeded)
+    last4 = "".join(c for c in customer.government_id or "" if c.isdigit())[-4:]
+    for when in (SATURDAY_NIGHT, MONDAY_10):
+        call = World(seeded, when).call()
+        await to_main(call, last4)
+        await call.advance(Digits("3"))
+        await call.hang_up()
+    async with seeded.session() as session:
+        tasks = (await session.scalars(select(CallTask).where(CallTask.source == "ivr"))).all()
+        follows = (await session.scalars(select(FollowUpTask).where(
+            FollowUpTask.instructions == "callback requested (IVR)").order_by(FollowUpTask.id))).all()
+        open_due = (await session.scalars(select(FollowUpTask.due_at).where(
+            FollowUpTask.customer_id == customer.id, FollowUpTask.done.is_(False)))).all()
+        entries = (await session.scalars(select(Interaction).where(
+            Interaction.subject == "Callback requested (IVR)").order_by(Interaction.id))).all()
+        row = await session.get(Customer, customer.id)
+    monday_8 = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+    assert len(tasks) == 1 and tasks[0].next_eligible_at == MONDAY_10 and tasks[0].updated_at == MONDAY_10
+    assert tasks[0].owner_id == customer.assigned_agent_id and tasks[0].status.value == "queued"
+    assert [f.due_at for f in follows] == [monday_8, MONDAY_10]
+    assert [f.interaction_id for f in follows] == [e.id for e in entries]
+    assert [e.callback_at for e in entries] == [monday_8, MONDAY_10] and entries[0].channel == "ivr"
+    assert row is not None and row.next_action_at == min(open_due) <= monday_8
+    assert row.last_contact_at == entries[-1].created_at
+
+
 async def test_balance_history_abandon_and_the_panel(seeded: Database) -> None:
     world = World(seeded, MONDAY_10)
     customer = await amina(seeded)
