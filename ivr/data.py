@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from config.lists import Lists
 from config.settings import Settings
 from domain.compliance import ALT_CONTACTS_CONSENT, Attempt, Blocked, DialContext, Pack, check, customer_zone
-from domain.errors import InvalidInput, SwitchboardError
+from domain.errors import InvalidInput, StoreUnavailable, SwitchboardError
 from domain.events import InteractionSaved, IvrCallbackBooked, IvrPromiseTaken, utcnow
 from domain.phone import to_e164
 from ivr.instructions import (
@@ -43,7 +43,7 @@ from ivr.instructions import (
 )
 from ivr.unit import Unit
 from store.repositories import ivr_hot
-from store.repositories.ivr import CallbackCustomer, IvrRepository, add_callback, callback_customer, recent_attempts
+from store.repositories.ivr import CallbackCustomer, add_callback, add_promise, callback_customer, recent_attempts
 
 log = logging.getLogger(__name__)
 
@@ -110,21 +110,22 @@ class StoreIvrData:
     async def _promise(self, request: SavePromise, call: CallRef, unit: Unit) -> PromiseSaved:
         if self.dry_run:
             return PromiseSaved(-1)
+        writer = await unit.writer()
         try:
-            async with unit.session.begin_nested():  # a refused promise leaves the unit usable
-                repo = IvrRepository(unit.session)
-                assignee = await repo.assigned_agent(request.customer_id)
-                promise = await repo.add_promise(await unit.writer(), request.customer_id, request.amount,
-                                                 request.due, call.call_id, assignee)
+            async with writer.savepoint():  # a refused promise leaves the unit usable
+                promise_id, entry_id = await add_promise(writer, request.customer_id, request.amount, request.due,
+                                                         call.call_id)
+        except StoreUnavailable:
+            raise
         except SwitchboardError as exc:
             log.warning("ivr %s: the promise could not be saved: %s", call.call_id, exc.message)
             return PromiseSaved(None)
-        unit.events.append(IvrPromiseTaken(promise_id=promise.id, customer_id=request.customer_id,
+        unit.events.append(IvrPromiseTaken(promise_id=promise_id, customer_id=request.customer_id,
                                            amount=str(request.amount), due_date=request.due, call_id=call.call_id))
         unit.events.append(InteractionSaved(
-            interaction_id=promise.interaction_id or 0, customer_id=request.customer_id, operator="ivr",
+            interaction_id=entry_id, customer_id=request.customer_id, operator="ivr",
             call_id=None, status=None, reason=None, resolution=None, promised_date=request.due))
-        return PromiseSaved(promise.id)
+        return PromiseSaved(promise_id)
 
     async def _callback(self, customer_id: int, call: CallRef, unit: Unit) -> CallbackBooked:
         now = self.clock()

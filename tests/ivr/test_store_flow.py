@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from config.compliance_loader import load_pack
 from config.lists import Lists, load_lists
 from config.settings import CONFIG_DIR, Settings
+from domain.errors import SwitchboardError
 from domain.events import Event, InteractionSaved, IvrCallbackBooked, IvrPromiseTaken, IvrSessionEnded
 from ivr.data import CallRef, StoreIvrData
 from ivr.instructions import Collect, Digits, Input, NoInput, Route, Step
@@ -281,3 +282,26 @@ async def test_a_state_saved_with_records_goes_with_them(seeded: Database) -> No
     assert await stored() == (0, None, 0)
     await balance_heard(fail=False)
     assert await stored() == (1, {"node": "main_menu"}, 1)
+
+
+async def test_a_refused_write_in_a_savepoint_leaves_the_units_transaction_usable(seeded: Database) -> None:
+    """What a refused promise relies on: the savepoint's statements are undone, the unit's earlier
+    and later writes commit."""
+    world = World(seeded, MONDAY_10)
+    customer = await amina(seeded)
+    async with world.units.open() as unit:
+        writer = await unit.writer()
+        await ivr_hot.history(writer, customer.id, "twilio/CA9", "kept")
+
+        async def refused() -> None:
+            async with writer.savepoint():
+                await ivr_hot.history(writer, customer.id, "twilio/CA9", "undone")
+                await ivr_hot.history(writer, customer.id + 10_000, "twilio/CA9", "refused")  # no such customer
+
+        with pytest.raises(SwitchboardError):
+            await refused()
+        await ivr_hot.history(writer, customer.id, "twilio/CA9", "after")
+    async with seeded.session() as session:
+        subjects = (await session.scalars(select(Interaction.subject).where(Interaction.call_id == "twilio/CA9")
+                                          .order_by(Interaction.id))).all()
+    assert subjects == ["kept", "after"]
