@@ -265,39 +265,6 @@ class DriverHotConnection(HotConnection):
             raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
 
 
-async def joining(connection: AsyncConnection, *, begin: bool = False) -> HotConnection:
-    """Hot statements inside ``connection``'s open transaction (an ORM unit of work's, after its
-    flush), committed or rolled back with it. On asyncpg they run on the driver's own connection
-    (no SQLAlchemy execution around them); elsewhere, or when the driver has not begun the
-    transaction yet, through SQLAlchemy on the same connection. ``begin``: SQLAlchemy's asyncpg
-    adapter sends BEGIN only before its first statement; begin it now (the adapter's own BEGIN,
-    tracked by the adapter, so the session's commit or rollback ends it), so that a unit whose
-    statements are all hot runs them on the driver too."""
-    dialect = connection.dialect
-    if dialect.name == "postgresql" and dialect.driver == "asyncpg":
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        if begin and driver is not None and not driver.is_in_transaction():
-            await _begin_adapted(raw.dbapi_connection)
-        if driver is not None and driver.is_in_transaction():
-            return DriverHotConnection(driver, dialect)
-    return CoreHotConnection(connection)
-
-
-async def _begin_adapted(adapted: Any) -> None:
-    """The asyncpg adapter's lazy BEGIN, now (what its cursor does before a first statement);
-    nothing when the adapter has no such step (another SQLAlchemy version: SQLAlchemy then begins
-    at the first hot statement, run through it)."""
-    start = getattr(adapted, "_start_transaction", None)
-    if start is None or getattr(adapted, "_transaction", True) is not None:
-        return
-    try:
-        async with adapted._execute_mutex:
-            await start()
-    except Exception as exc:  # the adapter's DBAPI errors: a BEGIN fails only when the connection does
-        raise StoreUnavailable("database unavailable", {"reason": type(exc).__name__}) from exc
-
-
 async def _init_connection(connection: Any, *, durable: bool) -> None:
     """JSON in and out as SQLAlchemy's asyncpg dialect does (text on the wire, decoded on the way
     out); commits that wait for the WAL flush only if ``durable``."""

@@ -1,6 +1,8 @@
-"""The store side of the IVR's writes: the promises, callbacks and history entries the menu
-creates, and the session records (``ivr_sessions``), in the caller's unit of work; the pop's probe.
-The reads of most keys are hot statements (:mod:`store.repositories.ivr_hot`).
+"""The store side of the IVR's writes: the promises and callbacks the menu creates (with their
+history entries), the call's link and the pop's summary of the customer, as hot statements in the
+caller's unit of work (``ivr.unit.Unit.writer``), writing the rows the ORM paths write (a promise
+like ``AccountsRepository.add_promise``'s, the work list's summary kept as ``after_flush`` keeps it);
+the pop's probe. The session rows and the reads of most keys: :mod:`store.repositories.ivr_hot`.
 """
 
 from __future__ import annotations

@@ -1,17 +1,16 @@
 """The IVR's hot statements: what most keys and Twilio requests need, without the ORM.
 
-Finding a call's session, reading its state, saving it (also inside a unit of work, see
-:func:`store.hot.joining`), and the reads behind identification, verification and the
-balance are :class:`~store.hot.HotStatement` objects (compiled once; on PostgreSQL run on asyncpg
-directly, each committing on its own). A session's state is saved with its step number checked
+Finding a call's session, reading its state, saving it (also inside a unit of work's
+transaction, ``ivr.unit.Unit.writer``), and the reads behind identification, verification and
+the balance are :class:`~store.hot.HotStatement` objects (compiled once; on PostgreSQL run on
+asyncpg directly, each committing on its own). A session's state is saved with its step number checked
 (``WHERE step = :old``): of two requests for the same step only one moves the session on, so a
 request may read the state without locking the row.
 
 The session's start and end and the ``ivr`` history entries are hot statements too, run in the
-unit of work's transaction (``ivr.unit.Unit.writer``): they write exactly the rows the ORM wrote
-(the JSON ``null`` of a closed session's state included), and a history entry refreshes the work
-list's summary of its customer as the ORM's ``after_flush`` does. The promise itself and the
-callback's tasks stay in the ORM unit of work (the same transaction).
+unit of work's transaction: they write exactly the rows the ORM wrote (the JSON ``null`` of a
+closed session's state included), and a history entry refreshes the work list's summary of its
+customer as the ORM's ``after_flush`` does (the promises and callbacks: ``store.repositories.ivr``).
 """
 
 from __future__ import annotations
