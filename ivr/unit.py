@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from sqlalchemy.exc import OperationalError
 
@@ -43,8 +43,7 @@ class Unit:
         when it raises. The unit then counts as written."""
         self.wrote = True
         if self._writer is None:
-            async with self.hot() as hot:
-                pass
+            hot = await self._connection()
             if isinstance(hot, DriverHotConnection):  # records wait for the WAL flush, whatever the pool's setting
                 await self._stack.enter_async_context(hot.durable_transaction())
                 self._writer = hot
@@ -52,11 +51,28 @@ class Unit:
                 self._writer = CoreHotConnection(await self._stack.enter_async_context(self.database.engine.begin()))
         return self._writer
 
-    @asynccontextmanager
-    async def hot(self) -> AsyncIterator[HotConnection]:
+    def hot(self) -> AbstractAsyncContextManager[HotConnection]:
+        """``async with unit.hot() as hot``: the unit's connection (no generator: it is entered
+        several times a request)."""
+        return _Held(self)
+
+    async def _connection(self) -> HotConnection:
         if self._hot is None:
             self._hot = await self._stack.enter_async_context(self.database.hot())
-        yield self._hot
+        return self._hot
+
+
+class _Held:
+    __slots__ = ("_unit",)
+
+    def __init__(self, unit: Unit) -> None:
+        self._unit = unit
+
+    async def __aenter__(self) -> HotConnection:
+        return await self._unit._connection()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None  # the connection stays with the unit until it ends
 
 
 class Units:

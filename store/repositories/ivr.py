@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from domain.errors import InvalidInput
 from store.db import Database
@@ -48,20 +49,21 @@ POP_OF_CALL = HotStatement(
 # The pop's summary of the customer the IVR identified, as hot statements (in the unit's transaction).
 _ID = bindparam("customer_id", type_=Integer())
 _ACTIVE = and_(Loan.customer_id == Customer.id, Loan.status == "active")
-SUMMARY = HotStatement(select(
-    Customer.id, Customer.name,
-    select(func.coalesce(func.sum(Loan.overdue_amount), 0)).where(_ACTIVE).scalar_subquery(),
-    select(func.coalesce(func.max(Loan.days_past_due), 0)).where(_ACTIVE).scalar_subquery(),
-).where(Customer.id == _ID))
-PENDING_PROMISE = HotStatement(
-    select(PromiseToPay.id, PromiseToPay.amount, PromiseToPay.due_date)
-    .where(PromiseToPay.customer_id == _ID, PromiseToPay.status == "pending")
-    .order_by(PromiseToPay.due_date, PromiseToPay.id).limit(1))
-LAST_INTERACTION = HotStatement(
-    select(Interaction.created_at, Interaction.channel, Interaction.disposition_status,
+_P, _I = aliased(PromiseToPay), aliased(Interaction)
+_PENDING_ID = (select(_P.id).where(_P.customer_id == Customer.id, _P.status == "pending")
+               .order_by(_P.due_date, _P.id).limit(1).correlate(Customer).scalar_subquery())
+_LAST_ID = (select(_I.id).where(_I.customer_id == Customer.id).order_by(_I.created_at.desc(), _I.id.desc())
+            .limit(1).correlate(Customer).scalar_subquery())
+SUMMARY = HotStatement(  # the customer, their open promise and their last history entry: one statement
+    select(Customer.id, Customer.name,
+           select(func.coalesce(func.sum(Loan.overdue_amount), 0)).where(_ACTIVE).scalar_subquery(),
+           select(func.coalesce(func.max(Loan.days_past_due), 0)).where(_ACTIVE).scalar_subquery(),
+           PromiseToPay.id, PromiseToPay.amount, PromiseToPay.due_date,
+           Interaction.id, Interaction.created_at, Interaction.channel, Interaction.disposition_status,
            Interaction.disposition_reason, Interaction.disposition_resolution, Interaction.comments,
            Interaction.subject)
-    .where(Interaction.customer_id == _ID).order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(1))
+    .select_from(Customer).outerjoin(PromiseToPay, PromiseToPay.id == _PENDING_ID)
+    .outerjoin(Interaction, Interaction.id == _LAST_ID).where(Customer.id == _ID))
 LINK = {"postgresql": HotStatement(link_statement(postgresql.insert)),
         "sqlite": HotStatement(link_statement(sqlite.insert))}
 
@@ -75,21 +77,17 @@ async def link_call(hot: HotConnection, call_id: str, customer_id: int, at: date
 
 async def customer_summary(hot: HotConnection, customer_id: int) -> dict[str, Any] | None:
     """The pop's match for a customer the IVR identified (same shape as the phone lookup's)."""
-    params = {"customer_id": customer_id}
-    customer = await hot.fetchrow(SUMMARY, params)
-    if customer is None:
+    row = await hot.fetchrow(SUMMARY, {"customer_id": customer_id})
+    if row is None:
         return None
-    _id, name, overdue, dpd = customer
-    promise = await hot.fetchrow(PENDING_PROMISE, params)
-    last = await hot.fetchrow(LAST_INTERACTION, params)
-    return {"customer_id": customer_id, "name": name, "relation": "customer", "summary": {
+    found, name, overdue, dpd, promise_id, amount, due, entry_id, at, channel, *disposition, comments, subject = row
+    return {"customer_id": found, "name": name, "relation": "customer", "summary": {
         "overdue_amount": str(Decimal(overdue).quantize(Decimal("0.01"))), "days_past_due": int(dpd),
-        "open_promise": None if promise is None else {
-            "id": promise[0], "amount": str(promise[1]), "due_date": promise[2].isoformat()},
-        "last_interaction": None if last is None else {
-            "at": last[0].isoformat(), "channel": last[1],
-            "disposition": "/".join(x for x in (last[2], last[3], last[4]) if x),
-            "comments": (last[5] or last[6] or "")[:140]},
+        "open_promise": None if promise_id is None else {
+            "id": promise_id, "amount": str(amount), "due_date": due.isoformat()},
+        "last_interaction": None if entry_id is None else {
+            "at": at.isoformat(), "channel": channel, "disposition": "/".join(x for x in disposition if x),
+            "comments": (comments or subject or "")[:140]},
     }}
 
 

@@ -29,6 +29,7 @@ from store.models import (
     FollowUpTask,
     Interaction,
     IvrSession,
+    Loan,
     PromiseToPay,
     User,
 )
@@ -130,6 +131,21 @@ async def test_promise_is_like_an_agents_with_an_ivr_history_entry(seeded: Datab
         entry = await session.get(Interaction, promise.interaction_id)
         row = await session.scalar(select(IvrSession).where(IvrSession.call_id == call.call.call_id))
         agent1 = await session.scalar(select(User.id).where(User.username == "agent1"))
+        pending = (await session.scalars(select(PromiseToPay).where(
+            PromiseToPay.customer_id == customer.id, PromiseToPay.status == "pending")
+            .order_by(PromiseToPay.due_date, PromiseToPay.id))).first()
+        last = (await session.scalars(select(Interaction).where(Interaction.customer_id == customer.id)
+                                      .order_by(Interaction.created_at.desc(), Interaction.id.desc()))).first()
+        loans = (await session.scalars(select(Loan).where(Loan.customer_id == customer.id,
+                                                          Loan.status == "active"))).all()
+    assert pending is not None and last is not None
+    assert row is not None and row.pop is not None and row.pop["match"]["summary"] == {
+        "overdue_amount": str(sum((loan.overdue_amount for loan in loans), Decimal(0)).quantize(Decimal("0.01"))),
+        "days_past_due": max((loan.days_past_due for loan in loans), default=0),
+        "open_promise": {"id": pending.id, "amount": str(pending.amount), "due_date": pending.due_date.isoformat()},
+        "last_interaction": {"at": last.created_at.isoformat(), "channel": last.channel, "disposition": "/".join(
+            x for x in (last.disposition_status, last.disposition_reason, last.disposition_resolution) if x),
+            "comments": (last.comments or last.subject or "")[:140]}}
     assert promise.amount == Decimal(500) and str(promise.due_date) == "2026-12-18"
     assert promise.assignee_id == agent1 == customer.assigned_agent_id and promise.created_by_id is None
     assert entry is not None and entry.channel == "ivr" and entry.promised_amount == Decimal(500)
