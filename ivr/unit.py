@@ -27,7 +27,8 @@ class Unit:
     session's state saved alone), taken on first use and kept until the unit ends (one pool
     checkout per request). ``writer()``: the unit's transaction, begun on first use, for the
     records (the session's start and end, history entries, promises, callbacks, and a state saved
-    with them): on PostgreSQL on that same connection, committed durably; elsewhere on a Core
+    with them): on PostgreSQL on that same connection, committed as durably as the ORM's sessions
+    commit (the database's ``synchronous_commit``, not the hot pool's); elsewhere on a Core
     connection of its own. A request that writes no record begins none and commits nothing."""
 
     def __init__(self, database: Database, stack: AsyncExitStack) -> None:
@@ -44,7 +45,7 @@ class Unit:
         self.wrote = True
         if self._writer is None:
             hot = await self._connection()
-            if isinstance(hot, DriverHotConnection):  # records wait for the WAL flush, whatever the pool's setting
+            if isinstance(hot, DriverHotConnection):  # records commit as the ORM's do, whatever the pool's setting
                 await self._stack.enter_async_context(hot.durable_transaction())
                 self._writer = hot
             else:

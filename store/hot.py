@@ -247,11 +247,12 @@ class DriverHotConnection(HotConnection):
 
     @asynccontextmanager
     async def durable_transaction(self) -> AsyncIterator[None]:
-        """Like :meth:`transaction`, with a commit that waits for the WAL flush whatever the pool's
-        setting (``SET LOCAL synchronous_commit``, sent with the BEGIN: one round trip)."""
+        """Like :meth:`transaction`, with the commit of the database's own setting (as the engine's
+        ORM sessions commit: waiting for the WAL flush unless the server says otherwise), whatever
+        the pool's: ``SET LOCAL synchronous_commit TO DEFAULT``, sent with the BEGIN (one round trip)."""
         connection = self._connection
         try:
-            await connection.execute("BEGIN; SET LOCAL synchronous_commit TO on")
+            await connection.execute("BEGIN; SET LOCAL synchronous_commit TO DEFAULT")
             try:
                 yield
             except BaseException:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import String, column, select, text
 
 from config.compliance_loader import load_pack
 from config.lists import Lists, load_lists
@@ -22,6 +22,7 @@ from ivr.session import IvrCall
 from ivr.speech import sentence
 from ivr.unit import Units
 from store.db import Database
+from store.hot import HotStatement
 from store.models import (
     CallRecord,
     CallTask,
@@ -321,3 +322,21 @@ async def test_a_refused_write_in_a_savepoint_leaves_the_units_transaction_usabl
         subjects = (await session.scalars(select(Interaction.subject).where(Interaction.call_id == "twilio/CA9")
                                           .order_by(Interaction.id))).all()
     assert subjects == ["kept", "after"]
+
+
+SYNC_COMMIT = HotStatement(text("SELECT current_setting('synchronous_commit')").columns(column("s", String)))
+
+
+async def test_the_units_records_commit_as_durably_as_the_orms(seeded: Database) -> None:
+    """The hot pool's own statements may skip the WAL flush (``synchronous_commit=off``); a unit's
+    records (its writer's transaction) commit with the database's setting, as an ORM session's do."""
+    if seeded.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's synchronous_commit")
+    world = World(seeded, MONDAY_10)
+    async with seeded.session() as session:
+        orm = (await session.execute(text("SELECT current_setting('synchronous_commit')"))).scalar_one()
+    async with world.units.open() as unit:
+        async with unit.hot() as hot:
+            alone = await hot.fetchrow(SYNC_COMMIT, {})
+        records = await (await unit.writer()).fetchrow(SYNC_COMMIT, {})
+    assert alone == ("off",) and records == (orm,) and orm != "off"
