@@ -14,9 +14,8 @@ from domain.events import IvrSessionEnded, IvrSessionStarted, utcnow
 from ivr.instructions import Outcome
 from ivr.state import SessionRecord
 from ivr.unit import Unit
-from store.hot import joining
 from store.repositories import ivr_hot
-from store.repositories.ivr import IvrRepository
+from store.repositories.ivr import customer_summary, link_call
 
 NOTES = {"verification_failed": "verification failed", "not_identified": "caller not identified"}
 
@@ -27,11 +26,10 @@ class IvrRecorder:
 
     async def open(self, unit: Unit, *, call_id: str, carrier: str, menu: str, caller: str | None,
                    language: str) -> int:
-        unit.wrote = True
-        row = await IvrRepository(unit.session).start(call_id=call_id, carrier=carrier, menu=menu, caller=caller,
-                                                      language=language, at=self._clock())
-        unit.events.append(IvrSessionStarted(session_id=row.id, call_id=call_id, carrier=carrier, menu=menu))
-        return row.id
+        session_id = await ivr_hot.open_session(await unit.writer(), call_id=call_id, carrier=carrier, menu=menu,
+                                                caller=caller, language=language, at=self._clock())
+        unit.events.append(IvrSessionStarted(session_id=session_id, call_id=call_id, carrier=carrier, menu=menu))
+        return session_id
 
     @staticmethod
     async def save_state(unit: Unit, session_id: int, state: dict[str, Any], old: int, new: int) -> bool:
@@ -39,37 +37,34 @@ class IvrRecorder:
         only if the session is still at step ``old``. In the unit's transaction when it wrote
         something (the state moves with those records or not at all), else on its own."""
         if unit.wrote:
-            await unit.session.flush()  # the unit's records first, as the ORM's autoflush would
-            return await ivr_hot.save_state(await joining(await unit.session.connection()), session_id, state,
-                                            old, new)
+            return await ivr_hot.save_state(await unit.writer(), session_id, state, old, new)
         async with unit.hot() as hot:
             return await ivr_hot.save_state(hot, session_id, state, old, new)
 
     async def close(self, unit: Unit, session_id: int, menu: IvrMenu, record: SessionRecord, *,
                     server: str = "default") -> None:
-        row = await IvrRepository(unit.session).get(session_id, for_update=True)
-        if row is None or row.outcome is not None:
+        writer = await unit.writer()
+        row = await ivr_hot.locked(writer, session_id)  # one request at a time closes it
+        if row is None or row["outcome"] is not None:
             return
-        unit.wrote = True
         now = self._clock()
-        repo = IvrRepository(unit.session)
         to_agent = record.outcome is Outcome.AGENT
-        match = await repo.customer_summary(record.customer_id) if to_agent and record.customer_id else None
-        row.customer_id, row.language, row.identified_by = record.customer_id, record.language, record.identified_by
-        row.verified, row.path = record.verified, [[p.node, p.input] for p in record.path]
-        row.outcome, row.end_node, row.abandoned = record.outcome.value, record.end_node, record.abandoned
-        row.queue, row.note, row.promise_id = record.queue, record.note, record.promise_id
-        row.callback_at, row.balance_heard, row.ended_at = record.callback_at, record.balance_heard, now
-        row.duration_seconds = round((now - row.started_at).total_seconds(), 3)
-        row.state = None
-        if to_agent:
-            row.pop = pop_summary(row.id, menu.menu, record, match)
-            if record.customer_id is not None:  # the IVR's customer is the call's (a link once made is kept)
-                await repo.link_call(row.call_id, record.customer_id, now, carrier=row.carrier, server=server)
+        match = await customer_summary(writer, record.customer_id) if to_agent and record.customer_id else None
+        duration = round((now - row["started_at"]).total_seconds(), 3)
+        await ivr_hot.close_session(writer, session_id, {
+            "customer_id": record.customer_id, "language": record.language, "identified_by": record.identified_by,
+            "verified": record.verified, "path": [[p.node, p.input] for p in record.path],
+            "outcome": record.outcome.value, "end_node": record.end_node, "abandoned": record.abandoned,
+            "queue": record.queue, "note": record.note, "promise_id": record.promise_id,
+            "callback_at": record.callback_at, "balance_heard": record.balance_heard, "ended_at": now,
+            "duration_seconds": duration,
+        }, pop_summary(session_id, menu.menu, record, match) if to_agent else None)
+        if to_agent and record.customer_id is not None:  # the IVR's customer is the call's (a link once made is kept)
+            await link_call(writer, row["call_id"], record.customer_id, now, carrier=row["carrier"], server=server)
         unit.events.append(IvrSessionEnded(
-            session_id=row.id, call_id=row.call_id, carrier=row.carrier, outcome=record.outcome.value,
+            session_id=session_id, call_id=row["call_id"], carrier=row["carrier"], outcome=record.outcome.value,
             end_node=record.end_node, abandoned=record.abandoned, customer_id=record.customer_id,
-            verified=record.verified, queue=record.queue, duration_ms=int(row.duration_seconds * 1000)))
+            verified=record.verified, queue=record.queue, duration_ms=int(duration * 1000)))
 
 
 def pop_summary(session_id: int, menu: str, record: SessionRecord, match: dict[str, Any] | None) -> dict[str, Any]:

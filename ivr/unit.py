@@ -10,44 +10,70 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Event
 from store.db import Database, unavailable
-from store.hot import HotConnection
+from store.hot import CoreHotConnection, DriverHotConnection, HotConnection
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Event], Awaitable[None]]
 
 
 class Unit:
-    """``session``: the ORM unit, made on first use (a request that runs only hot statements makes
-    none and commits nothing); its transaction begins at its first statement. ``hot()``: a
-    connection for hot statements, each committing on its own (reads, and a session's state),
-    taken on first use and kept until the unit ends (one pool checkout per request)."""
+    """``hot()``: a connection for hot statements, each committing on its own (reads, and a
+    session's state saved alone), taken on first use and kept until the unit ends (one pool
+    checkout per request). ``writer()``: the unit's transaction, begun on first use, for the
+    records (the session's start and end, history entries, promises, callbacks, and a state saved
+    with them): on PostgreSQL on that same connection, committed as durably as the ORM's sessions
+    commit (the database's ``synchronous_commit``, not the hot pool's); elsewhere on a Core
+    connection of its own. A request that writes no record begins none and commits nothing."""
 
     def __init__(self, database: Database, stack: AsyncExitStack) -> None:
         self.database = database
         self._stack = stack
         self._hot: HotConnection | None = None
+        self._writer: HotConnection | None = None
         self.events: list[Event] = []
-        self.wrote = False  # records were written in ``session`` (a session's state then joins them)
-        self._session: AsyncSession | None = None
+        self.wrote = False  # records were written in the unit's transaction (a session's state then joins them)
 
-    @property
-    def session(self) -> AsyncSession:
-        if self._session is None:
-            self._session = self.database.sessions()
-        return self._session
+    async def writer(self) -> HotConnection:
+        """Hot statements in the unit's transaction, committed when the unit ends, rolled back
+        when it raises. The unit then counts as written."""
+        self.wrote = True
+        if self._writer is None:
+            hot = await self._connection()
+            if isinstance(hot, DriverHotConnection):  # records commit as the ORM's do, whatever the pool's setting
+                await self._stack.enter_async_context(hot.durable_transaction())
+                self._writer = hot
+            else:
+                self._writer = CoreHotConnection(await self._stack.enter_async_context(self.database.engine.begin()))
+        return self._writer
 
-    @asynccontextmanager
-    async def hot(self) -> AsyncIterator[HotConnection]:
+    def hot(self) -> AbstractAsyncContextManager[HotConnection]:
+        """``async with unit.hot() as hot``: the unit's connection (no generator: it is entered
+        several times a request)."""
+        return _Held(self)
+
+    async def _connection(self) -> HotConnection:
         if self._hot is None:
             self._hot = await self._stack.enter_async_context(self.database.hot())
-        yield self._hot
+        return self._hot
+
+
+class _Held:
+    __slots__ = ("_unit",)
+
+    def __init__(self, unit: Unit) -> None:
+        self._unit = unit
+
+    async def __aenter__(self) -> HotConnection:
+        return await self._unit._connection()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None  # the connection stays with the unit until it ends
 
 
 class Units:
@@ -56,19 +82,14 @@ class Units:
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[Unit]:
-        """A unit: its ORM session (if one was made) committed when the block ends, rolled back
+        """A unit: its transaction (if it began one) committed when the block ends, rolled back
         when it raises, like :meth:`store.db.Database.session`; then its events published."""
-        async with AsyncExitStack() as stack:  # the unit's hot connection, if it took one
-            unit = Unit(self.database, stack)
-            try:
+        try:
+            async with AsyncExitStack() as stack:  # the unit's connection and transaction, if it took them
+                unit = Unit(self.database, stack)
                 yield unit
-                if unit._session is not None:
-                    await unit._session.commit()
-            except OperationalError as exc:
-                raise unavailable(exc) from exc
-            finally:
-                if unit._session is not None:
-                    await unit._session.close()  # rolls back what was not committed
+        except OperationalError as exc:
+            raise unavailable(exc) from exc
         for event in unit.events:  # committed: now tell the others
             try:
                 await self._publish(event)

@@ -30,7 +30,7 @@ import json
 import operator
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +170,11 @@ class HotConnection(ABC):
         rows = await self.fetch(statement, params)
         return rows[0] if rows else None
 
+    @abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """Inside a transaction: the block's statements undone alone when it raises (SAVEPOINT),
+        the transaction still usable."""
+
 
 class CoreHotConnection(HotConnection):
     """A hot connection over SQLAlchemy (SQLite, or any dialect without a driver path)."""
@@ -187,6 +192,14 @@ class CoreHotConnection(HotConnection):
             raise SwitchboardError("database statement failed",
                                    {"sqlstate": getattr(exc.orig, "sqlstate", None)}) from exc
         return [tuple(row) for row in result] if result.returns_rows else []
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        try:
+            async with self._connection.begin_nested():
+                yield
+        except OperationalError as exc:
+            raise StoreUnavailable("database unavailable", {"reason": str(exc.orig)}) from exc
 
 
 class DriverHotConnection(HotConnection):
@@ -209,25 +222,48 @@ class DriverHotConnection(HotConnection):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """Several statements as one unit of work (BEGIN ... COMMIT, ROLLBACK when the block raises)."""
+        """Several statements as one unit of work (BEGIN ... COMMIT, ROLLBACK when the block raises);
+        inside a transaction, a SAVEPOINT."""
         try:
             async with self._connection.transaction():
                 yield
         except _UNAVAILABLE as exc:
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        connection = self._connection  # SQL of its own: asyncpg's nested transaction() needs its own BEGIN
+        try:
+            await connection.execute("SAVEPOINT hot_savepoint")
+            try:
+                yield
+            except BaseException:
+                if connection.is_in_transaction() and not connection.is_closed():
+                    await connection.execute("ROLLBACK TO SAVEPOINT hot_savepoint; RELEASE SAVEPOINT hot_savepoint")
+                raise
+            await connection.execute("RELEASE SAVEPOINT hot_savepoint")
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
 
-async def joining(connection: AsyncConnection) -> HotConnection:
-    """Hot statements inside ``connection``'s open transaction (an ORM unit of work's, after its
-    flush), committed or rolled back with it. On asyncpg they run on the driver's own connection
-    (no SQLAlchemy execution around them); elsewhere, or when the driver has not begun the
-    transaction yet, through SQLAlchemy on the same connection."""
-    dialect = connection.dialect
-    if dialect.name == "postgresql" and dialect.driver == "asyncpg":
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is not None and driver.is_in_transaction():
-            return DriverHotConnection(driver, dialect)
-    return CoreHotConnection(connection)
+    @asynccontextmanager
+    async def durable_transaction(self) -> AsyncIterator[None]:
+        """Like :meth:`transaction`, with the commit of the database's own setting (as the engine's
+        ORM sessions commit: waiting for the WAL flush unless the server says otherwise), whatever
+        the pool's: ``SET LOCAL synchronous_commit TO DEFAULT``, sent with the BEGIN (one round trip)."""
+        connection = self._connection
+        try:
+            await connection.execute("BEGIN; SET LOCAL synchronous_commit TO DEFAULT")
+            try:
+                yield
+            except BaseException:
+                if connection.is_in_transaction() and not connection.is_closed():
+                    await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
+        except asyncpg.PostgresError as exc:  # a deferred constraint at COMMIT: a bug, as any other
+            raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
 
 
 async def _init_connection(connection: Any, *, durable: bool) -> None:

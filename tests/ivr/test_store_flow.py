@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import String, column, select, text
 
 from config.compliance_loader import load_pack
 from config.lists import Lists, load_lists
 from config.settings import CONFIG_DIR, Settings
+from domain.errors import SwitchboardError
 from domain.events import Event, InteractionSaved, IvrCallbackBooked, IvrPromiseTaken, IvrSessionEnded
 from ivr.data import CallRef, StoreIvrData
 from ivr.instructions import Collect, Digits, Input, NoInput, Route, Step
@@ -21,6 +22,7 @@ from ivr.session import IvrCall
 from ivr.speech import sentence
 from ivr.unit import Units
 from store.db import Database
+from store.hot import HotStatement
 from store.models import (
     CallRecord,
     CallTask,
@@ -28,10 +30,11 @@ from store.models import (
     FollowUpTask,
     Interaction,
     IvrSession,
+    Loan,
     PromiseToPay,
     User,
 )
-from store.repositories.ivr import IvrRepository
+from store.repositories import ivr_hot
 from store.repositories.ivr_panel import ivr_panel
 from store.seed.demo import load_demo
 
@@ -129,6 +132,21 @@ async def test_promise_is_like_an_agents_with_an_ivr_history_entry(seeded: Datab
         entry = await session.get(Interaction, promise.interaction_id)
         row = await session.scalar(select(IvrSession).where(IvrSession.call_id == call.call.call_id))
         agent1 = await session.scalar(select(User.id).where(User.username == "agent1"))
+        pending = (await session.scalars(select(PromiseToPay).where(
+            PromiseToPay.customer_id == customer.id, PromiseToPay.status == "pending")
+            .order_by(PromiseToPay.due_date, PromiseToPay.id))).first()
+        last = (await session.scalars(select(Interaction).where(Interaction.customer_id == customer.id)
+                                      .order_by(Interaction.created_at.desc(), Interaction.id.desc()))).first()
+        loans = (await session.scalars(select(Loan).where(Loan.customer_id == customer.id,
+                                                          Loan.status == "active"))).all()
+    assert pending is not None and last is not None
+    assert row is not None and row.pop is not None and row.pop["match"]["summary"] == {
+        "overdue_amount": str(sum((loan.overdue_amount for loan in loans), Decimal(0)).quantize(Decimal("0.01"))),
+        "days_past_due": max((loan.days_past_due for loan in loans), default=0),
+        "open_promise": {"id": pending.id, "amount": str(pending.amount), "due_date": pending.due_date.isoformat()},
+        "last_interaction": {"at": last.created_at.isoformat(), "channel": last.channel, "disposition": "/".join(
+            x for x in (last.disposition_status, last.disposition_reason, last.disposition_resolution) if x),
+            "comments": (last.comments or last.subject or "")[:140]}}
     assert promise.amount == Decimal(500) and str(promise.due_date) == "2026-12-18"
     assert promise.assignee_id == agent1 == customer.assigned_agent_id and promise.created_by_id is None
     assert entry is not None and entry.channel == "ivr" and entry.promised_amount == Decimal(500)
@@ -188,6 +206,35 @@ async def test_callback_for_the_assigned_agent_at_the_first_allowed_time(seeded:
     assert any(isinstance(e, IvrCallbackBooked) for e in world.events)
 
 
+async def test_a_second_callback_moves_the_open_task_and_keeps_the_work_list(seeded: Database) -> None:
+    """The customer's open callback task is moved to the new time, not doubled; each request
+    leaves its follow-up and history entry, and the customer's work-list summary follows them."""
+    customer = await amina(seeded)
+    last4 = "".join(c for c in customer.government_id or "" if c.isdigit())[-4:]
+    for when in (SATURDAY_NIGHT, MONDAY_10):
+        call = World(seeded, when).call()
+        await to_main(call, last4)
+        await call.advance(Digits("3"))
+        await call.hang_up()
+    async with seeded.session() as session:
+        tasks = (await session.scalars(select(CallTask).where(CallTask.source == "ivr"))).all()
+        follows = (await session.scalars(select(FollowUpTask).where(
+            FollowUpTask.instructions == "callback requested (IVR)").order_by(FollowUpTask.id))).all()
+        open_due = (await session.scalars(select(FollowUpTask.due_at).where(
+            FollowUpTask.customer_id == customer.id, FollowUpTask.done.is_(False)))).all()
+        entries = (await session.scalars(select(Interaction).where(
+            Interaction.subject == "Callback requested (IVR)").order_by(Interaction.id))).all()
+        row = await session.get(Customer, customer.id)
+    monday_8 = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+    assert len(tasks) == 1 and tasks[0].next_eligible_at == MONDAY_10 and tasks[0].updated_at == MONDAY_10
+    assert tasks[0].owner_id == customer.assigned_agent_id and tasks[0].status.value == "queued"
+    assert [f.due_at for f in follows] == [monday_8, MONDAY_10]
+    assert [f.interaction_id for f in follows] == [e.id for e in entries]
+    assert [e.callback_at for e in entries] == [monday_8, MONDAY_10] and entries[0].channel == "ivr"
+    assert row is not None and row.next_action_at == min(open_due) <= monday_8
+    assert row.last_contact_at == entries[-1].created_at
+
+
 async def test_balance_history_abandon_and_the_panel(seeded: Database) -> None:
     world = World(seeded, MONDAY_10)
     customer = await amina(seeded)
@@ -235,8 +282,7 @@ async def test_a_state_saved_with_records_goes_with_them(seeded: Database) -> No
 
     async def balance_heard(fail: bool) -> None:
         async with world.units.open() as unit:
-            IvrRepository(unit.session).history(customer.id, "twilio/CA1", "Balance enquiry (IVR)")
-            unit.wrote = True
+            await ivr_hot.history(await unit.writer(), customer.id, "twilio/CA1", "Balance enquiry (IVR)")
             assert await world.recorder.save_state(unit, session_id, {"node": "main_menu"}, 0, 1)
             if fail:
                 raise _Refused
@@ -253,3 +299,44 @@ async def test_a_state_saved_with_records_goes_with_them(seeded: Database) -> No
     assert await stored() == (0, None, 0)
     await balance_heard(fail=False)
     assert await stored() == (1, {"node": "main_menu"}, 1)
+
+
+async def test_a_refused_write_in_a_savepoint_leaves_the_units_transaction_usable(seeded: Database) -> None:
+    """What a refused promise relies on: the savepoint's statements are undone, the unit's earlier
+    and later writes commit."""
+    world = World(seeded, MONDAY_10)
+    customer = await amina(seeded)
+    async with world.units.open() as unit:
+        writer = await unit.writer()
+        await ivr_hot.history(writer, customer.id, "twilio/CA9", "kept")
+
+        async def refused() -> None:
+            async with writer.savepoint():
+                await ivr_hot.history(writer, customer.id, "twilio/CA9", "undone")
+                await ivr_hot.history(writer, customer.id + 10_000, "twilio/CA9", "refused")  # no such customer
+
+        with pytest.raises(SwitchboardError):
+            await refused()
+        await ivr_hot.history(writer, customer.id, "twilio/CA9", "after")
+    async with seeded.session() as session:
+        subjects = (await session.scalars(select(Interaction.subject).where(Interaction.call_id == "twilio/CA9")
+                                          .order_by(Interaction.id))).all()
+    assert subjects == ["kept", "after"]
+
+
+SYNC_COMMIT = HotStatement(text("SELECT current_setting('synchronous_commit')").columns(column("s", String)))
+
+
+async def test_the_units_records_commit_as_durably_as_the_orms(seeded: Database) -> None:
+    """The hot pool's own statements may skip the WAL flush (``synchronous_commit=off``); a unit's
+    records (its writer's transaction) commit with the database's setting, as an ORM session's do."""
+    if seeded.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's synchronous_commit")
+    world = World(seeded, MONDAY_10)
+    async with seeded.session() as session:
+        orm = (await session.execute(text("SELECT current_setting('synchronous_commit')"))).scalar_one()
+    async with world.units.open() as unit:
+        async with unit.hot() as hot:
+            alone = await hot.fetchrow(SYNC_COMMIT, {})
+        records = await (await unit.writer()).fetchrow(SYNC_COMMIT, {})
+    assert alone == ("off",) and records == (orm,) and orm != "off"

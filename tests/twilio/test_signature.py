@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from twilio.request_validator import RequestValidator
 
 from cti.twilio.signature import compute_signature, public_request_url, verify_signature
 from domain.errors import SignatureInvalid
@@ -99,3 +100,25 @@ def test_1000_random_tamperings_are_all_refused() -> None:
             verify_signature(url, bad_form, bad_sig, AUTH_TOKEN)
         refused += 1
     assert refused == 1000
+
+
+@pytest.mark.parametrize("signed", ["https://switchboard.example.com/twilio/ivr?s=7&n=2",
+                                    "https://switchboard.example.com:443/twilio/ivr?s=7&n=2",
+                                    "https://switchboard.example.com:8443/twilio/ivr?s=7&n=2",
+                                    "http://switchboard.example.com:80/twilio/ivr?s=7&n=2"])
+@pytest.mark.parametrize("checked", ["https://switchboard.example.com/twilio/ivr?s=7&n=2",
+                                     "https://switchboard.example.com:443/twilio/ivr?s=7&n=2",
+                                     "https://switchboard.example.com:8443/twilio/ivr?s=7&n=2",
+                                     "http://switchboard.example.com/twilio/ivr?s=7&n=2"])
+def test_the_check_answers_as_twilios_validator(signed: str, checked: str) -> None:
+    """Our check (the second HMAC only when the first misses) accepts exactly what
+    RequestValidator.validate accepts, for every port form of the signed and the checked URL."""
+    form = {**voice_form(call_sid()), "Digits": "1"}
+    signature = twilio_signature(signed, form)
+    expected = RequestValidator(AUTH_TOKEN).validate(checked, form, signature)
+    try:
+        verify_signature(checked, form, signature, AUTH_TOKEN)
+        accepted = True
+    except SignatureInvalid:
+        accepted = False
+    assert accepted is expected
