@@ -14,10 +14,13 @@ demo's customers, loopback only, bounded in count and time.
 ``twiml``  Signed Twilio requests at ``--rate`` (200) a second for ``--seconds`` (30), open loop:
            callers walk the same menu over ``POST /twilio/voice?ivr=main`` and ``/twilio/ivr``
            (language, ID, balance, callback, agent), each request timed from its send to the whole
-           TwiML answer. Goal: p99 <= 20 ms at 200 requests/s.
+           TwiML answer. Goal: p99 <= 20 ms at 200 requests/s. ``--servers N`` (1) runs N server
+           processes on the same database with the Redis bus (``--redis-url``, database 15 of the
+           loopback Redis, flushed first) and sends each request to the next one in turn, as a load
+           balancer in front of several workers does; the server CPU is their sum.
 
     .venv/bin/python bench/ivr_latency.py [pbx|twiml|all] [--calls 50] [--rate 200] [--seconds 30]
-        [--database-url postgresql+asyncpg://...]
+        [--servers 1] [--database-url postgresql+asyncpg://...]
 """
 
 from __future__ import annotations
@@ -104,6 +107,16 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far (from /proc; clock ticks of 1/100 s)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def flush_redis(url: str) -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -291,14 +304,19 @@ async def bench_twiml(args: argparse.Namespace) -> None:
             env = server_env(url, SWITCHBOARD_TWILIO__ACCOUNT_SID=ACCOUNT_SID, SWITCHBOARD_TWILIO__AUTH_TOKEN=AUTH_TOKEN,
                              SWITCHBOARD_TWILIO__CALLER_ID="+254709000000", SWITCHBOARD_PUBLIC_URL=PUBLIC_URL,
                              SWITCHBOARD_TWILIO__API_BASE="http://127.0.0.1:9")
-            server = ServerProcess("bench-twiml", env, Path(tmp), cli=True).start()
+            if args.servers > 1:
+                await flush_redis(args.redis_url)
+                env["SWITCHBOARD_REDIS_URL"] = args.redis_url
+            servers = [ServerProcess(f"bench-twiml-{n}", env, Path(tmp), cli=True).start()
+                       for n in range(args.servers)]
             latencies: list[float] = []
             errors = 0
             max_late = 0.0
             server_cpu = 0.0
+            sent = 0
             try:
-                await server.wait_up()
-                base = server.base_url
+                for server in servers:
+                    await server.wait_up()
                 slots = asyncio.Queue[float]()
                 t0 = time.perf_counter() + 1.0
                 for i in range(total):
@@ -306,7 +324,7 @@ async def bench_twiml(args: argparse.Namespace) -> None:
 
                 async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512)) as session:
                     async def post(public: str, form: dict[str, str]) -> str | None:
-                        nonlocal errors, max_late
+                        nonlocal errors, max_late, sent
                         try:
                             due = slots.get_nowait()
                         except asyncio.QueueEmpty:
@@ -317,6 +335,8 @@ async def bench_twiml(args: argparse.Namespace) -> None:
                         start = time.perf_counter()
                         max_late = max(max_late, start - due)
                         headers = {"X-Twilio-Signature": compute_signature(public, form, AUTH_TOKEN)}
+                        base = servers[sent % len(servers)].base_url
+                        sent += 1
                         try:
                             async with session.post(base + public[len(PUBLIC_URL):], data=form, headers=headers) as r:
                                 body = await r.text()
@@ -344,15 +364,18 @@ async def bench_twiml(args: argparse.Namespace) -> None:
                                 return
                             body = await post(gather.attrib["action"], {**form, "Digits": digits})
 
-                    cpu_before = cpu_seconds(server.pid)
+                    cpu_before = sum(cpu_seconds(server.pid) for server in servers)
                     calls = [asyncio.create_task(caller(n)) for n in range(total // 6 + 1)]
                     await asyncio.gather(*calls)
-                    server_cpu = cpu_seconds(server.pid) - cpu_before
+                    server_cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
                 if errors:
-                    print(server.log(60))
+                    for server in servers:
+                        print(server.log(60))
             finally:
-                server.stop()
-    print(f"twiml: signed IVR requests, {args.rate:.0f}/s for {args.seconds:.0f} s (open loop): "
+                for server in servers:
+                    server.stop()
+    print(f"twiml: signed IVR requests, {args.rate:.0f}/s for {args.seconds:.0f} s (open loop) to "
+          f"{args.servers} server process{'es' if args.servers > 1 else ''}: "
           f"{len(latencies)} ok, {errors} errors; client send lateness max {max_late * 1000:.1f} ms")
     print("twiml: " + summary("request -> the whole TwiML answer", latencies))
     if latencies:
@@ -369,7 +392,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--servers", type=int, default=1, help="server processes for twiml (Redis bus when > 1)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()
+    args.servers = max(1, min(args.servers, 4))
     args.calls, args.rate, args.seconds = min(args.calls, 200), min(args.rate, 1000.0), min(args.seconds, 120.0)
     if args.what in ("twiml", "all"):
         asyncio.run(bench_twiml(args))
