@@ -5,9 +5,10 @@ commit, and their postings done together, in one durable transaction per batch.
   (that waits for the WAL flush); each request is answered only once its own row is committed.
 * :meth:`BatchC2B.post`: the common case (an account number naming exactly one customer, a receipt
   never seen) of every confirmation waiting, posted in one transaction of nine statements
-  (``store/repositories/payments_batch.py``), then announced: ``PaymentReceived`` on the bus and
-  the ``payment`` frames in one outbox write. The rest (a phone to match, suspense, a repeat)
-  answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one path.
+  (``store/repositories/payments_batch.py``), then announced once committed: ``PaymentReceived``
+  on the bus for each, and all the ``payment`` frames in one outbox write. The rest (a phone to
+  match, suspense, a repeat) answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one
+  path.
 
 Nothing is posted twice: the batch first claims its callbacks (still ``received``, or ``failed``
 and being replayed) with ``FOR UPDATE SKIP LOCKED``, so a callback held by another worker or
@@ -20,7 +21,7 @@ every minute, under the task supervisor).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -75,8 +76,9 @@ class _Raw:
 
 
 class BatchC2B:
-    def __init__(self, fast: FastC2B, *, currency: str, clock: Callable[[], datetime], max_batch: int = 200) -> None:
-        self.pool, self.currency, self.clock = fast.pool, currency, clock
+    def __init__(self, fast: FastC2B, *, currency: str, clock: Callable[[], datetime],
+                 announce: Callable[[list[Outcome]], Awaitable[None]], max_batch: int = 200) -> None:
+        self.pool, self.currency, self.clock, self.announce = fast.pool, currency, clock, announce
         self.storing: Coalescer[_Raw, int] = Coalescer(self._store_all, max_batch=max_batch)
         self.posting: Coalescer[tuple[int, C2BPayment], Result] = Coalescer(self._post_all, max_batch=max_batch)
 
@@ -104,10 +106,11 @@ class BatchC2B:
             for index in [i for i, p in postings.items() if p.callback_id not in claimed]:
                 results[index] = TAKEN
                 del postings[index]
-            if postings:
-                outcomes = await self._write(conn, postings)
-                for index, outcome in outcomes.items():
-                    results[index] = outcome
+            outcomes = await self._write(conn, postings) if postings else {}
+        for index, outcome in outcomes.items():
+            results[index] = outcome
+        if outcomes:  # committed: now the bus and the screens, for the whole batch at once
+            await self.announce(list(outcomes.values()))
         return results
 
     async def _matched(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]]) -> dict[int, _Posting]:

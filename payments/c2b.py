@@ -132,8 +132,7 @@ class C2BService:
             batched = await self.batch.post(callback_id, payment)
             if batched is TAKEN:
                 return None
-            if isinstance(batched, Outcome):
-                await self.announce(batched)
+            if isinstance(batched, Outcome):  # announced with its batch
                 return batched
         if self.fast is not None:
             try:
@@ -172,6 +171,16 @@ class C2BService:
         if outcome is not None:
             await self.announce(outcome)
         return outcome
+
+    async def announce_batch(self, outcomes: list[Outcome]) -> None:
+        """A batch just posted (never suspense): every ``PaymentReceived`` and all the frames at once.
+        The money is committed: a failure here is logged, not raised into the batch."""
+        events = [event for o in outcomes if (event := o.event()) is not None]
+        frames = [(o.notify, o.frame(self.currency)) for o in outcomes]
+        said = await asyncio.gather(*(self.publish(e) for e in events), self.notifier.payments(frames),
+                                    return_exceptions=True)
+        for error in [r for r in said if isinstance(r, BaseException)]:
+            log.error("mpesa: a posted batch's PaymentReceived not published: %r", error)
 
     async def announce(self, outcome: Outcome) -> None:
         event = outcome.event()

@@ -86,7 +86,7 @@ def build_payments(settings: Settings, database: Database, outbox: Outbox | None
     engine = database.engine
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
         c2b.fast = FastC2B(engine, region=settings.default_region, currency=settings.currency, clock=clock)
-        c2b.batch = BatchC2B(c2b.fast, currency=settings.currency, clock=clock)
+        c2b.batch = BatchC2B(c2b.fast, currency=settings.currency, clock=clock, announce=c2b.announce_batch)
     requests = PaymentRequests(database, settings, client=client, pack=pack, notifier=notifier, clock=clock)
     settlement = Settlement(database, settings, client=client, notifier=notifier, store=c2b.store,
                             announce=c2b.announce, clock=clock)
