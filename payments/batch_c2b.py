@@ -131,7 +131,7 @@ class BatchC2B:
         return postings
 
     async def _write(self, conn: DriverHotConnection, postings: dict[int, _Posting]) -> dict[int, Outcome]:
-        ordered = list(postings.values())
+        ordered = sorted(postings.values(), key=lambda p: p.payment.trans_id)  # one lock order for every worker
         txns = {str(receipt): int(txn_id) for txn_id, receipt in await conn.fetch(INSERT_TRANSACTIONS, {
             "customer_id": [p.match.customer_id for p in ordered], "receipt": [p.payment.trans_id for p in ordered],
             "paid_at": [p.payment.paid_at for p in ordered], "amount": [p.payment.amount for p in ordered],
