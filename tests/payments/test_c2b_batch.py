@@ -8,10 +8,11 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from payments.batch_c2b import TAKEN, BatchC2B
 from payments.c2b_protocol import C2BPayment, c2b_body, parse_c2b
@@ -36,9 +37,10 @@ def _batch(pay: PayWorld) -> BatchC2B:
     return batch
 
 
-async def _count(pay: PayWorld, model: type, *where: object) -> int:
+async def _count(pay: PayWorld, model: type[Any], *where: ColumnElement[bool]) -> int:
     async with pay.services.database.session() as s:
-        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+        found: int | None = await s.scalar(select(func.count()).select_from(model).where(*where))
+        return int(found or 0)
 
 
 async def _stored(pay: PayWorld, receipts_refs: list[tuple[str, str, int]]) -> list[tuple[int, C2BPayment]]:
