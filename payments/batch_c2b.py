@@ -80,7 +80,8 @@ class BatchC2B:
                  announce: Callable[[list[Outcome]], Awaitable[None]], max_batch: int = 200) -> None:
         self.pool, self.currency, self.clock, self.announce = fast.pool, currency, clock, announce
         self.storing: Coalescer[_Raw, int] = Coalescer(self._store_all, max_batch=max_batch)
-        self.posting: Coalescer[tuple[int, C2BPayment], Result] = Coalescer(self._post_all, max_batch=max_batch)
+        self.posting: Coalescer[tuple[int, C2BPayment], Result] = Coalescer(self._post_all, max_batch=max_batch,
+                                                                            after=self._announce)
 
     async def store(self, kind: str, body: bytes, remote: str | None) -> int:
         """The raw callback's id, once it is committed (with whichever others were waiting)."""
@@ -109,9 +110,13 @@ class BatchC2B:
             outcomes = await self._write(conn, postings) if postings else {}
         for index, outcome in outcomes.items():
             results[index] = outcome
-        if outcomes:  # committed: now the bus and the screens, for the whole batch at once
-            await self.announce(list(outcomes.values()))
         return results
+
+    async def _announce(self, results: list[Result]) -> None:
+        """Committed: the bus and the screens, for the whole batch at once (the next batch meanwhile)."""
+        outcomes = [r for r in results if isinstance(r, Outcome)]
+        if outcomes:
+            await self.announce(outcomes)
 
     async def _matched(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]]) -> dict[int, _Posting]:
         """The items an account number matches to exactly one customer, each receipt once."""

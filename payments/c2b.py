@@ -173,14 +173,17 @@ class C2BService:
         return outcome
 
     async def announce_batch(self, outcomes: list[Outcome]) -> None:
-        """A batch just posted (never suspense): every ``PaymentReceived`` and all the frames at once.
-        The money is committed: a failure here is logged, not raised into the batch."""
+        """A batch just posted (never suspense): all the frames in one outbox write and, meanwhile,
+        each ``PaymentReceived`` in turn (one bus connection: a batch's events published all at
+        once would empty the Redis connection pool, and the ones refused would be lost)."""
         events = [event for o in outcomes if (event := o.event()) is not None]
-        frames = [(o.notify, o.frame(self.currency)) for o in outcomes]
-        said = await asyncio.gather(*(self.publish(e) for e in events), self.notifier.payments(frames),
-                                    return_exceptions=True)
-        for error in [r for r in said if isinstance(r, BaseException)]:
-            log.error("mpesa: a posted batch's PaymentReceived not published: %r", error)
+
+        async def publish_all() -> None:
+            for event in events:
+                await self.publish(event)
+
+        await asyncio.gather(publish_all(), self.notifier.payments(
+            [(o.notify, o.frame(self.currency)) for o in outcomes]))
 
     async def announce(self, outcome: Outcome) -> None:
         event = outcome.event()
