@@ -4,7 +4,7 @@ commit, and their postings done together, in one durable transaction per batch.
 * :meth:`BatchC2B.store`: every callback waiting is written by one multi-row INSERT and one commit
   (that waits for the WAL flush); each request is answered only once its own row is committed.
 * :meth:`BatchC2B.post`: the common case (an account number naming exactly one customer, a receipt
-  never seen) of every confirmation waiting, posted in one transaction of nine statements
+  never seen) of every confirmation waiting, posted in one transaction of ten statements
   (``store/repositories/payments_batch.py``), then announced once committed: ``PaymentReceived``
   on the bus for each, and all the ``payment`` frames in one outbox write. The rest (a phone to
   match, suspense, a repeat) answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one

@@ -1,6 +1,6 @@
 """The C2B confirmation's statements for a batch (PostgreSQL): many callbacks stored with one
 multi-row INSERT, and many confirmations posted in one transaction, each statement taking arrays
-(``unnest``) instead of one row, so a batch costs the same nine round trips whatever its size.
+(``unnest``) instead of one row, so a batch costs the same ten round trips whatever its size.
 
 They write exactly the rows :mod:`store.repositories.payments_hot` writes for one confirmation
 (and so the ORM path's); ``payments/batch_c2b.py`` runs them. :data:`CLAIM` is what keeps two
