@@ -16,9 +16,9 @@ hold every confirmation stored raw and posted once (a statement transaction per 
 bench counts them. Goals: 500/s for 20 s, none lost; frame p99 <= 50 ms.
 
     .venv/bin/python bench/mpesa_c2b.py [--rate 500] [--seconds 20] [--warmup 3] [--customers 2000]
-        [--agents 50] [--memory-bus] [--no-dialer]
+        [--agents 50] [--memory-bus] [--no-dialer] [--db sb_bench_mpesa] [--profile out.svg]
 
-Creates, migrates and drops at the end the PostgreSQL database ``sb_bench_mpesa``; its Redis keys
+Creates, migrates and drops at the end the PostgreSQL database ``--db`` (``sb_bench_mpesa``); its Redis keys
 (database 0) have a prefix of their own and are deleted at the end. Loopback only; bounded in
 count and time.
 """
@@ -33,6 +33,7 @@ import json
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -243,9 +244,9 @@ async def counts(database: Database, prefix: str) -> tuple[int, int, int, int]:
 
 
 async def run(args: argparse.Namespace) -> int:
-    await admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    await admin(f'CREATE DATABASE "{BENCH_DB}"')
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{BENCH_DB}"
+    await admin(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
+    await admin(f'CREATE DATABASE "{args.db}"')
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{args.db}"
     redis_url = "redis://127.0.0.1:6379/0"
     prefix = f"sb-bench-mpesa-{secrets.token_hex(4)}:"
     database = Database(make_engine(url))
@@ -265,7 +266,7 @@ async def run(args: argparse.Namespace) -> int:
                 server.stop()
     finally:
         await database.dispose()
-        await admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        await admin(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
         if not args.memory_bus:
             await forget_keys(redis_url, prefix)
 
@@ -302,9 +303,12 @@ async def measure(args: argparse.Namespace, database: Database, server: ServerPr
     gc.disable()
     try:
         cpu_from, started = cpu_seconds(server.pid), time.perf_counter()
+        spy = profiler(server.pid, args.profile, args.seconds)
         http_ms, errors, late = await post_all(target, timed, args.rate, sockets)
         sent_for = time.perf_counter() - started
         cpu = (cpu_seconds(server.pid) - cpu_from) / sent_for
+        if spy is not None:
+            spy.wait(30)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(sockets.all_seen.wait(), 60)
     finally:
@@ -322,12 +326,24 @@ async def measure(args: argparse.Namespace, database: Database, server: ServerPr
     print(f"mpesa-c2b: frames missing {missing}, shown twice {twice}, on a wrong socket {sockets.wrong}")
     print(f"mpesa-c2b: database: {stored} stored raw, {posted} posted, {txns} statement transactions "
           f"(of {len(timed)}); promises kept in all {kept}")
-    print(f"mpesa-c2b: server CPU {cpu * 100:.0f}% of a core during the timed run; RSS {server.rss_mb():.0f} MB")
+    print(f"mpesa-c2b: server CPU {cpu * 100:.0f}% of a core during the timed run = "
+          f"{cpu * sent_for / len(timed) * 1000:.2f} ms per confirmation; RSS {server.rss_mb():.0f} MB")
     lost = len(timed) - min(stored, posted, txns)
     p99 = pct(sockets.latencies_ms, 99) if sockets.latencies_ms else float("inf")
     print(f"mpesa-c2b: none lost: {'yes' if lost == 0 and errors == 0 else f'NO ({lost} lost, {errors} errors)'}; "
           f"goal frame p99 <= 50 ms: {'met' if p99 <= 50 else 'NOT met'}")
     return 0 if lost == 0 and errors == 0 else 1
+
+
+def profiler(pid: int, out: str | None, seconds: float) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server during the timed run (``--profile``; py-spy in the venv)."""
+    if not out:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    fmt = "speedscope" if out.endswith(".json") else "raw" if out.endswith(".txt") else "flamegraph"
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)),
+                             "--rate", "200", "--gil", "--format", fmt, "--output", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main() -> None:
@@ -339,6 +355,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--memory-bus", action="store_true", help="the in-process bus instead of Redis")
     parser.add_argument("--no-dialer", action="store_true", help="do not run the dialer in the server")
+    parser.add_argument("--db", default=BENCH_DB, help="the PostgreSQL database to create and drop")
+    parser.add_argument("--profile", help="py-spy the server during the timed run into this file "
+                        "(.svg flame graph, .txt collapsed stacks, .json speedscope)")
     args = parser.parse_args()
     if args.rate * (args.seconds + args.warmup) > 50_000 or args.seconds > 120:
         parser.error("bounded: at most 50,000 confirmations and 120 s")

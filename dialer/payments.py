@@ -5,8 +5,12 @@ cancelled (a preview on screen is taken back), the others are re-ranked on what 
 unpaid part of its broken promise, or the customer's overdue amount).
 
 Most payers have no such task waiting (M-Pesa may bring hundreds a second): one hot statement
-(:data:`WAITING_TASK`, on the driver directly) says so before any unit of work is opened, and the
-engine is not woken for a payment that changed nothing in the queue.
+(:data:`WAITING_TASK`, on the driver directly) says so before any unit of work is opened. The
+engine is woken only when a preview is taken back (:meth:`DialerContext.give_back` wakes it: the
+agent is free for another offer). Cancelling or re-ranking a queued task gives the engine nothing
+to do now (an agent free for it would have had it offered already): its next tick, within
+``tick_seconds``, sees the queue as the payment left it. (A tick costs tens of statements; waking
+one per such payment cost more CPU than the payments' own posting.)
 """
 
 from __future__ import annotations
@@ -68,7 +72,6 @@ class Payments:
             await repo.begin_write()
             tasks = [t for t in await repo.open_tasks(ev.customer_id, COLLECTION_REASONS) if t.status in WAITING]
             if not tasks:
-                self.ctx.poke()
                 return
             figures = await repo.figures(ev.customer_id)
             customer = await repo.customer(ev.customer_id)
@@ -96,5 +99,4 @@ class Payments:
             if agent_id in names:
                 await self.ctx.push(names[agent_id], DIALER_PREVIEW_CANCELLED,
                                     {"task_id": task_id, "why": "the customer paid"})
-            await self.ctx.give_back(agent_id)
-        self.ctx.poke()
+            await self.ctx.give_back(agent_id)  # wakes the engine: the agent is free again

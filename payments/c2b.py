@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.mpesa_settings import MpesaSettings
 from domain.errors import Conflict, InvalidInput, NotFound, ProtocolViolation, StoreUnavailable, SwitchboardError
 from domain.events import Event
+from payments.batch_c2b import TAKEN, BatchC2B
 from payments.c2b_protocol import ACCEPTED, C2BPayment, parse_c2b, rejected
 from payments.fast_c2b import FALLBACK, FastC2B
 from payments.matching import Matcher, normalise_ref
@@ -31,8 +32,11 @@ from store.db import Database
 from store.models import Customer, MpesaPayment, User
 from store.repositories.audit import AuditLog
 from store.repositories.payments import MpesaRepository, store_callback
+from store.repositories.payments_batch import UNPOSTED
 
 log = logging.getLogger(__name__)
+RECOVER_AFTER_SECONDS = 30.0
+RECOVER_EVERY_SECONDS = 60.0
 Publish = Callable[[Event], Awaitable[None]]
 
 
@@ -59,9 +63,12 @@ class C2BService:
         self.matcher = Matcher(region)
         self.currency, self.notifier, self.publish, self.clock = currency, notifier, publish, clock
         self.fast: FastC2B | None = None  # PostgreSQL: the common case on asyncpg directly
+        self.batch: BatchC2B | None = None  # PostgreSQL: concurrent requests stored and posted together
 
     async def store(self, kind: str, body: bytes, remote: str | None) -> int:
         """The raw callback, committed before the caller answers anything."""
+        if self.batch is not None:
+            return await self.batch.store(kind, body, remote)
         if self.fast is not None:
             return await self.fast.store(kind, body, remote)
         async with self.database.autocommit() as connection:
@@ -101,8 +108,14 @@ class C2BService:
     async def confirm(self, body: bytes, remote: str | None) -> dict[str, Any]:
         callback_id = await self.store("c2b_confirmation", body, remote)
         payment = await self._parse(callback_id, body)
+        await self._settle(callback_id, payment)
+        return ACCEPTED
+
+    async def _settle(self, callback_id: int, payment: C2BPayment) -> tuple[Outcome | None, bool]:
+        """Process a stored confirmation; a failure is logged and marked (``replay`` finishes it),
+        never raised: (the outcome, whether it failed)."""
         try:
-            await self.process(callback_id, payment)
+            return await self.process(callback_id, payment), False
         except Exception as exc:  # stored: `switchboard mpesa replay` finishes it
             log.exception("mpesa: confirmation %s (callback %d) stored but not processed", payment.trans_id,
                           callback_id)
@@ -110,10 +123,17 @@ class C2BService:
                 await self.mark(callback_id, "failed", error=f"{type(exc).__name__}: {exc}", reference=payment.trans_id)
             except Exception:
                 log.exception("mpesa: could not mark callback %d as failed", callback_id)
-        return ACCEPTED
+            return None, True
 
     async def process(self, callback_id: int | None, payment: C2BPayment) -> Outcome | None:
-        """Match and post (or suspend) one confirmation; None when its receipt was already there."""
+        """Match and post (or suspend) one confirmation; None when its receipt was already there
+        (or, batched, when another worker holds or has posted its callback)."""
+        if self.batch is not None and callback_id is not None:
+            batched = await self.batch.post(callback_id, payment)
+            if batched is TAKEN:
+                return None
+            if isinstance(batched, Outcome):  # announced with its batch
+                return batched
         if self.fast is not None:
             try:
                 fast = await self.fast.process(callback_id, payment)
@@ -151,6 +171,19 @@ class C2BService:
         if outcome is not None:
             await self.announce(outcome)
         return outcome
+
+    async def announce_batch(self, outcomes: list[Outcome]) -> None:
+        """A batch just posted (never suspense): all the frames in one outbox write and, meanwhile,
+        each ``PaymentReceived`` in turn (one bus connection: a batch's events published all at
+        once would empty the Redis connection pool, and the ones refused would be lost)."""
+        events = [event for o in outcomes if (event := o.event()) is not None]
+
+        async def publish_all() -> None:
+            for event in events:
+                await self.publish(event)
+
+        await asyncio.gather(publish_all(), self.notifier.payments(
+            [(o.notify, o.frame(self.currency)) for o in outcomes]))
 
     async def announce(self, outcome: Outcome) -> None:
         event = outcome.event()
@@ -194,7 +227,41 @@ class C2BService:
         await self.announce(outcome)
         return outcome
 
-    # --- replay -------------------------------------------------------------------------------------
+    # --- recovery and replay ------------------------------------------------------------------------
+
+    async def recover(self, *, older_than: float = RECOVER_AFTER_SECONDS, batch: int = 500) -> ReplayReport:
+        """Post the confirmations stored but never processed (the process stopped between the
+        store and the posting), once they are ``older_than`` seconds (a younger one is likely still
+        in its request). Safe with several workers: the batch claims each callback, and a receipt
+        is posted once."""
+        report, after = ReplayReport(), 0
+        params = {"before": self.clock() - timedelta(seconds=older_than), "limit": batch}
+        while True:
+            async with self.database.hot() as hot:
+                stored = [(int(i), bytes(b)) for i, b in await hot.fetch(UNPOSTED, {**params, "after": after})]
+            for callback_id, body in stored:
+                after, report.seen = callback_id, report.seen + 1
+                try:
+                    payment = await self._parse(callback_id, body)
+                except ProtocolViolation:
+                    report.rejected += 1
+                    continue
+                outcome, failed = await self._settle(callback_id, payment)
+                report.failed += failed
+                report.posted += bool(outcome and outcome.posted)
+                report.suspense += bool(outcome and not outcome.posted)
+                report.unchanged += outcome is None and not failed
+            if len(stored) < batch:
+                if report.seen:
+                    log.warning("mpesa: recovered the confirmations stored but never processed: %s", report)
+                return report
+
+    async def recover_forever(self, every: float = RECOVER_EVERY_SECONDS) -> None:
+        """At start, then every ``every`` s (under the supervisor, which logs and restarts it)."""
+        while True:
+            await self.recover()
+            await asyncio.sleep(every)
+
 
     async def replay(self, *, ids: list[int] | None = None, batch: int = 500) -> ReplayReport:
         """Run matching again over the stored confirmations: those never processed (or failed) are

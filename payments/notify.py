@@ -36,6 +36,11 @@ class Notifier:
     async def payment(self, usernames: Iterable[str], data: dict[str, Any]) -> None:
         await self._send([(agent_stream(name), PAYMENT, data) for name in dict.fromkeys(usernames)])
 
+    async def payments(self, frames: Iterable[tuple[Iterable[str], dict[str, Any]]]) -> None:
+        """Several ``payment`` frames in one outbox write (a batch of confirmations)."""
+        await self._send([(agent_stream(name), PAYMENT, data) for usernames, data in frames
+                          for name in dict.fromkeys(usernames)])
+
     async def request(self, username: str | None, data: dict[str, Any]) -> None:
         if username:
             await self._send([(agent_stream(username), PAYMENT_REQUEST, data)])

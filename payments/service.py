@@ -17,6 +17,7 @@ from bus.base import Outbox
 from config.settings import Settings
 from domain.compliance import Pack
 from domain.events import Event, utcnow
+from payments.batch_c2b import BatchC2B
 from payments.c2b import C2BService
 from payments.client import DarajaClient
 from payments.fast_c2b import FastC2B
@@ -85,6 +86,7 @@ def build_payments(settings: Settings, database: Database, outbox: Outbox | None
     engine = database.engine
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
         c2b.fast = FastC2B(engine, region=settings.default_region, currency=settings.currency, clock=clock)
+        c2b.batch = BatchC2B(c2b.fast, currency=settings.currency, clock=clock, announce=c2b.announce_batch)
     requests = PaymentRequests(database, settings, client=client, pack=pack, notifier=notifier, clock=clock)
     settlement = Settlement(database, settings, client=client, notifier=notifier, store=c2b.store,
                             announce=c2b.announce, clock=clock)

@@ -1,6 +1,7 @@
 """Wires M-Pesa payments into the app: the :class:`~payments.service.PaymentsHub` (``services.payments``,
-for the routes), the late-callback sweep and the phone hashing
-under the task supervisor, and the routes (desktop, supervisor, report; Daraja's webhooks apart).
+for the routes), the late-callback sweep, the phone hashing and the
+recovery of confirmations stored but never posted under the task supervisor, and the routes
+(desktop, supervisor, report; Daraja's webhooks apart).
 
 Always wired: without M-Pesa settings the status says the feature is off, the webhooks answer
 404 and a payment request is refused with a sentence. The access log shows the webhooks' secret
@@ -25,6 +26,7 @@ from payments.service import build_payments
 
 SWEEP_TASK = "mpesa-sweep"
 HASH_TASK = "mpesa-phone-hashes"
+RECOVER_TASK = "mpesa-c2b-recovery"
 ACCESS_LOG = "uvicorn.access"
 
 
@@ -69,9 +71,10 @@ class PaymentsComponent:
             services.supervisor.spawn(SWEEP_TASK, hub.sweep_forever)
         if settings.mpesa.c2b_ready:
             services.supervisor.spawn(HASH_TASK, hub.hash_forever)
+            services.supervisor.spawn(RECOVER_TASK, hub.c2b.recover_forever)
 
     async def stop(self, services: Services) -> None:
-        await services.supervisor.cancel(SWEEP_TASK, HASH_TASK)
+        await services.supervisor.cancel(SWEEP_TASK, HASH_TASK, RECOVER_TASK)
         if self.hide is not None:
             logging.getLogger(ACCESS_LOG).removeFilter(self.hide)
         hub, services.payments = services.payments, None

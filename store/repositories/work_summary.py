@@ -37,6 +37,8 @@ UPDATE customers SET
 # for the hot paths that write with driver SQL (the M-Pesa fast path): one customer, in their transaction
 REFRESH_ONE = HotStatement(text(f"{_SQL} WHERE customers.id = :customer_id RETURNING customers.id").bindparams(
     bindparam("customer_id", type_=Integer)).columns(column("id", Integer)))
+# the same for a batch of customers (the M-Pesa batch posting): ``customer_ids`` an array
+REFRESH_MANY = HotStatement(text(f"{_SQL} WHERE customers.id = ANY(CAST(:customer_ids AS INTEGER[]))"))
 
 
 def refresh_sql(customer_ids: Iterable[int] | None) -> TextClause:

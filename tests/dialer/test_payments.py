@@ -84,13 +84,25 @@ async def test_only_a_queued_or_reserved_collection_task_waits_for_a_payment(wor
         assert await payments.has_waiting_task(payer.id) is waiting
 
 
-async def test_a_payment_wakes_the_engine_only_when_it_changes_the_queue(world: World) -> None:
+async def test_a_payment_wakes_the_engine_only_when_it_takes_a_preview_back(world: World) -> None:
+    amina = await world.agent("amina", "PJSIP/1001", state="paused")
     payer = await world.customer(overdue="5000")
     other = await world.customer("Otieno Odhiambo", "+254712000111", overdue="0", dpd=0)
     await world.dialer.generator.past_due()
     wake, payments = world.dialer.ctx.wake, world.dialer.payments
+    before = (await _task(world)).priority
     wake.clear()
     await payments.on_payment(PaymentReceived(customer_id=other.id, amount="100.00", reference="MPESA-3"))
-    assert not wake.is_set()
+    assert not wake.is_set()  # no task of theirs
     await payments.on_payment(PaymentReceived(customer_id=payer.id, amount="100.00", reference="MPESA-4"))
-    assert wake.is_set()
+    task = await _task(world)
+    assert task.status == TaskStatus.QUEUED and task.priority < before  # re-ranked at once,
+    assert not wake.is_set()  # but nothing for the engine to offer now: its next tick sees it
+    async with world.database.session() as s:
+        row = await s.get(CallTask, task.id)
+        assert row is not None
+        row.status, row.reserved_by_id, row.reserved_at = TaskStatus.RESERVED, amina.id, world.clock()
+    await payments.on_payment(PaymentReceived(customer_id=payer.id, amount="5000.00", reference="MPESA-5"))
+    task = await _task(world)
+    assert task.status == TaskStatus.CANCELLED and task.reserved_by_id is None
+    assert wake.is_set()  # the preview taken back: amina is free for another offer

@@ -47,18 +47,18 @@ async def _count(pay: PayWorld, model: type, *where: object) -> int:
 async def test_a_payment_to_a_client_id_keeps_the_promise_cancels_the_call_and_moves_the_wallboard(
         pay: PayWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     fast_results: list[object] = []
-    if pay.settings.database_url.startswith("postgresql"):  # PostgreSQL posts on asyncpg directly
-        fast = pay.hub.c2b.fast
-        assert fast is not None
-        process = fast.process
+    if pay.settings.database_url.startswith("postgresql"):  # PostgreSQL posts batches on asyncpg directly
+        batch = pay.hub.c2b.batch
+        assert batch is not None and pay.hub.c2b.fast is not None
+        post = batch.post
 
         async def spy(*args: Any) -> Any:
-            fast_results.append(result := await process(*args))
+            fast_results.append(result := await post(*args))
             return result
 
-        monkeypatch.setattr(fast, "process", spy)
+        monkeypatch.setattr(batch, "post", spy)
     else:
-        assert pay.hub.c2b.fast is None
+        assert pay.hub.c2b.fast is None and pay.hub.c2b.batch is None
     customer = await pay.customer(client_id="AB123", overdue="2000", promise="2000")
     task_id = await _queued_call(pay, customer)
     await pay.register()

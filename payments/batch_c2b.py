@@ -1,0 +1,220 @@
+"""C2B confirmations on PostgreSQL in batches: concurrent requests' raw callbacks stored by group
+commit, and their postings done together, in one durable transaction per batch.
+
+* :meth:`BatchC2B.store`: every callback waiting is written by one multi-row INSERT and one commit
+  (that waits for the WAL flush); each request is answered only once its own row is committed.
+* :meth:`BatchC2B.post`: the common case (an account number naming exactly one customer, a receipt
+  never seen) of every confirmation waiting, posted in one transaction of ten statements
+  (``store/repositories/payments_batch.py``), then announced once committed: ``PaymentReceived``
+  on the bus for each, and all the ``payment`` frames in one outbox write. The rest (a phone to
+  match, suspense, a repeat) answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one
+  path.
+
+Nothing is posted twice: the batch first claims its callbacks (still ``received``, or ``failed``
+and being replayed) with ``FOR UPDATE SKIP LOCKED``, so a callback held by another worker or
+process, or already posted, answers :data:`TAKEN`; and the statement's receipt stays unique
+(``ON CONFLICT DO NOTHING``, the receipt is then a repeat). A callback stored but never posted (the
+process died in between) stays ``received``: ``C2BService.recover`` posts it (at start, and then
+every minute, under the task supervisor).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+
+from domain.payments import allocate
+from payments.c2b_protocol import C2BPayment
+from payments.coalesce import Coalescer
+from payments.fast_c2b import FALLBACK, FastC2B, _Fallback
+from payments.matching import Match, by_account, normalise_ref
+from payments.posting import HOW_WORDS, Outcome
+from store.hot import DriverHotConnection
+from store.models import MpesaPayment, PromiseStatus, PromiseToPay
+from store.repositories.payments_batch import (
+    ACCOUNT_MATCHES,
+    CLAIM,
+    CUSTOMER_CONTEXTS,
+    INSERT_NOTES,
+    INSERT_PAYMENTS,
+    INSERT_TRANSACTIONS,
+    MARK_POSTED,
+    PENDING_PROMISES,
+    STORE_CALLBACKS,
+    UPDATE_PROMISES,
+)
+from store.repositories.work_summary import REFRESH_MANY
+
+
+class _Taken:
+    def __repr__(self) -> str:
+        return "TAKEN"
+
+
+TAKEN: Final = _Taken()  # claimed by another worker, or already posted: nothing to do here
+Result = Outcome | _Fallback | _Taken
+
+
+@dataclass(slots=True)
+class _Posting:
+    callback_id: int
+    payment: C2BPayment
+    match: Match
+    txn_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    kind: str
+    body: bytes
+    remote: str | None
+    received_at: datetime
+
+
+class BatchC2B:
+    def __init__(self, fast: FastC2B, *, currency: str, clock: Callable[[], datetime],
+                 announce: Callable[[list[Outcome]], Awaitable[None]], max_batch: int = 200) -> None:
+        self.pool, self.currency, self.clock, self.announce = fast.pool, currency, clock, announce
+        self.storing: Coalescer[_Raw, int] = Coalescer(self._store_all, max_batch=max_batch)
+        self.posting: Coalescer[tuple[int, C2BPayment], Result] = Coalescer(self._post_all, max_batch=max_batch,
+                                                                            after=self._announce)
+
+    async def store(self, kind: str, body: bytes, remote: str | None) -> int:
+        """The raw callback's id, once it is committed (with whichever others were waiting)."""
+        return await self.storing.submit(_Raw(kind, body, remote, self.clock()))
+
+    async def post(self, callback_id: int, payment: C2BPayment) -> Result:
+        return await self.posting.submit((callback_id, payment))
+
+    async def _store_all(self, raws: list[_Raw]) -> list[int]:
+        async with self.pool.connection() as conn:
+            rows = await conn.fetch(STORE_CALLBACKS, {
+                "kinds": [r.kind for r in raws], "times": [r.received_at for r in raws],
+                "remotes": [r.remote for r in raws], "bodies": [r.body for r in raws]})
+        # one statement's serial ids follow its SELECT's order (WITH ORDINALITY ... ORDER BY)
+        return sorted(int(row[0]) for row in rows)
+
+    async def _post_all(self, items: list[tuple[int, C2BPayment]]) -> list[Result]:
+        results: list[Result] = [FALLBACK] * len(items)
+        async with self.pool.connection() as conn, conn.transaction():
+            postings = await self._matched(conn, items)
+            claimed = {int(r[0]) for r in await conn.fetch(CLAIM, {"ids": [p.callback_id for p in postings.values()]})
+                       } if postings else set()
+            for index in [i for i, p in postings.items() if p.callback_id not in claimed]:
+                results[index] = TAKEN
+                del postings[index]
+            outcomes = await self._write(conn, postings) if postings else {}
+        for index, outcome in outcomes.items():
+            results[index] = outcome
+        return results
+
+    async def _announce(self, results: list[Result]) -> None:
+        """Committed: the bus and the screens, for the whole batch at once (the next batch meanwhile)."""
+        outcomes = [r for r in results if isinstance(r, Outcome)]
+        if outcomes:
+            await self.announce(outcomes)
+
+    async def _matched(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]]) -> dict[int, _Posting]:
+        """The items an account number matches to exactly one customer, each receipt once."""
+        refs = sorted({ref for _, p in items if (ref := normalise_ref(p.bill_ref))})
+        found: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        if refs:
+            for ref, customer_id, how in await conn.fetch(ACCOUNT_MATCHES, {"refs": refs}):
+                found[str(ref)].append((int(customer_id), str(how)))
+        postings: dict[int, _Posting] = {}
+        seen: set[str] = set()
+        for index, (callback_id, payment) in enumerate(items):
+            match = by_account(payment.bill_ref, found.get(normalise_ref(payment.bill_ref), []))
+            if match is None or match.customer_id is None or payment.trans_id in seen:
+                continue
+            seen.add(payment.trans_id)
+            postings[index] = _Posting(callback_id, payment, match)
+        return postings
+
+    async def _write(self, conn: DriverHotConnection, postings: dict[int, _Posting]) -> dict[int, Outcome]:
+        ordered = sorted(postings.values(), key=lambda p: p.payment.trans_id)  # one lock order for every worker
+        txns = {str(receipt): int(txn_id) for txn_id, receipt in await conn.fetch(INSERT_TRANSACTIONS, {
+            "customer_id": [p.match.customer_id for p in ordered], "receipt": [p.payment.trans_id for p in ordered],
+            "paid_at": [p.payment.paid_at for p in ordered], "amount": [p.payment.amount for p in ordered],
+            "description": [_description(p.payment) for p in ordered]})}
+        for index in [i for i, p in postings.items() if p.payment.trans_id not in txns]:
+            del postings[index]  # on a statement already: a repeat, or the core system's (the single path says)
+        if not postings:
+            return {}
+        for p in postings.values():
+            p.txn_id = txns[p.payment.trans_id]
+        customers = sorted({p.match.customer_id for p in postings.values() if p.match.customer_id is not None})
+        contexts = {int(r[0]): r[1:] for r in await conn.fetch(CUSTOMER_CONTEXTS, {"customer_ids": customers})}
+        pending: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)  # customer -> (id, amount), in order
+        paid: dict[int, Decimal] = {}
+        for customer_id, promise_id, amount, paid_amount in await conn.fetch(PENDING_PROMISES,
+                                                                            {"customer_ids": customers}):
+            pending[int(customer_id)].append((int(promise_id), amount))
+            paid[int(promise_id)] = paid_amount
+        updates: dict[int, tuple[Decimal, str, datetime | None, int]] = {}  # each promise's state after the batch
+        promises: dict[int, list[PromiseToPay]] = {}
+        for index, p in postings.items():  # in arrival order, as one by one
+            open_ = [(i, a) for i, a in pending[p.match.customer_id or 0] if paid[i] < a]
+            amounts = dict(open_)
+            shares = allocate(p.payment.amount, [(i, a, paid[i]) for i, a in open_])
+            for share in shares:
+                paid[share.promise_id] = share.paid_amount
+                status = PromiseStatus.KEPT if share.kept else PromiseStatus.PENDING
+                updates[share.promise_id] = (share.paid_amount, status.name,
+                                             p.payment.paid_at if share.kept else None, p.txn_id)
+            promises[index] = [PromiseToPay(id=s.promise_id, amount=amounts[s.promise_id], paid_amount=s.paid_amount,
+                                            status=PromiseStatus.KEPT if s.kept else PromiseStatus.PENDING)
+                               for s in shares]
+        if updates:
+            ids = sorted(updates)
+            await conn.fetch(UPDATE_PROMISES, {
+                "id": ids, "paid_amount": [updates[i][0] for i in ids], "status": [updates[i][1] for i in ids],
+                "settled_at": [updates[i][2] for i in ids], "transaction_id": [updates[i][3] for i in ids]})
+        return await self._finish(conn, postings, contexts, promises, customers)
+
+    async def _finish(self, conn: DriverHotConnection, postings: dict[int, _Posting],
+                      contexts: dict[int, tuple[object, ...]], promises: dict[int, list[PromiseToPay]],
+                      customers: list[int]) -> dict[int, Outcome]:
+        now, ordered = self.clock(), list(postings.items())
+        context = [contexts[p.match.customer_id or 0] for _, p in ordered]
+        payments = {str(receipt): int(pid) for pid, receipt in await conn.fetch(INSERT_PAYMENTS, {
+            "receipt": [p.payment.trans_id for _, p in ordered], "callback_id": [p.callback_id for _, p in ordered],
+            "amount": [p.payment.amount for _, p in ordered], "paid_at": [p.payment.paid_at for _, p in ordered],
+            "payer": [p.payment.payer or None for _, p in ordered],
+            "msisdn": [p.payment.msisdn or None for _, p in ordered],
+            "bill_ref": [p.payment.bill_ref or None for _, p in ordered],
+            "customer_id": [p.match.customer_id for _, p in ordered], "how": [p.match.how for _, p in ordered],
+            "detail": [p.match.detail[:300] for _, p in ordered], "transaction_id": [p.txn_id for _, p in ordered],
+            "call_id": [c[2] for c in context], "agent_id": [c[3] for c in context],
+            "received_at": [now] * len(ordered)})}
+        await conn.fetch(INSERT_NOTES, {
+            "customer_id": [p.match.customer_id for _, p in ordered], "agent_id": [c[3] for c in context],
+            "call_id": [c[2] for c in context], "created_at": [now] * len(ordered),
+            "subject": [f"M-Pesa payment {self.currency} {p.payment.amount:,.2f}" for _, p in ordered],
+            "comments": [_comments(p) for _, p in ordered]})
+        await conn.fetch(MARK_POSTED, {"id": [p.callback_id for _, p in ordered],
+                                       "receipt": [p.payment.trans_id for _, p in ordered], "now": now})
+        await conn.fetch(REFRESH_MANY, {"customer_ids": customers})  # the work list's promise state
+        outcomes: dict[int, Outcome] = {}
+        for (index, p), (name, assigned, call_id, agent_id, agent) in zip(ordered, context, strict=True):
+            row = MpesaPayment(id=payments[p.payment.trans_id], receipt=p.payment.trans_id, source="c2b",
+                               callback_id=p.callback_id, amount=p.payment.amount, paid_at=p.payment.paid_at,
+                               received_at=now, status="posted", customer_id=p.match.customer_id,
+                               match_how=p.match.how, match_detail=p.match.detail, transaction_id=p.txn_id,
+                               call_id=call_id, agent_id=agent_id)
+            outcomes[index] = Outcome(row, new_transaction=True, customer_name=str(name),
+                                      notify=[str(u) for u in (assigned, agent) if u], promises=promises[index])
+        return outcomes
+
+
+def _description(payment: C2BPayment) -> str:
+    return f"M-Pesa {payment.trans_id}" + (f" from {payment.payer}" if payment.payer else "")[:150]
+
+
+def _comments(p: _Posting) -> str:
+    return (f"Receipt {p.payment.trans_id}; {HOW_WORDS.get(p.match.how, p.match.detail)}"
+            + (f"; paid by {p.payment.payer}" if p.payment.payer else "") + ".")
