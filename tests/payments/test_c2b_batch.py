@@ -53,7 +53,8 @@ async def _stored(pay: PayWorld, receipts_refs: list[tuple[str, str, int]]) -> l
 
 async def test_a_group_commit_answers_each_request_only_once_its_row_is_committed(pay: PayWorld) -> None:
     batch = _batch(pay)
-    admin = await asyncpg.connect(pay.settings.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    dsn = pay.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    admin, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
     try:
         blocker = admin.transaction()
         await blocker.start()
@@ -61,14 +62,17 @@ async def test_a_group_commit_answers_each_request_only_once_its_row_is_committe
         stores = [asyncio.create_task(batch.store("c2b_confirmation", _body(f"GC{i:03d}", "AB123"), "10.0.0.1"))
                   for i in range(20)]
         async with asyncio.timeout(20):
-            while not await admin.fetchval(  # the group's INSERT is waiting on our lock
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query LIKE 'INSERT INTO mpesa_callbacks%'"):
+            # The group's INSERT waits on our lock. Watched from a connection outside any transaction:
+            # inside one, pg_stat_activity is a snapshot taken at its first read and never changes.
+            while not await watcher.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO mpesa_callbacks%'"):
                 await asyncio.sleep(0.01)
         assert not any(task.done() for task in stores)  # nobody answered before the commit
         await blocker.rollback()
         ids = await asyncio.gather(*stores)
     finally:
+        await watcher.close()
         await admin.close()
     assert len(set(ids)) == 20
     assert batch.storing.batches == 2  # the first alone, then the 19 that came while it was written
