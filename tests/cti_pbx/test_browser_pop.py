@@ -80,14 +80,14 @@ async def test_real_call_pops_survives_socket_loss_and_is_noted(pbx_clean: Pbx, 
         await agent.locator("#nf-disp_reason").select_option("promise_to_pay")
         await agent.locator("#nf-disp_resolution").select_option("payment_scheduled")
         await agent.locator("#nf-promised_amount").fill("3200")
-        promised = (date.today() + timedelta(days=4)).isoformat()
-        await agent.locator("#nf-promised_date").fill(promised)
+        promised = date.today() + timedelta(days=4)
+        await agent.locator("#nf-promised_date").fill(promised.isoformat())
         await agent.locator("#nf-comments").fill("Called in about the overdue loan; will pay on Friday.")
         await agent.locator("#nf-subject").fill("Inbound: promise to pay")
         await agent.get_by_role("button", name="Save", exact=True).click()
         note = agent.locator("#history-list li.note").first
         await expect(note).to_contain_text("Contacted → Promise to pay → Payment scheduled")
-        await expect(note).to_contain_text(f"Promised KES 3,200.00 by {promised}")
+        await expect(note).to_contain_text(f"Promised KES 3,200.00 by {promised.day} {promised:%b %Y}")
         await expect(agent.locator("#state-pill")).to_have_text("Ready")  # saving the outcome ends wrap-up
         await expect(row).to_have_attribute("data-agent-state", "ready")
         await expect(sup.locator("#promises-made")).to_have_text(str(promises_before + 1))  # due in 4 days
