@@ -38,7 +38,11 @@ async def test_a_socket_following_its_stream_reads_redis_only_until_the_listener
     await writer.append("agent:amina", "hello", {})
     first = await reader.read("agent:amina", 0, timeout=1.0)  # from Redis: nothing heard yet
     assert [m.seq for m in first] == [1] and xranges >= 1  # counted: that read went to Redis
-    await asyncio.sleep(0.2)  # the listener is subscribed
+    watcher = redis_backend.client()
+    async with asyncio.timeout(10):  # the listener is subscribed (a fixed sleep was too short under load)
+        while not (await watcher.pubsub_numsub(reader._channel))[0][1]:
+            await asyncio.sleep(0.02)
+    await asyncio.sleep(0.05)  # and has read its subscription's confirmation
     last, got, before = 1, [], 0
     for i in range(20):
         if i == 1:  # from the second message on, the listener has heard the stream
