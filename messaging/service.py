@@ -25,7 +25,7 @@ from messaging.breakers import ProviderBreakers
 from messaging.email import EmailSender
 from messaging.outbox import Composer, Draft
 from messaging.providers.africastalking import AfricasTalkingProvider
-from messaging.providers.base import ClientPool, SmsProvider, timeouts
+from messaging.providers.base import ClientPool, SmsProvider, Timeouts
 from messaging.providers.infobip import InfobipProvider
 from messaging.rates import ProviderRates
 from messaging.sender import Publish, Sender, status_event
@@ -45,7 +45,7 @@ def build_providers(settings: Settings) -> dict[str, SmsProvider]:
     sms = settings.sms
     providers: dict[str, SmsProvider] = {}
     for name in sms.providers:
-        client = ClientPool(sms.concurrency, timeouts(sms.connect_timeout, sms.request_timeout))
+        client = ClientPool(sms.concurrency, Timeouts(sms.connect_timeout, sms.request_timeout))
         if name == "africastalking":
             providers[name] = AfricasTalkingProvider(sms.africastalking, client)
         else:

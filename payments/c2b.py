@@ -49,6 +49,12 @@ class ReplayReport:
     rejected: int = 0
     failed: int = 0
 
+    def processed(self, outcome: Outcome | None) -> None:
+        """Count what :meth:`C2BService.process` gave: posted, in suspense, or already there."""
+        self.posted += bool(outcome and outcome.posted)
+        self.suspense += bool(outcome and not outcome.posted)
+        self.unchanged += outcome is None
+
 
 def incoming_of(payment: C2BPayment, callback_id: int | None) -> Incoming:
     return Incoming(receipt=payment.trans_id, amount=payment.amount, paid_at=payment.paid_at, source="c2b",
@@ -247,10 +253,10 @@ class C2BService:
                     report.rejected += 1
                     continue
                 outcome, failed = await self._settle(callback_id, payment)
-                report.failed += failed
-                report.posted += bool(outcome and outcome.posted)
-                report.suspense += bool(outcome and not outcome.posted)
-                report.unchanged += outcome is None and not failed
+                if failed:
+                    report.failed += 1
+                else:
+                    report.processed(outcome)
             if len(stored) < batch:
                 if report.seen:
                     log.warning("mpesa: recovered the confirmations stored but never processed: %s", report)
@@ -290,10 +296,7 @@ class C2BService:
                 existing = await MpesaRepository(session).payment_by_receipt(payment.trans_id)
                 state = None if existing is None else existing.status
             if state is None:
-                outcome = await self.process(callback_id, payment)
-                report.posted += bool(outcome and outcome.posted)
-                report.suspense += bool(outcome and not outcome.posted)
-                report.unchanged += outcome is None
+                report.processed(await self.process(callback_id, payment))
             elif state == "suspense":
                 posted = await self._rematch(payment)
                 report.posted += posted

@@ -34,7 +34,7 @@ class Notifier:
             log.exception("mpesa: could not push %s", ", ".join(sorted({t for _, t, _ in messages})))
 
     async def payment(self, usernames: Iterable[str], data: dict[str, Any]) -> None:
-        await self._send([(agent_stream(name), PAYMENT, data) for name in dict.fromkeys(usernames)])
+        await self.payments([(usernames, data)])
 
     async def payments(self, frames: Iterable[tuple[Iterable[str], dict[str, Any]]]) -> None:
         """Several ``payment`` frames in one outbox write (a batch of confirmations)."""

@@ -231,37 +231,35 @@ class DriverHotConnection(HotConnection):
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
 
     @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        connection = self._connection  # SQL of its own: asyncpg's nested transaction() needs its own BEGIN
+    async def _block(self, begin: str, undo: str, end: str) -> AsyncIterator[None]:
+        """``begin``; the block; ``end``, or ``undo`` when the block raises (a transaction, a savepoint)."""
+        connection = self._connection
         try:
-            await connection.execute("SAVEPOINT hot_savepoint")
+            await connection.execute(begin)
             try:
                 yield
             except BaseException:
                 if connection.is_in_transaction() and not connection.is_closed():
-                    await connection.execute("ROLLBACK TO SAVEPOINT hot_savepoint; RELEASE SAVEPOINT hot_savepoint")
+                    await connection.execute(undo)
                 raise
-            await connection.execute("RELEASE SAVEPOINT hot_savepoint")
+            await connection.execute(end)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        # SQL of its own: asyncpg's nested transaction() needs its own BEGIN
+        return self._block("SAVEPOINT hot_savepoint",
+                           "ROLLBACK TO SAVEPOINT hot_savepoint; RELEASE SAVEPOINT hot_savepoint",
+                           "RELEASE SAVEPOINT hot_savepoint")
 
     @asynccontextmanager
     async def durable_transaction(self) -> AsyncIterator[None]:
         """Like :meth:`transaction`, with the commit of the database's own setting (as the engine's
         ORM sessions commit: waiting for the WAL flush unless the server says otherwise), whatever
         the pool's: ``SET LOCAL synchronous_commit TO DEFAULT``, sent with the BEGIN (one round trip)."""
-        connection = self._connection
         try:
-            await connection.execute("BEGIN; SET LOCAL synchronous_commit TO DEFAULT")
-            try:
+            async with self._block("BEGIN; SET LOCAL synchronous_commit TO DEFAULT", "ROLLBACK", "COMMIT"):
                 yield
-            except BaseException:
-                if connection.is_in_transaction() and not connection.is_closed():
-                    await connection.execute("ROLLBACK")
-                raise
-            await connection.execute("COMMIT")
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
         except asyncpg.PostgresError as exc:  # a deferred constraint at COMMIT: a bug, as any other
             raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
 

@@ -113,10 +113,6 @@ class Timeouts:
     request: float
 
 
-def timeouts(connect: float, request: float) -> Timeouts:
-    return Timeouts(connect, request)
-
-
 # Errors raised before a byte of the request was written: nothing went out.
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.InvalidURL,
              aiohttp.NonHttpUrlClientError)

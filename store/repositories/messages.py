@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, Select, Table, Update, bindparam, column, func, select, update
@@ -79,15 +80,14 @@ class MessageRepository:
             select(Message.id).where(Message.status == QUEUED, Message.not_before <= now,
                                      Message.channel.in_(list(channels)))
             .order_by(Message.priority, Message.id).limit(limit))
-        values = {"status": SENDING, "worker": worker, "claimed_at": now, "attempts": Message.attempts + 1,
-                  "updated_at": now}
         if _postgres(self.session):
             picked = ids.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-            statement = (update(Message).where(Message.id == picked.c.id, Message.status == QUEUED)
-                         .values(**values).returning(Message))
+            chosen = Message.id == picked.c.id
         else:
-            statement = (update(Message).where(Message.id.in_(ids.scalar_subquery()), Message.status == QUEUED)
-                         .values(**values).returning(Message))
+            chosen = Message.id.in_(ids.scalar_subquery())
+        statement = (update(Message).where(chosen, Message.status == QUEUED)
+                     .values(status=SENDING, worker=worker, claimed_at=now, attempts=Message.attempts + 1,
+                             updated_at=now).returning(Message))
         claimed = await self.session.scalars(statement, execution_options={"synchronize_session": False})
         return sorted(claimed.all(), key=lambda m: (m.priority, m.id))
 
@@ -159,21 +159,17 @@ class MessageRepository:
 # machinery around each statement cost more CPU than building it)
 _TABLE: Table = Message.__table__  # type: ignore[assignment]
 _COLUMNS = _TABLE.c
-_FINISH_UNNEST: dict[tuple[str, ...], Update] = {}
 
 
+@cache
 def _finish_unnest(keys: tuple[str, ...]) -> Update:
     """PostgreSQL: the outcomes as arrays, one per column (built once per set of columns)."""
-    statement = _FINISH_UNNEST.get(keys)
-    if statement is None:
-        arrays = [bindparam("ids", type_=ARRAY(Integer))] + [
-            bindparam(f"v_{key}", type_=ARRAY(_COLUMNS[key].type)) for key in keys]
-        rows = func.unnest(*arrays).table_valued("id", *keys).render_derived(name="v")
-        statement = _FINISH_UNNEST[keys] = (
-            update(_TABLE).where(_COLUMNS.id == rows.c.id, _COLUMNS.status == SENDING,
+    arrays = [bindparam("ids", type_=ARRAY(Integer))] + [
+        bindparam(f"v_{key}", type_=ARRAY(_COLUMNS[key].type)) for key in keys]
+    rows = func.unnest(*arrays).table_valued("id", *keys).render_derived(name="v")
+    return (update(_TABLE).where(_COLUMNS.id == rows.c.id, _COLUMNS.status == SENDING,
                                  _COLUMNS.worker == bindparam("worker"))
             .values({key: rows.c[key] for key in keys}).returning(_COLUMNS.id))
-    return statement
 
 
 def _finish_values(worker: str, keys: tuple[str, ...], outcomes: Sequence[tuple[int, dict[str, Any]]]) -> Update:

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from config.messaging_settings import AfricasTalkingSettings, InfobipSettings
 from messaging.fakes import FakeSms
 from messaging.providers import africastalking, infobip
-from messaging.providers.base import Accepted, Ambiguous, ClientPool, Refused, SmsRequest, timeouts
+from messaging.providers.base import Accepted, Ambiguous, ClientPool, Refused, SmsRequest, Timeouts
 
 REQUEST = SmsRequest(1, "+254712345678", "Habari", "sb-1-1")
 
@@ -79,8 +79,8 @@ async def test_the_shells_against_the_fakes_and_a_closed_port() -> None:
     await at.start()
     await ib.start()
     # patient timeouts (a loaded CI machine can stall a loopback accept); a short read only for "timeout"
-    client = ClientPool(4, timeouts(10.0, 10.0))
-    impatient = ClientPool(1, timeouts(10.0, 0.5))
+    client = ClientPool(4, Timeouts(10.0, 10.0))
+    impatient = ClientPool(1, Timeouts(10.0, 0.5))
     try:
         at_provider = africastalking.AfricasTalkingProvider(AfricasTalkingSettings(
             username="sandbox", api_key=SecretStr("fake-key"), base_url=at.url), client)
@@ -153,7 +153,7 @@ async def test_no_free_connection_in_time_is_not_sent_and_a_silent_provider_is_a
     once); the first becomes ambiguous after the request timeout (it went out)."""
     at = FakeSms("africastalking")
     await at.start()
-    one = ClientPool(1, timeouts(0.3, 1.5))
+    one = ClientPool(1, Timeouts(0.3, 1.5))
     try:
         provider = africastalking.AfricasTalkingProvider(AfricasTalkingSettings(
             username="sandbox", api_key=SecretStr("fake-key"), base_url=at.url), one)
