@@ -4,7 +4,7 @@ commit, and their postings done together, in one durable transaction per batch.
 * :meth:`BatchC2B.store`: every callback waiting is written by one multi-row INSERT and one commit
   (that waits for the WAL flush); each request is answered only once its own row is committed.
 * :meth:`BatchC2B.post`: the common case (an account number naming exactly one customer, a receipt
-  never seen) of every confirmation waiting, posted in one transaction of ten statements
+  never seen) of every confirmation waiting, posted in one transaction of six statements
   (``store/repositories/payments_batch.py``), then announced once committed: ``PaymentReceived``
   on the bus for each, and all the ``payment`` frames in one outbox write. The rest (a phone to
   match, suspense, a repeat) answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one
@@ -29,23 +29,19 @@ from typing import Final
 
 from domain.payments import allocate
 from payments.c2b_protocol import C2BPayment
-from payments.coalesce import Coalescer
 from payments.fast_c2b import FALLBACK, FastC2B, _Fallback
 from payments.matching import Match, by_account, normalise_ref
 from payments.posting import HOW_WORDS, Outcome
+from runtime.coalesce import Coalescer
 from store.hot import DriverHotConnection
 from store.models import MpesaPayment, PromiseStatus, PromiseToPay
 from store.repositories.payments_batch import (
     ACCOUNT_MATCHES,
     CLAIM,
-    CUSTOMER_CONTEXTS,
-    INSERT_NOTES,
-    INSERT_PAYMENTS,
     INSERT_TRANSACTIONS,
-    MARK_POSTED,
     PENDING_PROMISES,
     STORE_CALLBACKS,
-    UPDATE_PROMISES,
+    WRITE_POSTINGS,
 )
 from store.repositories.work_summary import REFRESH_MANY
 
@@ -65,6 +61,17 @@ class _Posting:
     payment: C2BPayment
     match: Match
     txn_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What a posting needs of its customer: the name, the assigned agent, the call they are on."""
+
+    name: str
+    assigned: str | None
+    call_id: str | None
+    agent_id: int | None
+    agent: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +108,13 @@ class BatchC2B:
     async def _post_all(self, items: list[tuple[int, C2BPayment]]) -> list[Result]:
         results: list[Result] = [FALLBACK] * len(items)
         async with self.pool.connection() as conn, conn.transaction():
-            postings = await self._matched(conn, items)
+            postings, contexts = await self._matched(conn, items)
             claimed = {int(r[0]) for r in await conn.fetch(CLAIM, {"ids": [p.callback_id for p in postings.values()]})
                        } if postings else set()
             for index in [i for i, p in postings.items() if p.callback_id not in claimed]:
                 results[index] = TAKEN
                 del postings[index]
-            outcomes = await self._write(conn, postings) if postings else {}
+            outcomes = await self._write(conn, postings, contexts) if postings else {}
         for index, outcome in outcomes.items():
             results[index] = outcome
         return results
@@ -118,13 +125,17 @@ class BatchC2B:
         if outcomes:
             await self.announce(outcomes)
 
-    async def _matched(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]]) -> dict[int, _Posting]:
-        """The items an account number matches to exactly one customer, each receipt once."""
+    async def _matched(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]]
+                       ) -> tuple[dict[int, _Posting], dict[int, _Context]]:
+        """The items an account number matches to exactly one customer, each receipt once; and
+        what the posting needs of each customer named."""
         refs = sorted({ref for _, p in items if (ref := normalise_ref(p.bill_ref))})
         found: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        contexts: dict[int, _Context] = {}
         if refs:
-            for ref, customer_id, how in await conn.fetch(ACCOUNT_MATCHES, {"refs": refs}):
+            for ref, customer_id, how, *context in await conn.fetch(ACCOUNT_MATCHES, {"refs": refs}):
                 found[str(ref)].append((int(customer_id), str(how)))
+                contexts[int(customer_id)] = _Context(*context)
         postings: dict[int, _Posting] = {}
         seen: set[str] = set()
         for index, (callback_id, payment) in enumerate(items):
@@ -133,9 +144,10 @@ class BatchC2B:
                 continue
             seen.add(payment.trans_id)
             postings[index] = _Posting(callback_id, payment, match)
-        return postings
+        return postings, contexts
 
-    async def _write(self, conn: DriverHotConnection, postings: dict[int, _Posting]) -> dict[int, Outcome]:
+    async def _write(self, conn: DriverHotConnection, postings: dict[int, _Posting],
+                     contexts: dict[int, _Context]) -> dict[int, Outcome]:
         ordered = sorted(postings.values(), key=lambda p: p.payment.trans_id)  # one lock order for every worker
         txns = {str(receipt): int(txn_id) for txn_id, receipt in await conn.fetch(INSERT_TRANSACTIONS, {
             "customer_id": [p.match.customer_id for p in ordered], "receipt": [p.payment.trans_id for p in ordered],
@@ -148,7 +160,6 @@ class BatchC2B:
         for p in postings.values():
             p.txn_id = txns[p.payment.trans_id]
         customers = sorted({p.match.customer_id for p in postings.values() if p.match.customer_id is not None})
-        contexts = {int(r[0]): r[1:] for r in await conn.fetch(CUSTOMER_CONTEXTS, {"customer_ids": customers})}
         pending: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)  # customer -> (id, amount), in order
         paid: dict[int, Decimal] = {}
         for customer_id, promise_id, amount, paid_amount in await conn.fetch(PENDING_PROMISES,
@@ -169,45 +180,44 @@ class BatchC2B:
             promises[index] = [PromiseToPay(id=s.promise_id, amount=amounts[s.promise_id], paid_amount=s.paid_amount,
                                             status=PromiseStatus.KEPT if s.kept else PromiseStatus.PENDING)
                                for s in shares]
-        if updates:
-            ids = sorted(updates)
-            await conn.fetch(UPDATE_PROMISES, {
-                "id": ids, "paid_amount": [updates[i][0] for i in ids], "status": [updates[i][1] for i in ids],
-                "settled_at": [updates[i][2] for i in ids], "transaction_id": [updates[i][3] for i in ids]})
-        return await self._finish(conn, postings, contexts, promises, customers)
+        outcomes = await self._finish(conn, postings, contexts, promises, updates)
+        await conn.fetch(REFRESH_MANY, {"customer_ids": customers})  # the work list's promise state (read after)
+        return outcomes
 
-    async def _finish(self, conn: DriverHotConnection, postings: dict[int, _Posting],
-                      contexts: dict[int, tuple[object, ...]], promises: dict[int, list[PromiseToPay]],
-                      customers: list[int]) -> dict[int, Outcome]:
+    async def _finish(self, conn: DriverHotConnection, postings: dict[int, _Posting], contexts: dict[int, _Context],
+                      promises: dict[int, list[PromiseToPay]],
+                      updates: dict[int, tuple[Decimal, str, datetime | None, int]]) -> dict[int, Outcome]:
+        """The promises, payments, notes and callbacks written in one statement (:data:`WRITE_POSTINGS`)."""
         now, ordered = self.clock(), list(postings.items())
         context = [contexts[p.match.customer_id or 0] for _, p in ordered]
-        payments = {str(receipt): int(pid) for pid, receipt in await conn.fetch(INSERT_PAYMENTS, {
-            "receipt": [p.payment.trans_id for _, p in ordered], "callback_id": [p.callback_id for _, p in ordered],
-            "amount": [p.payment.amount for _, p in ordered], "paid_at": [p.payment.paid_at for _, p in ordered],
-            "payer": [p.payment.payer or None for _, p in ordered],
+        ids = sorted(updates)
+        customer_ids, receipts = [p.match.customer_id for _, p in ordered], [p.payment.trans_id for _, p in ordered]
+        callbacks, nows = [p.callback_id for _, p in ordered], [now] * len(ordered)
+        call_ids, agent_ids = [c.call_id for c in context], [c.agent_id for c in context]
+        payments = {str(receipt): int(pid) for pid, receipt in await conn.fetch(WRITE_POSTINGS, {
+            "promise_id": ids, "promise_paid_amount": [updates[i][0] for i in ids],
+            "promise_status": [updates[i][1] for i in ids], "promise_settled_at": [updates[i][2] for i in ids],
+            "promise_transaction_id": [updates[i][3] for i in ids],
+            "receipt": receipts, "callback_id": callbacks, "amount": [p.payment.amount for _, p in ordered],
+            "paid_at": [p.payment.paid_at for _, p in ordered], "payer": [p.payment.payer or None for _, p in ordered],
             "msisdn": [p.payment.msisdn or None for _, p in ordered],
             "bill_ref": [p.payment.bill_ref or None for _, p in ordered],
-            "customer_id": [p.match.customer_id for _, p in ordered], "how": [p.match.how for _, p in ordered],
+            "customer_id": customer_ids, "how": [p.match.how for _, p in ordered],
             "detail": [p.match.detail[:300] for _, p in ordered], "transaction_id": [p.txn_id for _, p in ordered],
-            "call_id": [c[2] for c in context], "agent_id": [c[3] for c in context],
-            "received_at": [now] * len(ordered)})}
-        await conn.fetch(INSERT_NOTES, {
-            "customer_id": [p.match.customer_id for _, p in ordered], "agent_id": [c[3] for c in context],
-            "call_id": [c[2] for c in context], "created_at": [now] * len(ordered),
-            "subject": [f"M-Pesa payment {self.currency} {p.payment.amount:,.2f}" for _, p in ordered],
-            "comments": [_comments(p) for _, p in ordered]})
-        await conn.fetch(MARK_POSTED, {"id": [p.callback_id for _, p in ordered],
-                                       "receipt": [p.payment.trans_id for _, p in ordered], "now": now})
-        await conn.fetch(REFRESH_MANY, {"customer_ids": customers})  # the work list's promise state
+            "call_id": call_ids, "agent_id": agent_ids, "received_at": nows,
+            "note_customer_id": customer_ids, "note_agent_id": agent_ids, "note_call_id": call_ids,
+            "note_created_at": nows, "note_comments": [_comments(p) for _, p in ordered],
+            "note_subject": [f"M-Pesa payment {self.currency} {p.payment.amount:,.2f}" for _, p in ordered],
+            "mark_id": callbacks, "mark_receipt": receipts, "now": now})}
         outcomes: dict[int, Outcome] = {}
-        for (index, p), (name, assigned, call_id, agent_id, agent) in zip(ordered, context, strict=True):
+        for (index, p), c in zip(ordered, context, strict=True):
             row = MpesaPayment(id=payments[p.payment.trans_id], receipt=p.payment.trans_id, source="c2b",
                                callback_id=p.callback_id, amount=p.payment.amount, paid_at=p.payment.paid_at,
                                received_at=now, status="posted", customer_id=p.match.customer_id,
                                match_how=p.match.how, match_detail=p.match.detail, transaction_id=p.txn_id,
-                               call_id=call_id, agent_id=agent_id)
-            outcomes[index] = Outcome(row, new_transaction=True, customer_name=str(name),
-                                      notify=[str(u) for u in (assigned, agent) if u], promises=promises[index])
+                               call_id=c.call_id, agent_id=c.agent_id)
+            outcomes[index] = Outcome(row, new_transaction=True, customer_name=c.name,
+                                      notify=[u for u in (c.assigned, c.agent) if u], promises=promises[index])
         return outcomes
 
 

@@ -58,9 +58,10 @@ def _array(name: str, kind: str) -> Any:
     return bindparam(name, type_=ARRAY(_TYPES[kind]))
 
 
-def _rows(name: str, **columns: str) -> Any:
-    """``unnest(:a, :b, ...) AS name(a, b, ...)``: one row per position of the array parameters."""
-    values = func.unnest(*(_array(key, kind) for key, kind in columns.items()))
+def _rows(name: str, prefix: str = "", **columns: str) -> Any:
+    """``unnest(:a, :b, ...) AS name(a, b, ...)``: one row per position of the array parameters
+    (named ``prefix`` + column, so that several of them can share a statement)."""
+    values = func.unnest(*(_array(prefix + key, kind) for key, kind in columns.items()))
     return values.table_valued(*(sql_column(key, _TYPES[kind]) for key, kind in columns.items())).render_derived(
         name=name)
 
@@ -77,11 +78,26 @@ STORE_CALLBACKS = HotStatement(text(
 """Every callback of a group commit, in the order given: the ids come back in that order (a
 serial column, filled in the SELECT's order within one statement)."""
 
+_matches = (select(normalised(Customer.client_id).label("ref"), Customer.id.label("customer_id"),
+                    literal("client_id", String()).label("how"))
+            .where(normalised(Customer.client_id) == any_(_array("refs", "str")))
+            .union_all(select(normalised(Loan.external_ref), Loan.customer_id, literal("loan_account", String()))
+                       .where(normalised(Loan.external_ref) == any_(_array("refs", "str")))).subquery("m"))
+_assigned, _agent = aliased(User), aliased(User)
+_live = (select(CallRecord.call_id, CallRecord.agent_id)
+         .where(CallRecord.customer_id == Customer.id, CallRecord.answered_at.is_not(None),
+                CallRecord.ended_at.is_(None), CallRecord.agent_id.is_not(None))
+         .order_by(CallRecord.answered_at.desc()).limit(1).lateral("live"))
 ACCOUNT_MATCHES = HotStatement(
-    select(normalised(Customer.client_id), Customer.id, literal("client_id", String()))
-    .where(normalised(Customer.client_id) == any_(_array("refs", "str")))
-    .union_all(select(normalised(Loan.external_ref), Loan.customer_id, literal("loan_account", String()))
-               .where(normalised(Loan.external_ref) == any_(_array("refs", "str")))))
+    select(_matches.c.ref, _matches.c.customer_id, _matches.c.how,
+           Customer.name, _assigned.username, _live.c.call_id, _live.c.agent_id, _agent.username)
+    .select_from(_matches)
+    .join(Customer, Customer.id == _matches.c.customer_id)
+    .outerjoin(_assigned, _assigned.id == Customer.assigned_agent_id)
+    .outerjoin(_live, true())
+    .outerjoin(_agent, _agent.id == _live.c.agent_id))
+"""Each customer an account number names (by client ID or loan account), with what the posting
+needs of them: the name, the assigned agent, and the call they are on now (its id and agent)."""
 
 UNPOSTED = HotStatement(
     select(MpesaCallback.id, MpesaCallback.body).where(
@@ -105,54 +121,45 @@ INSERT_TRANSACTIONS = HotStatement(pg_insert(StatementTransaction).from_select(
            _txn.c.description)).on_conflict_do_nothing(index_elements=["external_ref"])
     .returning(StatementTransaction.id, StatementTransaction.external_ref))
 
-_assigned, _agent = aliased(User), aliased(User)
-_live = (select(CallRecord.call_id, CallRecord.agent_id)
-         .where(CallRecord.customer_id == Customer.id, CallRecord.answered_at.is_not(None),
-                CallRecord.ended_at.is_(None), CallRecord.agent_id.is_not(None))
-         .order_by(CallRecord.answered_at.desc()).limit(1).lateral("live"))
-CUSTOMER_CONTEXTS = HotStatement(
-    select(Customer.id, Customer.name, _assigned.username, _live.c.call_id, _live.c.agent_id, _agent.username)
-    .select_from(Customer)
-    .outerjoin(_assigned, _assigned.id == Customer.assigned_agent_id)
-    .outerjoin(_live, true())
-    .outerjoin(_agent, _agent.id == _live.c.agent_id)
-    .where(Customer.id == any_(_array("customer_ids", "int"))))
-
 PENDING_PROMISES = HotStatement(
     select(PromiseToPay.customer_id, PromiseToPay.id, PromiseToPay.amount, PromiseToPay.paid_amount)
     .where(PromiseToPay.customer_id == any_(_array("customer_ids", "int")),
            PromiseToPay.status == PromiseStatus.PENDING)
     .order_by(PromiseToPay.customer_id, PromiseToPay.due_date, PromiseToPay.id).with_for_update())
 
-_share = _rows("v", id="int", paid_amount="money", status="str", settled_at="time", transaction_id="int")
-UPDATE_PROMISES = HotStatement(
-    update(PromiseToPay).where(PromiseToPay.id == _share.c.id).values(
-        paid_amount=_share.c.paid_amount, status=_share.c.status, settled_at=_share.c.settled_at,
-        matched_transaction_id=_share.c.transaction_id))
+_share = _rows("s", "promise_", id="int", paid_amount="money", status="str", settled_at="time",
+               transaction_id="int")
+_promised = update(PromiseToPay).where(PromiseToPay.id == _share.c.id).values(
+    paid_amount=_share.c.paid_amount, status=_share.c.status, settled_at=_share.c.settled_at,
+    matched_transaction_id=_share.c.transaction_id,
+    updated_at=bindparam("now", type_=PromiseToPay.updated_at.type)).cte("promised")  # (no onupdate in a CTE)
 
-_pay = _rows("v", receipt="str", callback_id="int", amount="money", paid_at="time", payer="str", msisdn="str",
+_note = _rows("n", "note_", customer_id="int", agent_id="int", call_id="str", created_at="time", subject="str",
+              comments="text")
+_noted = insert(Interaction).from_select(
+    ["customer_id", "channel", "direction", "operator_id", "call_id", "created_at", "activity_type", "complete",
+     "send_message", "message_sent", "subject", "comments"],
+    select(_note.c.customer_id, literal("mpesa", String()), literal("inbound", String()), _note.c.agent_id,
+           _note.c.call_id, _note.c.created_at, literal("M-Pesa payment", String()), literal(True, Boolean()),
+           literal(False, Boolean()), literal(False, Boolean()), _note.c.subject, _note.c.comments)).cte("noted")
+
+_mark = _rows("k", "mark_", id="int", receipt="str")
+_marked = update(MpesaCallback).where(MpesaCallback.id == _mark.c.id).values(
+    status="processed", outcome="posted", reference=_mark.c.receipt,
+    processed_at=bindparam("now", type_=MpesaCallback.processed_at.type)).cte("marked")
+
+_pay = _rows("p", receipt="str", callback_id="int", amount="money", paid_at="time", payer="str", msisdn="str",
              bill_ref="str", customer_id="int", how="str", detail="str", transaction_id="int", call_id="str",
              agent_id="int", received_at="time")
-INSERT_PAYMENTS = HotStatement(insert(MpesaPayment).from_select(
+WRITE_POSTINGS = HotStatement(insert(MpesaPayment).from_select(
     ["receipt", "source", "callback_id", "amount", "paid_at", "received_at", "payer", "msisdn", "bill_ref", "status",
      "customer_id", "match_how", "match_detail", "candidates", "transaction_id", "call_id", "agent_id"],
     select(_pay.c.receipt, literal("c2b", String()), _pay.c.callback_id, _pay.c.amount, _pay.c.paid_at,
            _pay.c.received_at, _pay.c.payer, _pay.c.msisdn, _pay.c.bill_ref, literal("posted", String()),
            _pay.c.customer_id, _pay.c.how, _pay.c.detail, _const([], MpesaPayment.candidates),
            _pay.c.transaction_id, _pay.c.call_id, _pay.c.agent_id))
-    .returning(MpesaPayment.id, MpesaPayment.receipt))
-
-_note = _rows("v", customer_id="int", agent_id="int", call_id="str", created_at="time", subject="str",
-              comments="text")
-INSERT_NOTES = HotStatement(insert(Interaction).from_select(
-    ["customer_id", "channel", "direction", "operator_id", "call_id", "created_at", "activity_type", "complete",
-     "send_message", "message_sent", "subject", "comments"],
-    select(_note.c.customer_id, literal("mpesa", String()), literal("inbound", String()), _note.c.agent_id,
-           _note.c.call_id, _note.c.created_at, literal("M-Pesa payment", String()), literal(True, Boolean()),
-           literal(False, Boolean()), literal(False, Boolean()), _note.c.subject, _note.c.comments)))
-
-_mark = _rows("v", id="int", receipt="str")
-MARK_POSTED = HotStatement(
-    update(MpesaCallback).where(MpesaCallback.id == _mark.c.id).values(
-        status="processed", outcome="posted", reference=_mark.c.receipt,
-        processed_at=bindparam("now", type_=MpesaCallback.processed_at.type)))
+    .returning(MpesaPayment.id, MpesaPayment.receipt).add_cte(_promised, _noted, _marked))
+"""A batch's writes after its statement transactions, in one round trip: the promises' new state
+(``promise_*`` arrays, empty when none changed), the payments (``RETURNING`` their ids), a history
+note for each (``note_*``), and each callback marked posted (``mark_*``). Data-modifying CTEs all
+run, whether or not the statement reads them."""
