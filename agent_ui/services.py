@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
@@ -151,6 +152,18 @@ class Services:
             await self.bus.publish(event)
         except Exception:
             log.exception("could not publish %s", event.type_name)
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """:meth:`publish` for a batch, in one round trip; if that fails, each in turn (an event
+        may then arrive twice: handlers take events at least once)."""
+        if self.bus is None or not events:
+            return
+        try:
+            await self.bus.publish_many(events)
+        except Exception as exc:
+            log.warning("could not publish %d events at once (%r); publishing each in turn", len(events), exc)
+            for event in events:
+                await self.publish(event)
 
     async def start(self) -> None:
         if self.bus is not None:

@@ -50,7 +50,7 @@ class EventBus(Protocol):
 
         Subclasses of ``event_type`` are delivered too. ``group`` defaults to
         :func:`default_group` of the handler. ``concurrency`` > 1 lets the group run that many
-        events at once in this process, still in order per call and per agent
+        events at once in this process, still in order per call, per agent and per customer
         (:mod:`bus.ordering`); only for handlers that are right for different calls in any order.
         """
 
@@ -63,6 +63,10 @@ class EventBus(Protocol):
 
     async def publish(self, event: Event) -> None:
         """Hand the event to the bus; it is durable (Redis) or queued (memory) on return."""
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """:meth:`publish` each in turn, in one round trip where the backend has them (a batch of
+        payments). On a failure some of them may have been published; it raises as ``publish``."""
 
     async def start(self) -> None: ...
 

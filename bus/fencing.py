@@ -19,7 +19,7 @@ over) the lease's holder is compared before publishing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from redis.exceptions import RedisError
 
@@ -71,6 +71,10 @@ class FencedPublisher:
         if await self._lease.holder(self._name) != self._holder:
             self._refuse(event, "another worker holds it")
         await self._bus.publish(event)
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        for event in events:  # each checked against the lease
+            await self.publish(event)
 
     def _refuse(self, event: Event, why: str) -> None:
         self.refused += 1

@@ -2,7 +2,7 @@
 
 ``publish`` only enqueues (a slow handler never blocks a publisher); each group consumes its own
 queue in publish order, through a :class:`bus.ordering.KeyedRunner` (one event at a time, or up
-to the group's ``concurrency`` in order per call and per agent, as on the Redis bus). Events
+to the group's ``concurrency`` in order per call, agent and customer, as on the Redis bus). Events
 published before :meth:`InProcessBus.start` wait in the queues.
 ``stop`` lets the queues drain for up to ``drain_timeout`` s, then cancels the consumers.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Sequence
 
 from bus.base import E, Handler, default_group
 from bus.dispatch import Subscriptions, dispatch
@@ -62,6 +63,10 @@ class InProcessBus:
             groups = self._groups_by_type[type(event)] = self._subs.groups_for(type(event))
         for group in groups:
             self._queues[group].put_nowait(event)
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        for event in events:
+            await self.publish(event)
 
     async def start(self) -> None:
         if self._started:

@@ -3,9 +3,10 @@
 A group subscribed with ``concurrency=1`` (the default) handles one event at a time, in the order
 it received them. With ``concurrency=N`` up to N events run at once, but two events that share an
 *ordering key* still run one after the other, in the order received: the keys of an event are its
-call (``call_id``) and the agent it concerns (``device``, ``agent_device``, ``username``,
-``operator``), or else its type. So a pop for one caller never waits for a slow lookup of another,
-while the ringing, answer and end of one call, or two moves of one agent, keep their order.
+call (``call_id``), the agent it concerns (``device``, ``agent_device``, ``username``,
+``operator``) and its customer (``customer_id``), or else its type. So a pop for one caller never
+waits for a slow lookup of another, while the ringing, answer and end of one call, two moves of one
+agent, or two payments of one customer, keep their order.
 
 :class:`KeyedRunner` is the mechanism (no I/O). ``submit`` waits for a free slot (back-pressure
 on the reader), then starts the work as a task that first waits for the earlier work of each of
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[object]]
 _KEY_FIELDS = (("call_id", "call"), ("device", "device"), ("agent_device", "device"),
-               ("username", "agent"), ("operator", "agent"))
+               ("username", "agent"), ("operator", "agent"), ("customer_id", "customer"))
 
 
 def ordering_keys(event: Event) -> tuple[str, ...]:

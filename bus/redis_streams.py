@@ -8,7 +8,7 @@
 * One supervised loop per group: ``XREADGROUP ... BLOCK`` over its streams, the entries of a read
   taken in id order (strict order per event type; across types, best effort by Redis id) and
   handed to the group's :class:`bus.ordering.KeyedRunner`: one at a time, or with
-  ``concurrency=N`` up to N at once in order per call and per agent. The loop reads on while
+  ``concurrency=N`` up to N at once in order per call, agent and customer. The loop reads on while
   handlers run (a full runner holds it back). Entries whose handlers returned are acked together,
   one ``XACK`` per stream sent in the same round trip as the next ``XREADGROUP`` (which blocks at
   most ``ACK_WAIT_MS`` while handlers run), and before the loop ends. A handler that still fails
@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -140,6 +141,20 @@ class RedisStreamsBus:
                                    maxlen=self._maxlen, approximate=True)
         except RedisError as exc:
             raise BusUnavailable(f"cannot publish {event.type_name}: {exc}") from exc
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """One pipeline of XADDs (no MULTI): one connection and one round trip for the batch."""
+        if not events:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for event in events:
+                    pipe.xadd(self.stream_key(event.type_name),
+                              {"e": json.dumps(encode_event(event), separators=(",", ":"))},
+                              maxlen=self._maxlen, approximate=True)
+                await pipe.execute()
+        except RedisError as exc:
+            raise BusUnavailable(f"cannot publish {len(events)} events: {exc}") from exc
 
     async def start(self) -> None:
         if self._started:

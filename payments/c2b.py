@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 RECOVER_AFTER_SECONDS = 30.0
 RECOVER_EVERY_SECONDS = 60.0
 Publish = Callable[[Event], Awaitable[None]]
+PublishMany = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 @dataclass
@@ -64,10 +65,12 @@ def incoming_of(payment: C2BPayment, callback_id: int | None) -> Incoming:
 
 class C2BService:
     def __init__(self, database: Database, settings: MpesaSettings, *, region: str, currency: str,
-                 notifier: Notifier, publish: Publish, clock: Callable[[], datetime]) -> None:
+                 notifier: Notifier, publish: Publish, clock: Callable[[], datetime],
+                 publish_many: PublishMany | None = None) -> None:
         self.database, self.settings = database, settings
         self.matcher = Matcher(region)
         self.currency, self.notifier, self.publish, self.clock = currency, notifier, publish, clock
+        self.publish_many = publish_many or self._publish_each
         self.fast: FastC2B | None = None  # PostgreSQL: the common case on asyncpg directly
         self.batch: BatchC2B | None = None  # PostgreSQL: concurrent requests stored and posted together
 
@@ -180,16 +183,16 @@ class C2BService:
 
     async def announce_batch(self, outcomes: list[Outcome]) -> None:
         """A batch just posted (never suspense): all the frames in one outbox write and, meanwhile,
-        each ``PaymentReceived`` in turn (one bus connection: a batch's events published all at
-        once would empty the Redis connection pool, and the ones refused would be lost)."""
+        the ``PaymentReceived`` events in one bus round trip (one connection: a batch's events
+        published each on its own connection at once would empty the Redis connection pool, and
+        the ones refused would be lost)."""
         events = [event for o in outcomes if (event := o.event()) is not None]
-
-        async def publish_all() -> None:
-            for event in events:
-                await self.publish(event)
-
-        await asyncio.gather(publish_all(), self.notifier.payments(
+        await asyncio.gather(self.publish_many(events), self.notifier.payments(
             [(o.notify, o.frame(self.currency)) for o in outcomes]))
+
+    async def _publish_each(self, events: Sequence[Event]) -> None:
+        for event in events:
+            await self.publish(event)
 
     async def announce(self, outcome: Outcome) -> None:
         event = outcome.event()

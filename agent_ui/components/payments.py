@@ -63,7 +63,8 @@ class PaymentsComponent:
     async def start(self, services: Services) -> None:
         settings = services.settings
         hub = build_payments(settings, services.database, services.outbox, services.publish,
-                             load_pack(settings.compliance_pack), clock=self.clock, transport=self.transport)
+                             load_pack(settings.compliance_pack), clock=self.clock, transport=self.transport,
+                             publish_many=services.publish_many)
         services.payments = hub
         self.hide = HideCallbackToken(settings.mpesa.callback_token.get_secret_value())
         logging.getLogger(ACCESS_LOG).addFilter(self.hide)

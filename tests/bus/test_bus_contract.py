@@ -15,6 +15,7 @@ from domain.events import (
     Direction,
     EndCause,
     Event,
+    PaymentReceived,
 )
 from tests.bus.conftest import Backend, eventually, stream_fields
 
@@ -84,6 +85,52 @@ async def test_order_is_kept_per_group_and_a_slow_group_blocks_nobody(backend: B
     release.set()
     await eventually(lambda: len(slow) == 50)
     assert slow == expected
+
+
+async def test_publish_many_delivers_a_batch_in_order_to_every_group(backend: Backend) -> None:
+    bus = backend.bus()
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    async def on_a(ev: CallOffered) -> None:
+        seen["a"].append(ev.call_id)
+
+    async def on_b(ev: CallOffered) -> None:
+        seen["b"].append(ev.call_id)
+
+    bus.subscribe(CallOffered, on_a, group="a")
+    bus.subscribe(CallOffered, on_b, group="b")
+    await bus.start()
+    await bus.publish_many([])  # nothing to send is no error
+    await bus.publish_many([offered(i) for i in range(30)])
+    await bus.publish(offered(30))  # after the batch, in order
+    expected = [f"c{i}" for i in range(31)]
+    await eventually(lambda: len(seen["a"]) == 31 and len(seen["b"]) == 31)
+    assert seen == {"a": expected, "b": expected}
+
+
+async def test_a_concurrent_group_keeps_each_customers_payments_in_order(backend: Backend) -> None:
+    """``concurrency`` runs different customers' payments at once, one customer's one at a time."""
+    bus = backend.bus()
+    running: dict[int, int] = {}
+    seen: dict[int, list[str]] = {1: [], 2: []}
+    most = 0
+
+    async def on_payment(ev: PaymentReceived) -> None:
+        nonlocal most
+        running[ev.customer_id] = running.get(ev.customer_id, 0) + 1
+        most = max(most, sum(running.values()))
+        assert running[ev.customer_id] == 1, "two payments of one customer at once"
+        await asyncio.sleep(0.005)
+        seen[ev.customer_id].append(ev.reference)
+        running[ev.customer_id] -= 1
+
+    bus.subscribe(PaymentReceived, on_payment, group="payments", concurrency=8)
+    await bus.start()
+    await bus.publish_many([PaymentReceived(customer_id=1 + i % 2, amount="1.00", reference=f"r{i}")
+                            for i in range(20)])
+    await eventually(lambda: len(seen[1]) + len(seen[2]) == 20)
+    assert seen == {1: [f"r{i}" for i in range(0, 20, 2)], 2: [f"r{i}" for i in range(1, 20, 2)]}
+    assert most == 2  # the two customers at once
 
 
 async def test_subscribing_to_a_base_class_receives_subclasses_only_matching(backend: Backend) -> None:

@@ -154,9 +154,9 @@ def test_ordering_keys_name_the_call_and_the_agent() -> None:
     assert ordering_keys(request) == ("device:PJSIP/1001", "agent:amina")
     saved = InteractionSaved(customer_id=1, interaction_id=2, operator="amina", call_id=None,
                              status="PTP", reason=None, resolution=None)
-    assert ordering_keys(saved) == ("agent:amina",)
+    assert ordering_keys(saved) == ("agent:amina", "customer:1")
     payment = PaymentReceived(customer_id=1, amount="10.00", reference="x")
-    assert ordering_keys(payment) == ("type:account.payment_received",)
+    assert ordering_keys(payment) == ("customer:1",)
 
 
 def test_ordering_keys_are_stable_under_shuffling() -> None:
