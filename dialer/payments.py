@@ -4,11 +4,17 @@ cancelled (a preview on screen is taken back), the others are re-ranked on what 
 "Paid up" for a task: the payments posted since the task was created cover what it chases (the
 unpaid part of its broken promise, or the customer's overdue amount).
 
-Most payers have no such task waiting (M-Pesa may bring hundreds a second): one hot statement
-(:data:`WAITING_TASK`, on the driver directly) says so before any unit of work is opened. The
-engine is woken only when a preview is taken back (:meth:`DialerContext.give_back` wakes it: the
-agent is free for another offer). Cancelling or re-ranking a queued task gives the engine nothing
-to do now (an agent free for it would have had it offered already): its next tick, within
+M-Pesa may bring hundreds of payments a second, so the bus group runs several at once (in order
+per customer, :mod:`bus.ordering`) and the payments that arrive together are handled as one batch
+(:class:`runtime.coalesce.Coalescer`: the first one waiting leads, each handler returns once its
+batch is committed, so the bus acks an event only after its reaction is stored). A batch costs one
+statement when none of its payers has a waiting task (most of them), and otherwise one unit of
+work for those who have: their tasks, figures, payments since each task and promises, a few
+statements for the whole batch.
+
+The engine is woken only when a preview is taken back (:meth:`DialerContext.give_back` wakes it:
+the agent is free for another offer). Cancelling or re-ranking a queued task gives the engine
+nothing to do now (an agent free for it would have had it offered already): its next tick, within
 ``tick_seconds``, sees the queue as the payment left it. (A tick costs tens of statements; waking
 one per such payment cost more CPU than the payments' own posting.)
 """
@@ -16,73 +22,86 @@ one per such payment cost more CPU than the payments' own posting.)
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from bus.outbox_names import DIALER_PREVIEW_CANCELLED
 from dialer.context import DialerContext
 from dialer.rules import BROKEN_PROMISE, PAST_DUE_REASONS, priority
 from domain.events import PaymentReceived
-from store.hot import HotStatement
-from store.models import CallTask, PromiseToPay, StatementTransaction, TaskStatus, TxnDirection, User
-from store.repositories.accounts import NON_PAYMENT_CREDITS
+from runtime.coalesce import Coalescer
+from store.models import Customer, PromiseToPay, TaskStatus, User
 from store.repositories.dialer import DialerRepository
 
 log = logging.getLogger(__name__)
 COLLECTION_REASONS = PAST_DUE_REASONS | {BROKEN_PROMISE, "consecutive_grace_days_used", "limited_grace_days_left"}
 WAITING = (TaskStatus.QUEUED, TaskStatus.RESERVED)  # the tasks a payment may cancel or re-rank
-WAITING_TASK = HotStatement(  # a customer's first such task, if any
-    select(CallTask.id).where(CallTask.customer_id == bindparam("customer_id", type_=CallTask.customer_id.type),
-                              CallTask.status.in_(WAITING), CallTask.reason.in_(sorted(COLLECTION_REASONS)))
-    .limit(1))
+CONCURRENCY = 64  # the bus group's events at once: the largest batch
+
+
+def _amount(ev: PaymentReceived) -> Decimal:
+    try:
+        return Decimal(ev.amount)
+    except ArithmeticError:
+        return Decimal(0)
 
 
 class Payments:
     def __init__(self, ctx: DialerContext) -> None:
         self.ctx = ctx
-
-    async def _paid_since(self, session: AsyncSession, customer_id: int, task: CallTask) -> Decimal:
-        total = await session.scalar(
-            select(func.coalesce(func.sum(StatementTransaction.amount), 0)).where(
-                StatementTransaction.customer_id == customer_id,
-                StatementTransaction.direction == TxnDirection.CREDIT,
-                StatementTransaction.kind.not_in(list(NON_PAYMENT_CREDITS)),
-                StatementTransaction.created_at >= task.created_at))
-        return Decimal(total or 0)
-
-    async def has_waiting_task(self, customer_id: int) -> bool:
-        """Whether the customer has a queued or reserved collection task (read again under the
-        write lock by :meth:`on_payment` before it changes one)."""
-        async with self.ctx.database.hot() as hot:
-            return await hot.fetchrow(WAITING_TASK, {"customer_id": customer_id}) is not None
+        self.batches: Coalescer[PaymentReceived, None] = Coalescer(self._react, max_batch=CONCURRENCY)
 
     async def on_payment(self, ev: PaymentReceived) -> None:
+        """Returns once this payment's batch is handled (a failure raises here: the bus retries)."""
+        await self.batches.submit(ev)
+
+    async def waiting_customers(self, customer_ids: Sequence[int]) -> set[int]:
+        """Which of them have a queued or reserved collection task (read again under the write
+        lock before one is changed)."""
+        async with self.ctx.database.session() as session:
+            tasks = await DialerRepository(session).waiting_tasks(customer_ids, WAITING, sorted(COLLECTION_REASONS))
+            return {t.customer_id for t in tasks}
+
+    async def _react(self, events: list[PaymentReceived]) -> list[None]:
+        floors: dict[int, Decimal] = {}  # each payer's largest payment of the batch
+        for ev in events:
+            floors[ev.customer_id] = max(floors.get(ev.customer_id, Decimal(0)), _amount(ev))
+        waiting = await self.waiting_customers(sorted(floors))
+        if waiting:  # else the queue did not change: no unit of work, no tick
+            taken_back = await self._settle({cid: floors[cid] for cid in sorted(waiting)})
+            for task_id, agent_id, username in taken_back:
+                if username is not None:
+                    await self.ctx.push(username, DIALER_PREVIEW_CANCELLED,
+                                        {"task_id": task_id, "why": "the customer paid"})
+                await self.ctx.give_back(agent_id)  # wakes the engine: the agent is free again
+        return [None] * len(events)
+
+    async def _settle(self, floors: dict[int, Decimal]) -> list[tuple[int, int, str | None]]:
+        """Cancel or re-rank the payers' waiting tasks; the previews taken back (task, agent, name)."""
         now, config = self.ctx.now(), self.ctx.lists.dialer
         taken_back: list[tuple[int, int]] = []
-        try:
-            event_amount = Decimal(ev.amount)
-        except ArithmeticError:
-            event_amount = Decimal(0)
-        if not await self.has_waiting_task(ev.customer_id):
-            return  # the queue did not change: no tick for it (a tick costs a dozen statements)
         async with self.ctx.database.session() as session:
             repo = DialerRepository(session)
             await repo.begin_write()
-            tasks = [t for t in await repo.open_tasks(ev.customer_id, COLLECTION_REASONS) if t.status in WAITING]
+            tasks = await repo.waiting_tasks(list(floors), WAITING, sorted(COLLECTION_REASONS))
             if not tasks:
-                return
-            figures = await repo.figures(ev.customer_id)
-            customer = await repo.customer(ev.customer_id)
+                return []
+            customers = sorted({t.customer_id for t in tasks})
+            figures = await repo.figures_many(customers)
+            risks = dict((await session.execute(
+                select(Customer.id, Customer.risk_score).where(Customer.id.in_(customers)))).tuples().all())
+            paid_since = await repo.credits_since_created([t.id for t in tasks])
+            promise_ids = sorted({t.promise_id for t in tasks if t.reason == BROKEN_PROMISE and t.promise_id})
+            unpaid = {p.id: p.amount - p.paid_amount for p in (await session.scalars(
+                select(PromiseToPay).where(PromiseToPay.id.in_(promise_ids)))).all()} if promise_ids else {}
             for task in tasks:
-                paid = max(await self._paid_since(session, ev.customer_id, task), event_amount)
-                owed = figures.overdue_amount
-                if task.reason == BROKEN_PROMISE and task.promise_id is not None:
-                    promise = await session.get(PromiseToPay, task.promise_id)
-                    if promise is not None:
-                        owed = promise.amount - promise.paid_amount
-                left = owed - paid
+                figure = figures[task.customer_id]
+                owed = figure.overdue_amount
+                if task.reason == BROKEN_PROMISE and task.promise_id in unpaid:
+                    owed = unpaid[task.promise_id]
+                left = owed - max(paid_since[task.id], floors[task.customer_id])
                 if left <= 0 or float(left) < config.task_rules.overdue_amount_threshold:
                     if task.status == TaskStatus.RESERVED and task.reserved_by_id is not None:
                         taken_back.append((task.id, task.reserved_by_id))
@@ -90,13 +109,9 @@ class Payments:
                     task.reserved_by_id = task.reserved_at = None
                 else:
                     task.priority = priority(config, self.ctx.policy, overdue_amount=left,
-                                             days_past_due=figures.days_past_due,
-                                             risk=customer.risk_score if customer else 0.0)
+                                             days_past_due=figure.days_past_due,
+                                             risk=risks.get(task.customer_id) or 0.0)
                 task.updated_at = now
-            names = {u.id: u.username for u in (await session.scalars(
-                select(User).where(User.id.in_([a for _, a in taken_back])))).all()} if taken_back else {}
-        for task_id, agent_id in taken_back:
-            if agent_id in names:
-                await self.ctx.push(names[agent_id], DIALER_PREVIEW_CANCELLED,
-                                    {"task_id": task_id, "why": "the customer paid"})
-            await self.ctx.give_back(agent_id)  # wakes the engine: the agent is free again
+            names = dict((await session.execute(select(User.id, User.username).where(
+                User.id.in_([a for _, a in taken_back])))).tuples().all()) if taken_back else {}
+        return [(task_id, agent_id, names.get(agent_id)) for task_id, agent_id in taken_back]

@@ -24,6 +24,7 @@ from dialer.engine import Engine, TickReport
 from dialer.followups import FollowUpPusher
 from dialer.generator import Generator
 from dialer.outcomes import Outcomes
+from dialer.payments import CONCURRENCY as PAYMENT_CONCURRENCY
 from dialer.payments import Payments
 from dialer.rules import CALLBACK, GenerationPolicy, callback_window, postpone_until
 from dialer.status import StatusReport
@@ -82,7 +83,8 @@ class Dialer:
         bus.subscribe(AgentConnected, self.outcomes.on_call_seen, group="dialer.call_seen")
         bus.subscribe(CallEnded, self.outcomes.on_call_ended, group="dialer.call_ended")
         bus.subscribe(InteractionSaved, self.outcomes.on_interaction_saved, group="dialer.interaction")
-        bus.subscribe(PaymentReceived, self.payments.on_payment, group="dialer.payment")
+        bus.subscribe(PaymentReceived, self.payments.on_payment, group="dialer.payment",
+                      concurrency=PAYMENT_CONCURRENCY)
         bus.subscribe(AgentStateChanged, self._on_agent_state, group="dialer.agent_state")
         bus.subscribe(AgentStateRequested, self._on_agent_request, group="dialer.agent_request")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,9 +21,12 @@ from store.models import (
     Customer,
     DialAttempt,
     Loan,
+    StatementTransaction,
     TaskStatus,
+    TxnDirection,
     User,
 )
+from store.repositories.accounts import NON_PAYMENT_CREDITS
 
 OPEN_STATUSES = (TaskStatus.QUEUED, TaskStatus.RESERVED, TaskStatus.DIALING, TaskStatus.WAITING_OUTCOME)
 BUSY_STATUSES = (TaskStatus.RESERVED, TaskStatus.DIALING)
@@ -56,6 +59,15 @@ class AccountFigures:
     days_past_due: int
     loan_id: int | None  # the loan with the most overdue (the debt a per-debt limit counts)
     products: tuple[str, ...]
+
+
+def _figures(loans: Sequence[Loan]) -> AccountFigures:
+    worst = max(loans, key=lambda loan: (loan.overdue_amount, loan.days_past_due), default=None)
+    return AccountFigures(
+        overdue_amount=sum((loan.overdue_amount for loan in loans), Decimal("0")),
+        days_past_due=max((loan.days_past_due for loan in loans), default=0),
+        loan_id=worst.id if worst is not None and worst.overdue_amount > 0 else None,
+        products=tuple(sorted({loan.product for loan in loans})))
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -145,14 +157,16 @@ class DialerRepository:
         return options
 
     async def figures(self, customer_id: int) -> AccountFigures:
-        loans = (await self.session.scalars(
-            select(Loan).where(Loan.customer_id == customer_id, Loan.status == "active"))).all()
-        worst = max(loans, key=lambda loan: (loan.overdue_amount, loan.days_past_due), default=None)
-        return AccountFigures(
-            overdue_amount=sum((loan.overdue_amount for loan in loans), Decimal("0")),
-            days_past_due=max((loan.days_past_due for loan in loans), default=0),
-            loan_id=worst.id if worst is not None and worst.overdue_amount > 0 else None,
-            products=tuple(sorted({loan.product for loan in loans})))
+        return (await self.figures_many([customer_id]))[customer_id]
+
+    async def figures_many(self, customer_ids: Sequence[int]) -> dict[int, AccountFigures]:
+        """Each customer's figures over their active loans (one statement for them all)."""
+        loans: dict[int, list[Loan]] = {cid: [] for cid in customer_ids}
+        if customer_ids:
+            for loan in (await self.session.scalars(select(Loan).where(
+                    Loan.customer_id.in_(list(customer_ids)), Loan.status == "active"))).all():
+                loans[loan.customer_id].append(loan)
+        return {cid: _figures(held) for cid, held in loans.items()}
 
     # --- attempts -------------------------------------------------------------------------------------
 
@@ -200,6 +214,31 @@ class DialerRepository:
         if for_update and self.is_postgres:
             query = query.with_for_update()
         return await self.session.scalar(query)
+
+    async def waiting_tasks(self, customer_ids: Sequence[int], statuses: Iterable[TaskStatus],
+                            reasons: Iterable[str]) -> list[CallTask]:
+        """The customers' tasks in ``statuses`` for ``reasons``, by customer then id."""
+        if not customer_ids:
+            return []
+        return list((await self.session.scalars(select(CallTask).where(
+            CallTask.customer_id.in_(list(customer_ids)), CallTask.status.in_(list(statuses)),
+            CallTask.reason.in_(list(reasons))).order_by(CallTask.customer_id, CallTask.id))).all())
+
+    async def credits_since_created(self, task_ids: Sequence[int]) -> dict[int, Decimal]:
+        """For each task, the customer's payments (credits that are not waivers, write-offs...)
+        recorded since the task was created; 0 for a task with none."""
+        paid = {task_id: Decimal(0) for task_id in task_ids}
+        if not task_ids:
+            return paid
+        txn = StatementTransaction
+        rows = await self.session.execute(
+            select(CallTask.id, func.sum(txn.amount)).join(txn, and_(
+                txn.customer_id == CallTask.customer_id, txn.direction == TxnDirection.CREDIT,
+                txn.kind.not_in(sorted(NON_PAYMENT_CREDITS)), txn.created_at >= CallTask.created_at))
+            .where(CallTask.id.in_(list(task_ids))).group_by(CallTask.id))
+        for task_id, total in rows.all():
+            paid[task_id] = Decimal(total or 0)
+        return paid
 
     async def open_tasks(self, customer_id: int, reasons: Iterable[str] | None = None) -> list[CallTask]:
         query = select(CallTask).where(CallTask.customer_id == customer_id,

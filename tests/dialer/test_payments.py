@@ -3,6 +3,7 @@ collection task (taking a preview back) or re-ranks it on what is still owed."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -68,20 +69,51 @@ async def _status_is(world: World, status: TaskStatus) -> bool:
 
 
 async def test_only_a_queued_or_reserved_collection_task_waits_for_a_payment(world: World) -> None:
-    """The statement that lets most payments skip the unit of work (``Payments.has_waiting_task``)."""
+    """The statement that lets most payments skip the unit of work (``Payments.waiting_customers``)."""
     payer = await world.customer(overdue="5000")
     other = await world.customer("Otieno Odhiambo", "+254712000111", overdue="0", dpd=0)
     await world.dialer.generator.past_due()
     await world.dialer.enqueue(other.id, "callback")  # queued, but not a collection task
     payments = world.dialer.payments
-    assert await payments.has_waiting_task(payer.id)
-    assert not await payments.has_waiting_task(other.id)
+    assert await payments.waiting_customers([payer.id, other.id]) == {payer.id}
     for status, waiting in ((TaskStatus.RESERVED, True), (TaskStatus.DIALING, False),
                             (TaskStatus.CANCELLED, False)):
         async with world.database.session() as s:
             [task] = (await s.scalars(select(CallTask).where(CallTask.customer_id == payer.id))).all()
             task.status = status
-        assert await payments.has_waiting_task(payer.id) is waiting
+        assert (await payments.waiting_customers([payer.id, other.id]) == {payer.id}) is waiting
+
+
+async def test_payments_that_arrive_together_are_handled_as_one_batch(world: World) -> None:
+    """Each payer's task as if alone: the paid-up one cancelled, the part-paid one re-ranked, one
+    with no task untouched. The first leads alone; those that arrive meanwhile make one batch."""
+    full = await world.customer(overdue="5000")
+    part = await world.customer("Otieno Odhiambo", "+254712000111", overdue="20000", dpd=40)
+    none = await world.customer("Achieng Atieno", "+254712000222", overdue="0", dpd=0)
+    await world.dialer.generator.past_due()
+    payments = world.dialer.payments
+    before = {t.customer_id: t for t in await _tasks(world)}
+    batches = payments.batches.batches
+    for customer_id, amount, ref in ((full.id, "5000", "MPESA-6"), (part.id, "15000", "MPESA-7"),
+                                     (none.id, "100", "MPESA-8")):
+        async with world.database.session() as s:
+            s.add(StatementTransaction(customer_id=customer_id, external_ref=ref, direction=TxnDirection.CREDIT,
+                                       kind="mpesa_deposit", amount=Decimal(amount), posted_at=world.clock(),
+                                       created_at=datetime.now(UTC)))
+    events = [PaymentReceived(customer_id=c, amount=a, reference=r) for c, a, r in
+              ((full.id, "5000.00", "MPESA-6"), (part.id, "15000.00", "MPESA-7"), (none.id, "100.00", "MPESA-8"))]
+    await asyncio.gather(*(payments.on_payment(ev) for ev in events))
+    assert payments.batches.batches == batches + 2  # the first alone; the two that came meanwhile together
+    after = {t.customer_id: t for t in await _tasks(world)}
+    assert set(after) == {full.id, part.id}
+    assert after[full.id].status == TaskStatus.CANCELLED and after[full.id].last_outcome == "paid"
+    assert after[part.id].status == TaskStatus.QUEUED
+    assert after[part.id].priority < before[part.id].priority
+
+
+async def _tasks(world: World) -> list[CallTask]:
+    async with world.database.session() as s:
+        return list((await s.scalars(select(CallTask).order_by(CallTask.id))).all())
 
 
 async def test_a_payment_wakes_the_engine_only_when_it_takes_a_preview_back(world: World) -> None:
