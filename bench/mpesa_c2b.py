@@ -134,6 +134,7 @@ class Sockets:
         self.timed = timed  # the receipts whose frames are timed (the others are the warm-up's)
         self.sent: dict[str, float] = {}
         self.latencies_ms: list[float] = []
+        self.timeline: list[tuple[float, float]] = []  # (sent at, frame latency ms), for --timeline
         self.frames: dict[str, int] = {}
         self.wrong = 0
         self.all_seen = asyncio.Event()  # a frame for every receipt of ``owner``
@@ -166,6 +167,7 @@ class Sockets:
                 sent = self.sent.get(receipt)
                 if sent is not None:
                     self.latencies_ms.append((now - sent) * 1000)
+                    self.timeline.append((sent, (now - sent) * 1000))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -323,6 +325,8 @@ async def measure(args: argparse.Namespace, database: Database, server: ServerPr
     print(summary("mpesa-c2b: HTTP answer (ResultCode 0)", http_ms))
     print(summary("mpesa-c2b: confirmation sent -> payment frame on the assigned agent's socket",
                   sockets.latencies_ms))
+    if args.timeline:
+        print_timeline(sockets.timeline)
     print(f"mpesa-c2b: frames missing {missing}, shown twice {twice}, on a wrong socket {sockets.wrong}")
     print(f"mpesa-c2b: database: {stored} stored raw, {posted} posted, {txns} statement transactions "
           f"(of {len(timed)}); promises kept in all {kept}")
@@ -333,6 +337,19 @@ async def measure(args: argparse.Namespace, database: Database, server: ServerPr
     print(f"mpesa-c2b: none lost: {'yes' if lost == 0 and errors == 0 else f'NO ({lost} lost, {errors} errors)'}; "
           f"goal frame p99 <= 50 ms: {'met' if p99 <= 50 else 'NOT met'}")
     return 0 if lost == 0 and errors == 0 else 1
+
+
+def print_timeline(points: list[tuple[float, float]]) -> None:
+    """Per second of the run: how many frames, their p50, p99 and worst (to tell a stall from load)."""
+    if not points:
+        return
+    start = min(sent for sent, _ in points)
+    seconds: dict[int, list[float]] = {}
+    for sent, ms in points:
+        seconds.setdefault(int(sent - start), []).append(ms)
+    for second, values in sorted(seconds.items()):
+        print(f"mpesa-c2b:   second {second:3d}: n={len(values):4d} p50={pct(values, 50):6.1f} "
+              f"p99={pct(values, 99):6.1f} max={max(values):6.1f} ms")
 
 
 def profiler(pid: int, out: str | None, seconds: float) -> subprocess.Popen[bytes] | None:
@@ -356,6 +373,7 @@ def main() -> None:
     parser.add_argument("--memory-bus", action="store_true", help="the in-process bus instead of Redis")
     parser.add_argument("--no-dialer", action="store_true", help="do not run the dialer in the server")
     parser.add_argument("--db", default=BENCH_DB, help="the PostgreSQL database to create and drop")
+    parser.add_argument("--timeline", action="store_true", help="print the frame latency of each second")
     parser.add_argument("--profile", help="py-spy the server during the timed run into this file "
                         "(.svg flame graph, .txt collapsed stacks, .json speedscope)")
     args = parser.parse_args()
