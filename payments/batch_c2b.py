@@ -1,18 +1,24 @@
-"""C2B confirmations on PostgreSQL in batches: concurrent requests' raw callbacks stored by group
-commit, and their postings done together, in one durable transaction per batch.
+"""C2B confirmations on PostgreSQL in batches: the concurrent requests' callbacks stored and posted
+together, in one durable transaction per batch.
 
-* :meth:`BatchC2B.store`: every callback waiting is written by one multi-row INSERT and one commit
-  (that waits for the WAL flush); each request is answered only once its own row is committed.
-* :meth:`BatchC2B.post`: the common case (an account number naming exactly one customer, a receipt
-  never seen) of every confirmation waiting, posted in one transaction of six statements
-  (``store/repositories/payments_batch.py``), then announced once committed: ``PaymentReceived``
-  on the bus for each, and all the ``payment`` frames in one outbox write. The rest (a phone to
-  match, suspense, a repeat) answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one
-  path.
+* :meth:`BatchC2B.confirm`: every confirmation waiting (parsed, so its body is well formed) is
+  stored by one multi-row INSERT and, in the same transaction, the common case among them (an
+  account number naming exactly one customer, a receipt never seen) is posted by five more
+  statements (``store/repositories/payments_batch.py``). Each request is answered only once that
+  transaction is committed (its WAL flushed), so its raw callback is stored before it is answered.
+  Then the batch is announced: ``PaymentReceived`` on the bus for each posting (one round trip)
+  and all the ``payment`` frames in one outbox write. The rest (a phone to match, suspense, a
+  repeat) answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one path. If the posting
+  fails, the callbacks are stored on their own and all of them take that path.
+* :meth:`BatchC2B.store`: other callbacks (validation, a malformed body, STK results) by group
+  commit: one INSERT and one commit for all those waiting.
+* :meth:`BatchC2B.post`: callbacks stored earlier (recovery, replay), posted as above after they
+  are claimed.
 
-Nothing is posted twice: the batch first claims its callbacks (still ``received``, or ``failed``
-and being replayed) with ``FOR UPDATE SKIP LOCKED``, so a callback held by another worker or
-process, or already posted, answers :data:`TAKEN`; and the statement's receipt stays unique
+Nothing is posted twice: a batch of stored callbacks first claims them (still ``received``, or
+``failed`` and being replayed) with ``FOR UPDATE SKIP LOCKED``, so a callback held by another worker
+or process, or already posted, answers :data:`TAKEN` (a callback stored in the posting's own
+transaction is seen by no one else until it is posted); and the statement's receipt stays unique
 (``ON CONFLICT DO NOTHING``, the receipt is then a repeat). A callback stored but never posted (the
 process died in between) stays ``received``: ``C2BService.recover`` posts it (at start, and then
 every minute, under the task supervisor).
@@ -20,6 +26,7 @@ every minute, under the task supervisor).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +34,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
+from domain.errors import StoreUnavailable
 from domain.payments import allocate
 from payments.c2b_protocol import C2BPayment
 from payments.fast_c2b import FALLBACK, FastC2B, _Fallback
@@ -44,6 +52,8 @@ from store.repositories.payments_batch import (
     WRITE_POSTINGS,
 )
 from store.repositories.work_summary import REFRESH_MANY
+
+log = logging.getLogger(__name__)
 
 
 class _Taken:
@@ -89,32 +99,66 @@ class BatchC2B:
         self.storing: Coalescer[_Raw, int] = Coalescer(self._store_all, max_batch=max_batch)
         self.posting: Coalescer[tuple[int, C2BPayment], Result] = Coalescer(self._post_all, max_batch=max_batch,
                                                                             after=self._announce)
+        self.confirming: Coalescer[tuple[_Raw, C2BPayment], tuple[int, Result]] = Coalescer(
+            self._confirm_all, max_batch=max_batch, after=self._announce_confirmed)
 
     async def store(self, kind: str, body: bytes, remote: str | None) -> int:
         """The raw callback's id, once it is committed (with whichever others were waiting)."""
         return await self.storing.submit(_Raw(kind, body, remote, self.clock()))
 
     async def post(self, callback_id: int, payment: C2BPayment) -> Result:
+        """Post a callback already stored (recovery, replay): claimed first, so never twice."""
         return await self.posting.submit((callback_id, payment))
 
-    async def _store_all(self, raws: list[_Raw]) -> list[int]:
-        async with self.pool.connection() as conn:
-            rows = await conn.fetch(STORE_CALLBACKS, {
-                "kinds": [r.kind for r in raws], "times": [r.received_at for r in raws],
-                "remotes": [r.remote for r in raws], "bodies": [r.body for r in raws]})
+    async def confirm(self, body: bytes, remote: str | None, payment: C2BPayment) -> tuple[int, Result]:
+        """A confirmation just received, stored and posted in the same transaction as whichever
+        others are waiting: its callback's id, once committed, and what became of it."""
+        return await self.confirming.submit((_Raw("c2b_confirmation", body, remote, self.clock()), payment))
+
+    @staticmethod
+    async def _insert(conn: DriverHotConnection, raws: list[_Raw]) -> list[int]:
+        rows = await conn.fetch(STORE_CALLBACKS, {
+            "kinds": [r.kind for r in raws], "times": [r.received_at for r in raws],
+            "remotes": [r.remote for r in raws], "bodies": [r.body for r in raws]})
         # one statement's serial ids follow its SELECT's order (WITH ORDINALITY ... ORDER BY)
         return sorted(int(row[0]) for row in rows)
 
+    async def _store_all(self, raws: list[_Raw]) -> list[int]:
+        async with self.pool.connection() as conn:
+            return await self._insert(conn, raws)
+
     async def _post_all(self, items: list[tuple[int, C2BPayment]]) -> list[Result]:
-        results: list[Result] = [FALLBACK] * len(items)
         async with self.pool.connection() as conn, conn.transaction():
-            postings, contexts = await self._matched(conn, items)
-            claimed = {int(r[0]) for r in await conn.fetch(CLAIM, {"ids": [p.callback_id for p in postings.values()]})
-                       } if postings else set()
+            return await self._post(conn, items, claim=True)
+
+    async def _confirm_all(self, items: list[tuple[_Raw, C2BPayment]]) -> list[tuple[int, Result]]:
+        """Store and post in one transaction. If the posting fails, the callbacks are stored on
+        their own and each takes the one-by-one path (which marks a failure for ``replay``); if
+        the database is out of reach, every caller gets the error (nothing was answered)."""
+        raws = [raw for raw, _ in items]
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                ids = await self._insert(conn, raws)
+                results = await self._post(conn, [(i, p) for i, (_, p) in zip(ids, items, strict=True)],
+                                           claim=False)  # rows of this transaction: no one else sees them
+        except StoreUnavailable:
+            raise
+        except Exception:
+            log.exception("mpesa: %d confirmations could not be posted together; stored, each goes one by one",
+                          len(items))
+            return [(i, FALLBACK) for i in await self._store_all(raws)]
+        return list(zip(ids, results, strict=True))
+
+    async def _post(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]], *,
+                    claim: bool) -> list[Result]:
+        results: list[Result] = [FALLBACK] * len(items)
+        postings, contexts = await self._matched(conn, items)
+        if claim and postings:
+            claimed = {int(r[0]) for r in await conn.fetch(CLAIM, {"ids": [p.callback_id for p in postings.values()]})}
             for index in [i for i, p in postings.items() if p.callback_id not in claimed]:
                 results[index] = TAKEN
                 del postings[index]
-            outcomes = await self._write(conn, postings, contexts) if postings else {}
+        outcomes = await self._write(conn, postings, contexts) if postings else {}
         for index, outcome in outcomes.items():
             results[index] = outcome
         return results
@@ -124,6 +168,9 @@ class BatchC2B:
         outcomes = [r for r in results if isinstance(r, Outcome)]
         if outcomes:
             await self.announce(outcomes)
+
+    async def _announce_confirmed(self, results: list[tuple[int, Result]]) -> None:
+        await self._announce([result for _, result in results])
 
     async def _matched(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]]
                        ) -> tuple[dict[int, _Posting], dict[int, _Context]]:

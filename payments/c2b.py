@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.mpesa_settings import MpesaSettings
 from domain.errors import Conflict, InvalidInput, NotFound, ProtocolViolation, StoreUnavailable, SwitchboardError
 from domain.events import Event
-from payments.batch_c2b import TAKEN, BatchC2B
+from payments.batch_c2b import TAKEN, BatchC2B, Result
 from payments.c2b_protocol import ACCEPTED, C2BPayment, parse_c2b, rejected
 from payments.fast_c2b import FALLBACK, FastC2B
 from payments.matching import Matcher, normalise_ref
@@ -55,6 +55,14 @@ class ReplayReport:
         self.posted += bool(outcome and outcome.posted)
         self.suspense += bool(outcome and not outcome.posted)
         self.unchanged += outcome is None
+
+
+def _well_formed(body: bytes) -> C2BPayment | None:
+    """The confirmation, or None for a malformed body (stored, then refused with the reason)."""
+    try:
+        return parse_c2b(body)
+    except ProtocolViolation:
+        return None
 
 
 def incoming_of(payment: C2BPayment, callback_id: int | None) -> Incoming:
@@ -115,16 +123,21 @@ class C2BService:
         return answer
 
     async def confirm(self, body: bytes, remote: str | None) -> dict[str, Any]:
+        if self.batch is not None and (payment := _well_formed(body)) is not None:
+            callback_id, batched = await self.batch.confirm(body, remote, payment)  # stored, most often posted
+            await self._settle(callback_id, payment, batched)
+            return ACCEPTED
         callback_id = await self.store("c2b_confirmation", body, remote)
         payment = await self._parse(callback_id, body)
         await self._settle(callback_id, payment)
         return ACCEPTED
 
-    async def _settle(self, callback_id: int, payment: C2BPayment) -> tuple[Outcome | None, bool]:
+    async def _settle(self, callback_id: int, payment: C2BPayment,
+                      batched: Result | None = None) -> tuple[Outcome | None, bool]:
         """Process a stored confirmation; a failure is logged and marked (``replay`` finishes it),
         never raised: (the outcome, whether it failed)."""
         try:
-            return await self.process(callback_id, payment), False
+            return await self.process(callback_id, payment, batched), False
         except Exception as exc:  # stored: `switchboard mpesa replay` finishes it
             log.exception("mpesa: confirmation %s (callback %d) stored but not processed", payment.trans_id,
                           callback_id)
@@ -134,15 +147,17 @@ class C2BService:
                 log.exception("mpesa: could not mark callback %d as failed", callback_id)
             return None, True
 
-    async def process(self, callback_id: int | None, payment: C2BPayment) -> Outcome | None:
+    async def process(self, callback_id: int | None, payment: C2BPayment,
+                      batched: Result | None = None) -> Outcome | None:
         """Match and post (or suspend) one confirmation; None when its receipt was already there
-        (or, batched, when another worker holds or has posted its callback)."""
-        if self.batch is not None and callback_id is not None:
+        (or, batched, when another worker holds or has posted its callback). ``batched``: what
+        its batch already made of it (else a stored callback is batched here)."""
+        if batched is None and self.batch is not None and callback_id is not None:
             batched = await self.batch.post(callback_id, payment)
-            if batched is TAKEN:
-                return None
-            if isinstance(batched, Outcome):  # announced with its batch
-                return batched
+        if batched is TAKEN:
+            return None
+        if isinstance(batched, Outcome):  # announced with its batch
+            return batched
         if self.fast is not None:
             try:
                 fast = await self.fast.process(callback_id, payment)

@@ -50,13 +50,14 @@ async def test_a_payment_to_a_client_id_keeps_the_promise_cancels_the_call_and_m
     if pay.settings.database_url.startswith("postgresql"):  # PostgreSQL posts batches on asyncpg directly
         batch = pay.hub.c2b.batch
         assert batch is not None and pay.hub.c2b.fast is not None
-        post = batch.post
+        confirm = batch.confirm
 
         async def spy(*args: Any) -> Any:
-            fast_results.append(result := await post(*args))
-            return result
+            callback_id, result = await confirm(*args)  # stored and posted in one transaction
+            fast_results.append(result)
+            return callback_id, result
 
-        monkeypatch.setattr(batch, "post", spy)
+        monkeypatch.setattr(batch, "confirm", spy)
     else:
         assert pay.hub.c2b.fast is None and pay.hub.c2b.batch is None
     customer = await pay.customer(client_id="AB123", overdue="2000", promise="2000")

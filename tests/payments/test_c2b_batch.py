@@ -1,6 +1,7 @@
 """C2B confirmations together (PostgreSQL): raw callbacks stored by group commit, answered only once
-committed; postings done in batches with the promises applied in arrival order; a callback stored
-but never posted recovered later (both backends); and two workers never posting one twice."""
+committed; confirmations stored and posted in one transaction, or stored alone when the posting
+fails; postings done in batches with the promises applied in arrival order; a callback stored but
+never posted recovered later (both backends); and two workers never posting one twice."""
 
 from __future__ import annotations
 
@@ -82,6 +83,61 @@ async def test_a_group_commit_answers_each_request_only_once_its_row_is_committe
     for i, callback_id in enumerate(ids):  # each request got its own row's id
         assert json.loads(by_id[callback_id].body)["TransID"] == f"GC{i:03d}"
         assert by_id[callback_id].status == "received" and by_id[callback_id].remote_addr == "10.0.0.1"
+
+
+async def test_confirmations_are_stored_and_posted_in_one_transaction_answered_once_committed(
+        pay: PayWorld) -> None:
+    batch = _batch(pay)
+    customer = await pay.customer(client_id="AB123", promise="5000")
+    dsn = pay.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    admin, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        blocker = admin.transaction()
+        await blocker.start()
+        await admin.execute("LOCK TABLE mpesa_callbacks IN ACCESS EXCLUSIVE MODE")  # every INSERT waits
+        confirms = [asyncio.create_task(pay.hub.c2b.confirm(_body(f"ST{i:03d}", "AB123", 100), "10.0.0.1"))
+                    for i in range(10)]
+        async with asyncio.timeout(20):
+            while not await watcher.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO mpesa_callbacks%'"):
+                await asyncio.sleep(0.01)
+        assert not any(task.done() for task in confirms)  # nobody answered before the commit
+        before = batch.confirming.batches
+        await blocker.rollback()
+        answers = await asyncio.gather(*confirms)
+    finally:
+        await watcher.close()
+        await admin.close()
+    assert all(a["ResultCode"] == 0 for a in answers)
+    assert batch.confirming.batches - before == 2  # the first alone, then the nine that came meanwhile
+    assert batch.storing.batches == 0 and batch.posting.batches == 0  # no separate store, no claim
+    async with pay.services.database.session() as s:
+        callbacks = (await s.scalars(select(MpesaCallback).order_by(MpesaCallback.id))).all()
+        [promise] = (await s.scalars(select(PromiseToPay).where(PromiseToPay.customer_id == customer))).all()
+    assert [json.loads(c.body)["TransID"] for c in callbacks] == [f"ST{i:03d}" for i in range(10)]
+    assert {(c.status, c.outcome, c.remote_addr) for c in callbacks} == {("processed", "posted", "10.0.0.1")}
+    assert await _count(pay, StatementTransaction) == 10 and promise.paid_amount == Decimal("1000.00")
+
+
+async def test_a_batch_whose_posting_fails_is_stored_and_posted_one_by_one(
+        pay: PayWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    _batch(pay)  # PostgreSQL only
+    customer = await pay.customer(client_id="AB123")
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in the batch")
+
+    monkeypatch.setattr(BatchC2B, "_post", broken)
+    answers = await asyncio.gather(*(pay.hub.c2b.confirm(_body(f"SF{i:03d}", "AB123", 100), None) for i in range(4)))
+    assert all(a["ResultCode"] == 0 for a in answers)
+    assert "could not be posted together" in caplog.text
+    async with pay.services.database.session() as s:
+        payments = (await s.scalars(select(MpesaPayment))).all()
+        callbacks = (await s.scalars(select(MpesaCallback))).all()
+    assert sorted(p.receipt for p in payments) == [f"SF{i:03d}" for i in range(4)]
+    assert {(p.status, p.customer_id) for p in payments} == {("posted", customer)}
+    assert len(callbacks) == 4 and {c.outcome for c in callbacks} == {"posted"}
 
 
 async def test_concurrent_confirmations_are_posted_in_one_batch_in_arrival_order(pay: PayWorld) -> None:

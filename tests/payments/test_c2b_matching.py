@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from payments.batch_c2b import BatchC2B
 from payments.c2b import C2BService
 from payments.c2b_protocol import c2b_body
 from payments.matching import phone_hash
@@ -132,7 +133,8 @@ async def test_a_bug_in_matching_loses_nothing_and_replay_posts_it(pay: PayWorld
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("a bug in matching")
 
-    monkeypatch.setattr(C2BService, "process", broken)  # matching or posting, on either path
+    monkeypatch.setattr(C2BService, "process", broken)  # matching or posting, on either path,
+    monkeypatch.setattr(BatchC2B, "_post", broken)  # and PostgreSQL's batch, which stores and posts together
     await _confirm(pay, confirmation("RKBUG", "AB123", ""))  # still answered 0: it is stored
     async with pay.services.database.session() as s:
         [stored] = (await s.scalars(select(MpesaCallback))).all()
