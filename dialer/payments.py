@@ -6,11 +6,12 @@ unpaid part of its broken promise, or the customer's overdue amount).
 
 M-Pesa may bring hundreds of payments a second, so the bus group runs several at once (in order
 per customer, :mod:`bus.ordering`) and the payments that arrive together are handled as one batch
-(:class:`runtime.coalesce.Coalescer`: the first one waiting leads, each handler returns once its
-batch is committed, so the bus acks an event only after its reaction is stored). A batch costs one
-statement when none of its payers has a waiting task (most of them), and otherwise one unit of
-work for those who have: their tasks, figures, payments since each task and promises, a few
-statements for the whole batch.
+(:class:`runtime.coalesce.Coalescer`: the first one waiting leads, after the loop has run once so
+that the events of one bus read join it; each handler returns once its batch is committed, so the
+bus acks an event only after its reaction is stored). A batch costs one hot statement when none of
+its payers has a waiting task (most of them), and otherwise one unit of work for those who have:
+their tasks, figures, payments since each task and promises, a few statements for the whole
+batch.
 
 The engine is woken only when a preview is taken back (:meth:`DialerContext.give_back` wakes it:
 the agent is free for another offer). Cancelling or re-ranking a queued task gives the engine
@@ -25,20 +26,30 @@ import logging
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, select
 
 from bus.outbox_names import DIALER_PREVIEW_CANCELLED
 from dialer.context import DialerContext
 from dialer.rules import BROKEN_PROMISE, PAST_DUE_REASONS, priority
 from domain.events import PaymentReceived
 from runtime.coalesce import Coalescer
-from store.models import Customer, PromiseToPay, TaskStatus, User
+from store.hot import HotStatement
+from store.models import CallTask, Customer, PromiseToPay, TaskStatus, User
 from store.repositories.dialer import DialerRepository
 
 log = logging.getLogger(__name__)
 COLLECTION_REASONS = PAST_DUE_REASONS | {BROKEN_PROMISE, "consecutive_grace_days_used", "limited_grace_days_left"}
 WAITING = (TaskStatus.QUEUED, TaskStatus.RESERVED)  # the tasks a payment may cancel or re-rank
 CONCURRENCY = 64  # the bus group's events at once: the largest batch
+
+
+def _waiting(customer_in: ColumnElement[bool]) -> HotStatement:
+    return HotStatement(select(CallTask.customer_id).distinct().where(
+        customer_in, CallTask.status.in_(WAITING), CallTask.reason.in_(sorted(COLLECTION_REASONS))))
+
+
+WAITING_ANY = _waiting(CallTask.customer_id == any_(bindparam("ids", type_=ARRAY(Integer()))))  # PostgreSQL
+WAITING_IN = _waiting(CallTask.customer_id.in_(bindparam("ids", expanding=True)))  # the others
 
 
 def _amount(ev: PaymentReceived) -> Decimal:
@@ -51,18 +62,19 @@ def _amount(ev: PaymentReceived) -> Decimal:
 class Payments:
     def __init__(self, ctx: DialerContext) -> None:
         self.ctx = ctx
-        self.batches: Coalescer[PaymentReceived, None] = Coalescer(self._react, max_batch=CONCURRENCY)
+        self.batches: Coalescer[PaymentReceived, None] = Coalescer(self._react, max_batch=CONCURRENCY,
+                                                                        settle=True)
 
     async def on_payment(self, ev: PaymentReceived) -> None:
         """Returns once this payment's batch is handled (a failure raises here: the bus retries)."""
         await self.batches.submit(ev)
 
     async def waiting_customers(self, customer_ids: Sequence[int]) -> set[int]:
-        """Which of them have a queued or reserved collection task (read again under the write
-        lock before one is changed)."""
-        async with self.ctx.database.session() as session:
-            tasks = await DialerRepository(session).waiting_tasks(customer_ids, WAITING, sorted(COLLECTION_REASONS))
-            return {t.customer_id for t in tasks}
+        """Which of them have a queued or reserved collection task (one hot statement; read again
+        under the write lock before a task is changed)."""
+        async with self.ctx.database.hot() as hot:
+            statement = WAITING_ANY if hot.dialect == "postgresql" else WAITING_IN
+            return {int(row[0]) for row in await hot.fetch(statement, {"ids": list(customer_ids)})}
 
     async def _react(self, events: list[PaymentReceived]) -> list[None]:
         floors: dict[int, Decimal] = {}  # each payer's largest payment of the batch

@@ -25,8 +25,10 @@ R = TypeVar("R")
 
 class Coalescer(Generic[T, R]):
     def __init__(self, handle: Callable[[list[T]], Awaitable[list[R]]], *, max_batch: int = 200,
-                 after: Callable[[list[R]], Awaitable[None]] | None = None) -> None:
-        self._handle, self._after, self.max_batch = handle, after, max_batch
+                 after: Callable[[list[R]], Awaitable[None]] | None = None, settle: bool = False) -> None:
+        """``settle``: a leader first lets the loop run once, so that items handed in by the same
+        burst (e.g. the tasks a bus read starts) join its batch instead of waiting for the next."""
+        self._handle, self._after, self.max_batch, self._settle = handle, after, max_batch, settle
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._leading = False
         self._turn = asyncio.Event()
@@ -44,6 +46,12 @@ class Coalescer(Generic[T, R]):
 
     async def _lead(self) -> None:
         self._leading = True
+        if self._settle:
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:  # cancelled before it took a batch: the next caller leads
+                self._step_down()
+                raise
         batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
         results: list[R] = []
         try:
@@ -62,14 +70,17 @@ class Coalescer(Generic[T, R]):
                     future.set_result(result)
         finally:
             self.batches += 1
-            self._leading = False
-            turn, self._turn = self._turn, asyncio.Event()
-            turn.set()
+            self._step_down()
         if results and self._after is not None:
             try:
                 await self._after(results)
             except Exception:
                 log.exception("after a batch of %d: failed (the batch itself is done)", len(results))
+
+    def _step_down(self) -> None:
+        self._leading = False
+        turn, self._turn = self._turn, asyncio.Event()
+        turn.set()
 
     @staticmethod
     def _fail(batch: list[tuple[T, asyncio.Future[R]]], exc: Exception) -> None:

@@ -86,7 +86,7 @@ async def test_only_a_queued_or_reserved_collection_task_waits_for_a_payment(wor
 
 async def test_payments_that_arrive_together_are_handled_as_one_batch(world: World) -> None:
     """Each payer's task as if alone: the paid-up one cancelled, the part-paid one re-ranked, one
-    with no task untouched. The first leads alone; those that arrive meanwhile make one batch."""
+    with no task untouched, in one batch."""
     full = await world.customer(overdue="5000")
     part = await world.customer("Otieno Odhiambo", "+254712000111", overdue="20000", dpd=40)
     none = await world.customer("Achieng Atieno", "+254712000222", overdue="0", dpd=0)
@@ -103,7 +103,7 @@ async def test_payments_that_arrive_together_are_handled_as_one_batch(world: Wor
     events = [PaymentReceived(customer_id=c, amount=a, reference=r) for c, a, r in
               ((full.id, "5000.00", "MPESA-6"), (part.id, "15000.00", "MPESA-7"), (none.id, "100.00", "MPESA-8"))]
     await asyncio.gather(*(payments.on_payment(ev) for ev in events))
-    assert payments.batches.batches == batches + 2  # the first alone; the two that came meanwhile together
+    assert payments.batches.batches == batches + 1  # handed in together: one batch
     after = {t.customer_id: t for t in await _tasks(world)}
     assert set(after) == {full.id, part.id}
     assert after[full.id].status == TaskStatus.CANCELLED and after[full.id].last_outcome == "paid"

@@ -42,6 +42,28 @@ async def test_items_that_arrive_meanwhile_make_the_next_batch() -> None:
     assert coalescer.batches == 3
 
 
+async def test_a_settling_leader_takes_the_items_of_the_same_burst() -> None:
+    recorder = Recorder()
+    recorder.release.set()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.handle, settle=True)
+    assert await asyncio.gather(*(coalescer.submit(i) for i in range(5))) == [0, 10, 20, 30, 40]
+    assert recorder.batches == [[0, 1, 2, 3, 4]]  # without settle: [[0], [1, 2, 3, 4]]
+
+
+async def test_a_settling_leader_cancelled_before_its_batch_lets_the_next_lead() -> None:
+    recorder = Recorder()
+    recorder.release.set()
+    coalescer: Coalescer[int, int] = Coalescer(recorder.handle, settle=True)
+    leader = asyncio.create_task(coalescer.submit(0))
+    await asyncio.sleep(0)  # it leads, and settles
+    follower = asyncio.create_task(coalescer.submit(1))
+    leader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    assert await follower == 10
+    assert recorder.batches == [[0, 1]]  # the cancelled caller's item still handled, by the next leader
+
+
 async def test_a_failure_reaches_every_caller_of_its_batch_and_no_other() -> None:
     recorder = Recorder(fail_on=2)
     coalescer: Coalescer[int, int] = Coalescer(recorder.handle, max_batch=2)
