@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
+from dialer import generator
 from store.models import CallTask, Customer, Loan, PromiseToPay, TaskStatus
 from tests.dialer.conftest import World
 
@@ -39,6 +41,20 @@ async def test_past_due_accounts_get_seed_001_reasons_ranked_by_the_weights(worl
     assert await world.dialer.generator.past_due() == 0
     world.clock.advance(hours=20)
     assert await world.dialer.generator.past_due() == 1
+
+
+async def test_a_pass_larger_than_a_chunk_inserts_every_task_whole(world: World,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pass writes its tasks in chunks (the loop runs in between): none lost, none doubled."""
+    monkeypatch.setattr(generator, "INSERT_CHUNK", 2)
+    made = [await world.customer(name=f"C{i}", phone=f"+25471200010{i}", overdue="5000", dpd=30) for i in range(5)]
+    assert await world.dialer.generator.past_due() == 5
+    tasks = await _tasks(world)
+    assert sorted(t.customer_id for t in tasks) == sorted(c.id for c in made)
+    assert {(t.reason, t.status, t.source, t.attempts) for t in tasks} == {("overdue_loan", TaskStatus.QUEUED,
+                                                                            "rule", 0)}
+    assert all(t.priority > 0 and t.created_at == t.updated_at == t.next_eligible_at for t in tasks)
+    assert await world.dialer.generator.past_due() == 0
 
 
 async def test_an_unpaid_promise_breaks_after_its_grace_day_and_big_ones_escalate(world: World) -> None:
