@@ -129,7 +129,8 @@ PENDING_PROMISES = HotStatement(
 
 _share = _rows("s", "promise_", id="int", paid_amount="money", status="str", settled_at="time",
                transaction_id="int")
-_promised = update(PromiseToPay).where(PromiseToPay.id == _share.c.id).values(
+_promised = update(PromiseToPay).where(PromiseToPay.id == _share.c.id,  # (ANY: the primary key's index, whatever
+                                       PromiseToPay.id == any_(_array("promise_id", "int"))).values(  # the stats)
     paid_amount=_share.c.paid_amount, status=_share.c.status, settled_at=_share.c.settled_at,
     matched_transaction_id=_share.c.transaction_id,
     updated_at=bindparam("now", type_=PromiseToPay.updated_at.type)).cte("promised")  # (no onupdate in a CTE)
@@ -144,7 +145,8 @@ _noted = insert(Interaction).from_select(
            literal(False, Boolean()), literal(False, Boolean()), _note.c.subject, _note.c.comments)).cte("noted")
 
 _mark = _rows("k", "mark_", id="int", receipt="str")
-_marked = update(MpesaCallback).where(MpesaCallback.id == _mark.c.id).values(
+_marked = update(MpesaCallback).where(MpesaCallback.id == _mark.c.id,
+                                      MpesaCallback.id == any_(_array("mark_id", "int"))).values(
     status="processed", outcome="posted", reference=_mark.c.receipt,
     processed_at=bindparam("now", type_=MpesaCallback.processed_at.type)).cte("marked")
 
