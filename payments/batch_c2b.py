@@ -3,9 +3,10 @@ together, in one durable transaction per batch.
 
 * :meth:`BatchC2B.confirm`: every confirmation waiting (parsed, so its body is well formed) is
   stored by one multi-row INSERT and, in the same transaction, the common case among them (an
-  account number naming exactly one customer, a receipt never seen) is posted by five more
-  statements (``store/repositories/payments_batch.py``). Each request is answered only once that
-  transaction is committed (its WAL flushed), so its raw callback is stored before it is answered.
+  account number naming exactly one customer, a receipt never seen) is posted by four more
+  statements (``store/repositories/payments_batch.py``), the work list's summary refreshed in the
+  COMMIT's round trip. Each request is answered only once that transaction is committed (its WAL
+  flushed), so its raw callback is stored before it is answered.
   Then the batch is announced: ``PaymentReceived`` on the bus for each posting (one round trip)
   and all the ``payment`` frames in one outbox write. The rest (a phone to match, suspense, a
   repeat) answer :data:`~payments.fast_c2b.FALLBACK` and take the one-by-one path. If the posting
@@ -51,7 +52,7 @@ from store.repositories.payments_batch import (
     STORE_CALLBACKS,
     WRITE_POSTINGS,
 )
-from store.repositories.work_summary import REFRESH_MANY
+from store.repositories.work_summary import refresh_text
 
 log = logging.getLogger(__name__)
 
@@ -128,18 +129,19 @@ class BatchC2B:
             return await self._insert(conn, raws)
 
     async def _post_all(self, items: list[tuple[int, C2BPayment]]) -> list[Result]:
-        async with self.pool.connection() as conn, conn.transaction():
-            return await self._post(conn, items, claim=True)
+        tail: list[str] = []
+        async with self.pool.connection() as conn, conn.transaction_with_tail(tail):
+            return await self._post(conn, items, tail, claim=True)
 
     async def _confirm_all(self, items: list[tuple[_Raw, C2BPayment]]) -> list[tuple[int, Result]]:
         """Store and post in one transaction. If the posting fails, the callbacks are stored on
         their own and each takes the one-by-one path (which marks a failure for ``replay``); if
         the database is out of reach, every caller gets the error (nothing was answered)."""
-        raws = [raw for raw, _ in items]
+        raws, tail = [raw for raw, _ in items], []
         try:
-            async with self.pool.connection() as conn, conn.transaction():
+            async with self.pool.connection() as conn, conn.transaction_with_tail(tail):
                 ids = await self._insert(conn, raws)
-                results = await self._post(conn, [(i, p) for i, (_, p) in zip(ids, items, strict=True)],
+                results = await self._post(conn, [(i, p) for i, (_, p) in zip(ids, items, strict=True)], tail,
                                            claim=False)  # rows of this transaction: no one else sees them
         except StoreUnavailable:
             raise
@@ -149,8 +151,9 @@ class BatchC2B:
             return [(i, FALLBACK) for i in await self._store_all(raws)]
         return list(zip(ids, results, strict=True))
 
-    async def _post(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]], *,
+    async def _post(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]], tail: list[str], *,
                     claim: bool) -> list[Result]:
+        """Post what matches in the caller's transaction; ``tail``: SQL to run with its COMMIT."""
         results: list[Result] = [FALLBACK] * len(items)
         postings, contexts = await self._matched(conn, items)
         if claim and postings:
@@ -158,7 +161,7 @@ class BatchC2B:
             for index in [i for i, p in postings.items() if p.callback_id not in claimed]:
                 results[index] = TAKEN
                 del postings[index]
-        outcomes = await self._write(conn, postings, contexts) if postings else {}
+        outcomes = await self._write(conn, postings, contexts, tail) if postings else {}
         for index, outcome in outcomes.items():
             results[index] = outcome
         return results
@@ -194,7 +197,7 @@ class BatchC2B:
         return postings, contexts
 
     async def _write(self, conn: DriverHotConnection, postings: dict[int, _Posting],
-                     contexts: dict[int, _Context]) -> dict[int, Outcome]:
+                     contexts: dict[int, _Context], tail: list[str]) -> dict[int, Outcome]:
         ordered = sorted(postings.values(), key=lambda p: p.payment.trans_id)  # one lock order for every worker
         txns = {str(receipt): int(txn_id) for txn_id, receipt in await conn.fetch(INSERT_TRANSACTIONS, {
             "customer_id": [p.match.customer_id for p in ordered], "receipt": [p.payment.trans_id for p in ordered],
@@ -227,9 +230,8 @@ class BatchC2B:
             promises[index] = [PromiseToPay(id=s.promise_id, amount=amounts[s.promise_id], paid_amount=s.paid_amount,
                                             status=PromiseStatus.KEPT if s.kept else PromiseStatus.PENDING)
                                for s in shares]
-        outcomes = await self._finish(conn, postings, contexts, promises, updates)
-        await conn.fetch(REFRESH_MANY, {"customer_ids": customers})  # the work list's promise state (read after)
-        return outcomes
+        tail.append(refresh_text(customers))  # the work list's promise state, read after the writes
+        return await self._finish(conn, postings, contexts, promises, updates)
 
     async def _finish(self, conn: DriverHotConnection, postings: dict[int, _Posting], contexts: dict[int, _Context],
                       promises: dict[int, list[PromiseToPay]],

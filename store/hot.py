@@ -231,7 +231,19 @@ class DriverHotConnection(HotConnection):
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
 
     @asynccontextmanager
-    async def _block(self, begin: str, undo: str, end: str) -> AsyncIterator[None]:
+    async def transaction_with_tail(self, tail: list[str]) -> AsyncIterator[None]:
+        """:meth:`transaction`, where the block may add plain SQL (no parameters) to ``tail``: it is
+        sent with the COMMIT, in the same round trip (a statement whose result nobody reads, such as
+        a summary refreshed from what the block wrote). If it fails, nothing is committed and the
+        block's caller gets the error as :class:`SwitchboardError`."""
+        try:
+            async with self._block("BEGIN", "ROLLBACK", lambda: "; ".join([*tail, "COMMIT"])):
+                yield
+        except asyncpg.PostgresError as exc:
+            raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
+
+    @asynccontextmanager
+    async def _block(self, begin: str, undo: str, end: str | Callable[[], str]) -> AsyncIterator[None]:
         """``begin``; the block; ``end``, or ``undo`` when the block raises (a transaction, a savepoint)."""
         connection = self._connection
         try:
@@ -242,7 +254,12 @@ class DriverHotConnection(HotConnection):
                 if connection.is_in_transaction() and not connection.is_closed():
                     await connection.execute(undo)
                 raise
-            await connection.execute(end)
+            try:
+                await connection.execute(end if isinstance(end, str) else end())
+            except asyncpg.PostgresError:  # a statement sent with the end failed: the block is undone
+                if connection.is_in_transaction() and not connection.is_closed():
+                    await connection.execute(undo)
+                raise
         except _UNAVAILABLE as exc:
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
 

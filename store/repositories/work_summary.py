@@ -37,16 +37,17 @@ UPDATE customers SET
 # for the hot paths that write with driver SQL (the M-Pesa fast path): one customer, in their transaction
 REFRESH_ONE = HotStatement(text(f"{_SQL} WHERE customers.id = :customer_id RETURNING customers.id").bindparams(
     bindparam("customer_id", type_=Integer)).columns(column("id", Integer)))
-# the same for a batch of customers (the M-Pesa batch posting): ``customer_ids`` an array
-REFRESH_MANY = HotStatement(text(f"{_SQL} WHERE customers.id = ANY(CAST(:customer_ids AS INTEGER[]))"))
+
+
+def refresh_text(customer_ids: Iterable[int]) -> str:
+    """The UPDATE for these customers as plain SQL (their ids are integers, written in it)."""
+    ids = ",".join(str(int(i)) for i in sorted(set(customer_ids)))
+    return f"{_SQL} WHERE customers.id IN ({ids})"
 
 
 def refresh_sql(customer_ids: Iterable[int] | None) -> TextClause:
     """The UPDATE for these customers (``None``: every customer)."""
-    if customer_ids is None:
-        return text(_SQL)
-    ids = ",".join(str(int(i)) for i in sorted(set(customer_ids)))
-    return text(f"{_SQL} WHERE customers.id IN ({ids})")
+    return text(_SQL if customer_ids is None else refresh_text(customer_ids))
 
 
 async def refresh(session: AsyncSession, customer_ids: Iterable[int] | None = None) -> None:

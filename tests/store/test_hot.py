@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 
 from domain.errors import StoreUnavailable, SwitchboardError
 from store.db import Database, make_engine
-from store.hot import HotStatement, compile_parameters
+from store.hot import DriverHotConnection, HotStatement, compile_parameters
 from store.models import Contact, CustomerPhone, Role, User
 from store.repositories.caller_lookup import POP_QUERY
 from store.seed.demo import load_demo
@@ -119,6 +119,33 @@ async def test_hot_commits_wait_for_the_wal_only_when_asked(pg_database_url: str
             assert (await session.execute(setting.statement)).scalar_one() == "on"
     finally:
         await database.dispose()
+
+
+async def test_a_transactions_tail_runs_in_its_commit_and_a_failing_one_commits_nothing(
+        database: Database) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("the driver's connection (PostgreSQL)")
+    count = HotStatement(select(func.count()).select_from(User))
+    async with database.hot() as hot:
+        assert isinstance(hot, DriverHotConnection)
+        tail: list[str] = []
+        async with hot.transaction_with_tail(tail):
+            await hot.fetch(NEW_USER, {"username": "kept", "name": "A", "extension": None})
+            tail.append("UPDATE users SET display_name = 'From the tail' WHERE username = 'kept'")
+
+        async def failing_tail() -> None:
+            tail: list[str] = []
+            async with hot.transaction_with_tail(tail):
+                await hot.fetch(NEW_USER, {"username": "undone", "name": "B", "extension": None})
+                tail.append("UPDATE users SET id = 1 / 0 WHERE username = 'undone'")
+
+        with pytest.raises(SwitchboardError, match="statement failed") as caught:
+            await failing_tail()
+        assert caught.value.details == {"sqlstate": "22012"}  # division by zero, from the tail
+        assert await hot.fetchrow(count, {}) == (1,)  # the connection is usable: the insert undone too
+    async with database.session() as session:
+        kept = await session.scalar(select(User).where(User.username == "kept"))
+    assert kept is not None and kept.display_name == "From the tail"
 
 
 def test_the_compiler_api_hot_statements_rely_on_is_still_there() -> None:
