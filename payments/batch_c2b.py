@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from domain.errors import StoreUnavailable
 from domain.payments import allocate
@@ -49,6 +49,7 @@ from store.repositories.payments_batch import (
     CLAIM,
     INSERT_TRANSACTIONS,
     PENDING_PROMISES,
+    STORE_AND_MATCH,
     STORE_CALLBACKS,
     WRITE_POSTINGS,
 )
@@ -117,32 +118,37 @@ class BatchC2B:
         return await self.confirming.submit((_Raw("c2b_confirmation", body, remote, self.clock()), payment))
 
     @staticmethod
-    async def _insert(conn: DriverHotConnection, raws: list[_Raw]) -> list[int]:
-        rows = await conn.fetch(STORE_CALLBACKS, {
-            "kinds": [r.kind for r in raws], "times": [r.received_at for r in raws],
-            "remotes": [r.remote for r in raws], "bodies": [r.body for r in raws]})
-        # one statement's serial ids follow its SELECT's order (WITH ORDINALITY ... ORDER BY)
-        return sorted(int(row[0]) for row in rows)
+    def _raw_params(raws: list[_Raw]) -> dict[str, Any]:
+        return {"kinds": [r.kind for r in raws], "times": [r.received_at for r in raws],
+                "remotes": [r.remote for r in raws], "bodies": [r.body for r in raws]}
 
     async def _store_all(self, raws: list[_Raw]) -> list[int]:
         async with self.pool.connection() as conn:
-            return await self._insert(conn, raws)
+            rows = await conn.fetch(STORE_CALLBACKS, self._raw_params(raws))
+        # one statement's serial ids follow its SELECT's order (WITH ORDINALITY ... ORDER BY)
+        return sorted(int(row[0]) for row in rows)
 
     async def _post_all(self, items: list[tuple[int, C2BPayment]]) -> list[Result]:
         tail: list[str] = []
         async with self.pool.connection() as conn, conn.transaction_with_tail(tail):
-            return await self._post(conn, items, tail, claim=True)
+            refs = _refs(p for _, p in items)
+            found = await conn.fetch(ACCOUNT_MATCHES, {"refs": refs}) if refs else []
+            return await self._post(conn, items, found, tail, claim=True)
 
     async def _confirm_all(self, items: list[tuple[_Raw, C2BPayment]]) -> list[tuple[int, Result]]:
-        """Store and post in one transaction. If the posting fails, the callbacks are stored on
-        their own and each takes the one-by-one path (which marks a failure for ``replay``); if
-        the database is out of reach, every caller gets the error (nothing was answered)."""
-        raws, tail = [raw for raw, _ in items], []
+        """Store and post in one transaction (the callbacks stored and their accounts matched in
+        one statement). If the posting fails, the callbacks are stored on their own and each takes
+        the one-by-one path (which marks a failure for ``replay``); if the database is out of
+        reach, every caller gets the error (nothing was answered)."""
+        raws, tail = [raw for raw, _ in items], list[str]()
         try:
             async with self.pool.connection() as conn, conn.transaction_with_tail(tail):
-                ids = await self._insert(conn, raws)
-                results = await self._post(conn, [(i, p) for i, (_, p) in zip(ids, items, strict=True)], tail,
-                                           claim=False)  # rows of this transaction: no one else sees them
+                rows = await conn.fetch(STORE_AND_MATCH, {**self._raw_params(raws),
+                                                          "refs": _refs(p for _, p in items)})
+                ids = sorted(int(i) for i in rows[0][0])  # serial ids, in the order given
+                found = [row[1:] for row in rows if row[1] is not None]
+                results = await self._post(conn, [(i, p) for i, (_, p) in zip(ids, items, strict=True)], found,
+                                           tail, claim=False)  # rows of this transaction: no one else sees them
         except StoreUnavailable:
             raise
         except Exception:
@@ -151,11 +157,12 @@ class BatchC2B:
             return [(i, FALLBACK) for i in await self._store_all(raws)]
         return list(zip(ids, results, strict=True))
 
-    async def _post(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]], tail: list[str], *,
-                    claim: bool) -> list[Result]:
-        """Post what matches in the caller's transaction; ``tail``: SQL to run with its COMMIT."""
+    async def _post(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]],
+                    found: Sequence[Sequence[Any]], tail: list[str], *, claim: bool) -> list[Result]:
+        """Post what matches (``found``: rows of :data:`ACCOUNT_MATCHES`) in the caller's
+        transaction; ``tail``: SQL to run with its COMMIT."""
         results: list[Result] = [FALLBACK] * len(items)
-        postings, contexts = await self._matched(conn, items)
+        postings, contexts = _matched(items, found)
         if claim and postings:
             claimed = {int(r[0]) for r in await conn.fetch(CLAIM, {"ids": [p.callback_id for p in postings.values()]})}
             for index in [i for i, p in postings.items() if p.callback_id not in claimed]:
@@ -174,27 +181,6 @@ class BatchC2B:
 
     async def _announce_confirmed(self, results: list[tuple[int, Result]]) -> None:
         await self._announce([result for _, result in results])
-
-    async def _matched(self, conn: DriverHotConnection, items: list[tuple[int, C2BPayment]]
-                       ) -> tuple[dict[int, _Posting], dict[int, _Context]]:
-        """The items an account number matches to exactly one customer, each receipt once; and
-        what the posting needs of each customer named."""
-        refs = sorted({ref for _, p in items if (ref := normalise_ref(p.bill_ref))})
-        found: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        contexts: dict[int, _Context] = {}
-        if refs:
-            for ref, customer_id, how, *context in await conn.fetch(ACCOUNT_MATCHES, {"refs": refs}):
-                found[str(ref)].append((int(customer_id), str(how)))
-                contexts[int(customer_id)] = _Context(*context)
-        postings: dict[int, _Posting] = {}
-        seen: set[str] = set()
-        for index, (callback_id, payment) in enumerate(items):
-            match = by_account(payment.bill_ref, found.get(normalise_ref(payment.bill_ref), []))
-            if match is None or match.customer_id is None or payment.trans_id in seen:
-                continue
-            seen.add(payment.trans_id)
-            postings[index] = _Posting(callback_id, payment, match)
-        return postings, contexts
 
     async def _write(self, conn: DriverHotConnection, postings: dict[int, _Posting],
                      contexts: dict[int, _Context], tail: list[str]) -> dict[int, Outcome]:
@@ -268,6 +254,30 @@ class BatchC2B:
             outcomes[index] = Outcome(row, new_transaction=True, customer_name=c.name,
                                       notify=[u for u in (c.assigned, c.agent) if u], promises=promises[index])
         return outcomes
+
+
+def _refs(payments: Iterable[C2BPayment]) -> list[str]:
+    return sorted({ref for p in payments if (ref := normalise_ref(p.bill_ref))})
+
+
+def _matched(items: list[tuple[int, C2BPayment]], found: Sequence[Sequence[Any]]
+             ) -> tuple[dict[int, _Posting], dict[int, _Context]]:
+    """The items an account number matches to exactly one customer, each receipt once; and what
+    the posting needs of each customer named."""
+    by_ref: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    contexts: dict[int, _Context] = {}
+    for ref, customer_id, how, *context in found:
+        by_ref[str(ref)].append((int(customer_id), str(how)))
+        contexts[int(customer_id)] = _Context(*context)
+    postings: dict[int, _Posting] = {}
+    seen: set[str] = set()
+    for index, (callback_id, payment) in enumerate(items):
+        match = by_account(payment.bill_ref, by_ref.get(normalise_ref(payment.bill_ref), []))
+        if match is None or match.customer_id is None or payment.trans_id in seen:
+            continue
+        seen.add(payment.trans_id)
+        postings[index] = _Posting(callback_id, payment, match)
+    return postings, contexts
 
 
 def _description(payment: C2BPayment) -> str:

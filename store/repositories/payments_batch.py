@@ -70,16 +70,17 @@ def _const(value: Any, column: Any) -> Any:
     return literal(value, column.type)
 
 
-STORE_CALLBACKS = HotStatement(text(
+_STORE_SQL = (
     "INSERT INTO mpesa_callbacks (kind, received_at, remote_addr, body, status) "
     "SELECT k, t, r, b, 'received' FROM unnest(CAST(:kinds AS VARCHAR[]), CAST(:times AS TIMESTAMPTZ[]), "
     "CAST(:remotes AS VARCHAR[]), CAST(:bodies AS BYTEA[])) WITH ORDINALITY AS v(k, t, r, b, n) "
-    "ORDER BY n RETURNING id").columns(sql_column("id", Integer)))
+    "ORDER BY n RETURNING id")
+STORE_CALLBACKS = HotStatement(text(_STORE_SQL).columns(sql_column("id", Integer)))
 """Every callback of a group commit, in the order given: the ids come back in that order (a
 serial column, filled in the SELECT's order within one statement)."""
 
 _matches = (select(normalised(Customer.client_id).label("ref"), Customer.id.label("customer_id"),
-                    literal("client_id", String()).label("how"))
+                   literal("client_id", String()).label("how"))
             .where(normalised(Customer.client_id) == any_(_array("refs", "str")))
             .union_all(select(normalised(Loan.external_ref), Loan.customer_id, literal("loan_account", String()))
                        .where(normalised(Loan.external_ref) == any_(_array("refs", "str")))).subquery("m"))
@@ -88,16 +89,24 @@ _live = (select(CallRecord.call_id, CallRecord.agent_id)
          .where(CallRecord.customer_id == Customer.id, CallRecord.answered_at.is_not(None),
                 CallRecord.ended_at.is_(None), CallRecord.agent_id.is_not(None))
          .order_by(CallRecord.answered_at.desc()).limit(1).lateral("live"))
-ACCOUNT_MATCHES = HotStatement(
-    select(_matches.c.ref, _matches.c.customer_id, _matches.c.how,
-           Customer.name, _assigned.username, _live.c.call_id, _live.c.agent_id, _agent.username)
-    .select_from(_matches)
-    .join(Customer, Customer.id == _matches.c.customer_id)
-    .outerjoin(_assigned, _assigned.id == Customer.assigned_agent_id)
-    .outerjoin(_live, true())
-    .outerjoin(_agent, _agent.id == _live.c.agent_id))
+_matched = (select(_matches.c.ref, _matches.c.customer_id, _matches.c.how, Customer.name.label("name"),
+                   _assigned.username.label("assigned"), _live.c.call_id, _live.c.agent_id,
+                   _agent.username.label("agent"))
+            .select_from(_matches)
+            .join(Customer, Customer.id == _matches.c.customer_id)
+            .outerjoin(_assigned, _assigned.id == Customer.assigned_agent_id)
+            .outerjoin(_live, true())
+            .outerjoin(_agent, _agent.id == _live.c.agent_id))
+ACCOUNT_MATCHES = HotStatement(_matched)
 """Each customer an account number names (by client ID or loan account), with what the posting
 needs of them: the name, the assigned agent, and the call they are on now (its id and agent)."""
+
+_stored = text(_STORE_SQL).columns(sql_column("id", Integer)).cte("stored")
+_ids = select(func.array_agg(_stored.c.id, type_=ARRAY(Integer())).label("ids")).subquery("ids")
+_found = _matched.subquery("found")
+STORE_AND_MATCH = HotStatement(select(_ids.c.ids, *_found.c).select_from(_ids.outerjoin(_found, true())))
+""":data:`STORE_CALLBACKS` and :data:`ACCOUNT_MATCHES` in one round trip: each row is the stored
+callbacks' ids (in any order) and one match, or ``None``s when nothing matches."""
 
 UNPOSTED = HotStatement(
     select(MpesaCallback.id, MpesaCallback.body).where(

@@ -97,10 +97,10 @@ async def test_confirmations_are_stored_and_posted_in_one_transaction_answered_o
         await admin.execute("LOCK TABLE mpesa_callbacks IN ACCESS EXCLUSIVE MODE")  # every INSERT waits
         confirms = [asyncio.create_task(pay.hub.c2b.confirm(_body(f"ST{i:03d}", "AB123", 100), "10.0.0.1"))
                     for i in range(10)]
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(20):  # the batch's first statement (it stores and matches) waits
             while not await watcher.fetchval(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO mpesa_callbacks%'"):
+                    "AND wait_event_type = 'Lock' AND query LIKE 'WITH stored AS%INSERT INTO mpesa_callbacks%'"):
                 await asyncio.sleep(0.01)
         assert not any(task.done() for task in confirms)  # nobody answered before the commit
         before = batch.confirming.batches
