@@ -52,29 +52,46 @@ async def _stored(pay: PayWorld, receipts_refs: list[tuple[str, str, int]]) -> l
     return stored
 
 
+class CallbacksLocked:
+    """``mpesa_callbacks`` locked by another connection until :meth:`release`: every INSERT into
+    it waits. Watched from a third connection outside any transaction (inside one,
+    ``pg_stat_activity`` is a snapshot taken at its first read and never changes)."""
+
+    def __init__(self, pay: PayWorld) -> None:
+        self.dsn = pay.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def __aenter__(self) -> CallbacksLocked:
+        self.admin, self.watcher = await asyncpg.connect(self.dsn), await asyncpg.connect(self.dsn)
+        self.blocker = self.admin.transaction()
+        await self.blocker.start()
+        await self.admin.execute("LOCK TABLE mpesa_callbacks IN ACCESS EXCLUSIVE MODE")
+        return self
+
+    async def until_waiting(self, query_like: str) -> None:
+        """Until a statement of this database whose text is LIKE ``query_like`` waits on the lock."""
+        async with asyncio.timeout(20):
+            while not await self.watcher.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE $1", query_like):
+                await asyncio.sleep(0.01)
+
+    async def release(self) -> None:
+        await self.blocker.rollback()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.watcher.close()
+        await self.admin.close()
+
+
 async def test_a_group_commit_answers_each_request_only_once_its_row_is_committed(pay: PayWorld) -> None:
     batch = _batch(pay)
-    dsn = pay.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
-    admin, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
-    try:
-        blocker = admin.transaction()
-        await blocker.start()
-        await admin.execute("LOCK TABLE mpesa_callbacks IN ACCESS EXCLUSIVE MODE")  # every INSERT waits
+    async with CallbacksLocked(pay) as lock:
         stores = [asyncio.create_task(batch.store("c2b_confirmation", _body(f"GC{i:03d}", "AB123"), "10.0.0.1"))
                   for i in range(20)]
-        async with asyncio.timeout(20):
-            # The group's INSERT waits on our lock. Watched from a connection outside any transaction:
-            # inside one, pg_stat_activity is a snapshot taken at its first read and never changes.
-            while not await watcher.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO mpesa_callbacks%'"):
-                await asyncio.sleep(0.01)
+        await lock.until_waiting("INSERT INTO mpesa_callbacks%")  # the group's INSERT
         assert not any(task.done() for task in stores)  # nobody answered before the commit
-        await blocker.rollback()
+        await lock.release()
         ids = await asyncio.gather(*stores)
-    finally:
-        await watcher.close()
-        await admin.close()
     assert len(set(ids)) == 20
     assert batch.storing.batches == 2  # the first alone, then the 19 that came while it was written
     async with pay.services.database.session() as s:
@@ -89,26 +106,14 @@ async def test_confirmations_are_stored_and_posted_in_one_transaction_answered_o
         pay: PayWorld) -> None:
     batch = _batch(pay)
     customer = await pay.customer(client_id="AB123", promise="5000")
-    dsn = pay.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
-    admin, watcher = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
-    try:
-        blocker = admin.transaction()
-        await blocker.start()
-        await admin.execute("LOCK TABLE mpesa_callbacks IN ACCESS EXCLUSIVE MODE")  # every INSERT waits
+    async with CallbacksLocked(pay) as lock:
         confirms = [asyncio.create_task(pay.hub.c2b.confirm(_body(f"ST{i:03d}", "AB123", 100), "10.0.0.1"))
                     for i in range(10)]
-        async with asyncio.timeout(20):  # the batch's first statement (it stores and matches) waits
-            while not await watcher.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE 'WITH stored AS%INSERT INTO mpesa_callbacks%'"):
-                await asyncio.sleep(0.01)
+        await lock.until_waiting("WITH stored AS%INSERT INTO mpesa_callbacks%")  # it stores and matches
         assert not any(task.done() for task in confirms)  # nobody answered before the commit
         before = batch.confirming.batches
-        await blocker.rollback()
+        await lock.release()
         answers = await asyncio.gather(*confirms)
-    finally:
-        await watcher.close()
-        await admin.close()
     assert all(a["ResultCode"] == 0 for a in answers)
     assert batch.confirming.batches - before == 2  # the first alone, then the nine that came meanwhile
     assert batch.storing.batches == 0 and batch.posting.batches == 0  # no separate store, no claim
