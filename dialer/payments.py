@@ -6,9 +6,9 @@ unpaid part of its broken promise, or the customer's overdue amount).
 
 M-Pesa may bring hundreds of payments a second, so the bus group runs several at once (in order
 per customer, :mod:`bus.ordering`) and the payments that arrive together are handled as one batch
-(:class:`runtime.coalesce.Coalescer`: the first one waiting leads, after the loop has run once so
-that the events of one bus read join it; each handler returns once its batch is committed, so the
-bus acks an event only after its reaction is stored). A batch costs one hot statement when none of
+(:class:`runtime.coalesce.Coalescer`: the first one waiting leads, after :data:`LINGER_SECONDS` so
+that the payments of the next bus reads join it; each handler returns once its batch is committed,
+so the bus acks an event only after its reaction is stored). A batch costs one hot statement when none of
 its payers has a waiting task (most of them), and otherwise one unit of work for those who have:
 their tasks, figures, payments since each task and promises, a few statements for the whole
 batch.
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 COLLECTION_REASONS = PAST_DUE_REASONS | {BROKEN_PROMISE, "consecutive_grace_days_used", "limited_grace_days_left"}
 WAITING = (TaskStatus.QUEUED, TaskStatus.RESERVED)  # the tasks a payment may cancel or re-rank
 CONCURRENCY = 64  # the bus group's events at once: the largest batch
+LINGER_SECONDS = 0.05  # a batch waits this long for more payments (the queue changes within a second)
 
 
 def _waiting(customer_in: ColumnElement[bool]) -> HotStatement:
@@ -63,7 +64,7 @@ class Payments:
     def __init__(self, ctx: DialerContext) -> None:
         self.ctx = ctx
         self.batches: Coalescer[PaymentReceived, None] = Coalescer(self._react, max_batch=CONCURRENCY,
-                                                                        settle=True)
+                                                                        linger=LINGER_SECONDS)
 
     async def on_payment(self, ev: PaymentReceived) -> None:
         """Returns once this payment's batch is handled (a failure raises here: the bus retries)."""

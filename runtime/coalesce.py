@@ -25,10 +25,11 @@ R = TypeVar("R")
 
 class Coalescer(Generic[T, R]):
     def __init__(self, handle: Callable[[list[T]], Awaitable[list[R]]], *, max_batch: int = 200,
-                 after: Callable[[list[R]], Awaitable[None]] | None = None, settle: bool = False) -> None:
-        """``settle``: a leader first lets the loop run once, so that items handed in by the same
-        burst (e.g. the tasks a bus read starts) join its batch instead of waiting for the next."""
-        self._handle, self._after, self.max_batch, self._settle = handle, after, max_batch, settle
+                 after: Callable[[list[R]], Awaitable[None]] | None = None, linger: float | None = None) -> None:
+        """``linger``: a leader first waits this long (0: lets the loop run once), so that items
+        handed in meanwhile (e.g. the tasks a bus read starts) join its batch instead of waiting
+        for the next; for work that may wait a little, and is cheaper in larger batches."""
+        self._handle, self._after, self.max_batch, self._linger = handle, after, max_batch, linger
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._leading = False
         self._turn = asyncio.Event()
@@ -46,9 +47,9 @@ class Coalescer(Generic[T, R]):
 
     async def _lead(self) -> None:
         self._leading = True
-        if self._settle:
+        if self._linger is not None:
             try:
-                await asyncio.sleep(0)
+                await asyncio.sleep(self._linger)
             except asyncio.CancelledError:  # cancelled before it took a batch: the next caller leads
                 self._step_down()
                 raise

@@ -42,20 +42,20 @@ async def test_items_that_arrive_meanwhile_make_the_next_batch() -> None:
     assert coalescer.batches == 3
 
 
-async def test_a_settling_leader_takes_the_items_of_the_same_burst() -> None:
+async def test_a_lingering_leader_takes_the_items_of_the_same_burst() -> None:
     recorder = Recorder()
     recorder.release.set()
-    coalescer: Coalescer[int, int] = Coalescer(recorder.handle, settle=True)
+    coalescer: Coalescer[int, int] = Coalescer(recorder.handle, linger=0)
     assert await asyncio.gather(*(coalescer.submit(i) for i in range(5))) == [0, 10, 20, 30, 40]
-    assert recorder.batches == [[0, 1, 2, 3, 4]]  # without settle: [[0], [1, 2, 3, 4]]
+    assert recorder.batches == [[0, 1, 2, 3, 4]]  # without a linger: [[0], [1, 2, 3, 4]]
 
 
-async def test_a_settling_leader_cancelled_before_its_batch_lets_the_next_lead() -> None:
+async def test_a_lingering_leader_cancelled_before_its_batch_lets_the_next_lead() -> None:
     recorder = Recorder()
     recorder.release.set()
-    coalescer: Coalescer[int, int] = Coalescer(recorder.handle, settle=True)
+    coalescer: Coalescer[int, int] = Coalescer(recorder.handle, linger=0)
     leader = asyncio.create_task(coalescer.submit(0))
-    await asyncio.sleep(0)  # it leads, and settles
+    await asyncio.sleep(0)  # it leads, and lingers
     follower = asyncio.create_task(coalescer.submit(1))
     leader.cancel()
     with pytest.raises(asyncio.CancelledError):
