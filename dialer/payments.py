@@ -8,9 +8,9 @@ M-Pesa may bring hundreds of payments a second, so the bus group runs several at
 per customer, :mod:`bus.ordering`) and the payments that arrive together are handled as one batch
 (:class:`runtime.coalesce.Coalescer`: the first one waiting leads, after :data:`LINGER_SECONDS` so
 that the payments of the next bus reads join it; each handler returns once its batch is committed,
-so the bus acks an event only after its reaction is stored). A batch costs one hot statement when none of
-its payers has a waiting task (most of them), and otherwise one unit of work for those who have:
-their tasks, figures, payments since each task and promises, a few statements for the whole
+so the bus acks an event only after its reaction is stored). A batch costs one hot statement when
+none of its payers has a waiting task (most of them), and otherwise one unit of work for those who
+have: their tasks, figures, payments since each task and promises, a few statements for the whole
 batch.
 
 The engine is woken only when a preview is taken back (:meth:`DialerContext.give_back` wakes it:

@@ -37,8 +37,7 @@ from store.repositories.payments_batch import UNPOSTED
 log = logging.getLogger(__name__)
 RECOVER_AFTER_SECONDS = 30.0
 RECOVER_EVERY_SECONDS = 60.0
-Publish = Callable[[Event], Awaitable[None]]
-PublishMany = Callable[[Sequence[Event]], Awaitable[None]]
+Publish = Callable[[Sequence[Event]], Awaitable[None]]  # a batch in one round trip where the bus has it
 
 
 @dataclass
@@ -73,12 +72,10 @@ def incoming_of(payment: C2BPayment, callback_id: int | None) -> Incoming:
 
 class C2BService:
     def __init__(self, database: Database, settings: MpesaSettings, *, region: str, currency: str,
-                 notifier: Notifier, publish: Publish, clock: Callable[[], datetime],
-                 publish_many: PublishMany | None = None) -> None:
+                 notifier: Notifier, publish: Publish, clock: Callable[[], datetime]) -> None:
         self.database, self.settings = database, settings
         self.matcher = Matcher(region)
         self.currency, self.notifier, self.publish, self.clock = currency, notifier, publish, clock
-        self.publish_many = publish_many or self._publish_each
         self.fast: FastC2B | None = None  # PostgreSQL: the common case on asyncpg directly
         self.batch: BatchC2B | None = None  # PostgreSQL: concurrent requests stored and posted together
 
@@ -202,16 +199,12 @@ class C2BService:
         published each on its own connection at once would empty the Redis connection pool, and
         the ones refused would be lost)."""
         events = [event for o in outcomes if (event := o.event()) is not None]
-        await asyncio.gather(self.publish_many(events), self.notifier.payments(
+        await asyncio.gather(self.publish(events), self.notifier.payments(
             [(o.notify, o.frame(self.currency)) for o in outcomes]))
-
-    async def _publish_each(self, events: Sequence[Event]) -> None:
-        for event in events:
-            await self.publish(event)
 
     async def announce(self, outcome: Outcome) -> None:
         event = outcome.event()
-        said = [self.publish(event)] if event is not None else []
+        said = [self.publish([event])] if event is not None else []
         if outcome.posted:  # the bus and the agents' screens at once (independent round trips)
             said.append(self.notifier.payment(outcome.notify, outcome.frame(self.currency)))
         await asyncio.gather(*said)

@@ -74,7 +74,7 @@ async def replay(settings: Settings, database: Database, ids: list[int] | None =
         bus, outbox, _lease = build_bus(settings, supervisor)
         await bus.start()
     try:
-        publish = bus.publish if bus is not None else _nowhere
+        publish = bus.publish_many if bus is not None else _nowhere
         hub = build_payments(settings, database, outbox, publish, load_pack(settings.compliance_pack))
         try:
             return await hub.c2b.replay(ids=ids)
@@ -86,7 +86,7 @@ async def replay(settings: Settings, database: Database, ids: list[int] | None =
         await supervisor.stop()
 
 
-async def _nowhere(_event: object) -> None:
+async def _nowhere(_events: object) -> None:
     return None
 
 

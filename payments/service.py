@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,9 +16,9 @@ import httpx
 from bus.base import Outbox
 from config.settings import Settings
 from domain.compliance import Pack
-from domain.events import Event, utcnow
+from domain.events import utcnow
 from payments.batch_c2b import BatchC2B
-from payments.c2b import C2BService, PublishMany
+from payments.c2b import C2BService, Publish
 from payments.client import DarajaClient
 from payments.fast_c2b import FastC2B
 from payments.matching import refresh_hashes
@@ -74,16 +74,15 @@ class PaymentsHub:
 
 
 def build_payments(settings: Settings, database: Database, outbox: Outbox | None,
-                   publish: Callable[[Event], Awaitable[None]], pack: Pack, *,
+                   publish: Publish, pack: Pack, *,
                    clock: Callable[[], datetime] = utcnow,
-                   transport: httpx.AsyncBaseTransport | None = None,
-                   publish_many: PublishMany | None = None) -> PaymentsHub:
+                   transport: httpx.AsyncBaseTransport | None = None) -> PaymentsHub:
     """Everything wired; the Daraja client only when payment requests are configured."""
     mpesa = settings.mpesa
     notifier = Notifier(outbox)
     client = DarajaClient(mpesa, clock=clock, transport=transport) if mpesa.stk_ready else None
     c2b = C2BService(database, mpesa, region=settings.default_region, currency=settings.currency,
-                     notifier=notifier, publish=publish, clock=clock, publish_many=publish_many)
+                     notifier=notifier, publish=publish, clock=clock)
     engine = database.engine
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
         c2b.fast = FastC2B(engine, region=settings.default_region, currency=settings.currency, clock=clock)

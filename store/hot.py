@@ -230,38 +230,31 @@ class DriverHotConnection(HotConnection):
         except _UNAVAILABLE as exc:
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
 
-    @asynccontextmanager
-    async def transaction_with_tail(self, tail: list[str]) -> AsyncIterator[None]:
+    def transaction_with_tail(self, tail: list[str]) -> AbstractAsyncContextManager[None]:
         """:meth:`transaction`, where the block may add plain SQL (no parameters) to ``tail``: it is
         sent with the COMMIT, in the same round trip (a statement whose result nobody reads, such as
-        a summary refreshed from what the block wrote). If it fails, nothing is committed and the
-        block's caller gets the error as :class:`SwitchboardError`."""
-        try:
-            async with self._block("BEGIN", "ROLLBACK", lambda: "; ".join([*tail, "COMMIT"])):
-                yield
-        except asyncpg.PostgresError as exc:
-            raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
+        a summary refreshed from what the block wrote). If it fails, nothing is committed."""
+        return self._block("BEGIN", "ROLLBACK", lambda: "; ".join([*tail, "COMMIT"]))
 
     @asynccontextmanager
     async def _block(self, begin: str, undo: str, end: str | Callable[[], str]) -> AsyncIterator[None]:
-        """``begin``; the block; ``end``, or ``undo`` when the block raises (a transaction, a savepoint)."""
+        """``begin``; the block; ``end``, or ``undo`` when the block or ``end`` raises (a
+        transaction, a savepoint). A failure of ``begin`` or ``end`` (a deferred constraint at
+        COMMIT, a statement sent with it) is a :class:`SwitchboardError`, as any other."""
         connection = self._connection
         try:
             await connection.execute(begin)
             try:
                 yield
-            except BaseException:
-                if connection.is_in_transaction() and not connection.is_closed():
-                    await connection.execute(undo)
-                raise
-            try:
                 await connection.execute(end if isinstance(end, str) else end())
-            except asyncpg.PostgresError:  # a statement sent with the end failed: the block is undone
+            except BaseException:
                 if connection.is_in_transaction() and not connection.is_closed():
                     await connection.execute(undo)
                 raise
         except _UNAVAILABLE as exc:
             raise StoreUnavailable("database unavailable", {"reason": str(exc)}) from exc
+        except asyncpg.PostgresError as exc:
+            raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         # SQL of its own: asyncpg's nested transaction() needs its own BEGIN
@@ -269,16 +262,11 @@ class DriverHotConnection(HotConnection):
                            "ROLLBACK TO SAVEPOINT hot_savepoint; RELEASE SAVEPOINT hot_savepoint",
                            "RELEASE SAVEPOINT hot_savepoint")
 
-    @asynccontextmanager
-    async def durable_transaction(self) -> AsyncIterator[None]:
+    def durable_transaction(self) -> AbstractAsyncContextManager[None]:
         """Like :meth:`transaction`, with the commit of the database's own setting (as the engine's
         ORM sessions commit: waiting for the WAL flush unless the server says otherwise), whatever
         the pool's: ``SET LOCAL synchronous_commit TO DEFAULT``, sent with the BEGIN (one round trip)."""
-        try:
-            async with self._block("BEGIN; SET LOCAL synchronous_commit TO DEFAULT", "ROLLBACK", "COMMIT"):
-                yield
-        except asyncpg.PostgresError as exc:  # a deferred constraint at COMMIT: a bug, as any other
-            raise SwitchboardError("database statement failed", {"sqlstate": exc.sqlstate}) from exc
+        return self._block("BEGIN; SET LOCAL synchronous_commit TO DEFAULT", "ROLLBACK", "COMMIT")
 
 
 async def _init_connection(connection: Any, *, durable: bool) -> None:

@@ -62,9 +62,8 @@ class PaymentsComponent:
 
     async def start(self, services: Services) -> None:
         settings = services.settings
-        hub = build_payments(settings, services.database, services.outbox, services.publish,
-                             load_pack(settings.compliance_pack), clock=self.clock, transport=self.transport,
-                             publish_many=services.publish_many)
+        hub = build_payments(settings, services.database, services.outbox, services.publish_many,
+                             load_pack(settings.compliance_pack), clock=self.clock, transport=self.transport)
         services.payments = hub
         self.hide = HideCallbackToken(settings.mpesa.callback_token.get_secret_value())
         logging.getLogger(ACCESS_LOG).addFilter(self.hide)

@@ -32,11 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import aliased
 
 from store.hot import HotStatement
 from store.models import (
-    CallRecord,
     Customer,
     Interaction,
     Loan,
@@ -46,9 +44,9 @@ from store.models import (
     PromiseToPay,
     StatementTransaction,
     TxnDirection,
-    User,
 )
 from store.models.payments import normalised
+from store.repositories.payments_hot import with_context
 
 _TYPES: dict[str, Any] = {"int": Integer(), "str": String(), "text": Text(), "money": Numeric(14, 2),
                           "time": DateTime(timezone=True), "bool": Boolean()}
@@ -84,19 +82,8 @@ _matches = (select(normalised(Customer.client_id).label("ref"), Customer.id.labe
             .where(normalised(Customer.client_id) == any_(_array("refs", "str")))
             .union_all(select(normalised(Loan.external_ref), Loan.customer_id, literal("loan_account", String()))
                        .where(normalised(Loan.external_ref) == any_(_array("refs", "str")))).subquery("m"))
-_assigned, _agent = aliased(User), aliased(User)
-_live = (select(CallRecord.call_id, CallRecord.agent_id)
-         .where(CallRecord.customer_id == Customer.id, CallRecord.answered_at.is_not(None),
-                CallRecord.ended_at.is_(None), CallRecord.agent_id.is_not(None))
-         .order_by(CallRecord.answered_at.desc()).limit(1).lateral("live"))
-_matched = (select(_matches.c.ref, _matches.c.customer_id, _matches.c.how, Customer.name.label("name"),
-                   _assigned.username.label("assigned"), _live.c.call_id, _live.c.agent_id,
-                   _agent.username.label("agent"))
-            .select_from(_matches)
-            .join(Customer, Customer.id == _matches.c.customer_id)
-            .outerjoin(_assigned, _assigned.id == Customer.assigned_agent_id)
-            .outerjoin(_live, true())
-            .outerjoin(_agent, _agent.id == _live.c.agent_id))
+_matched = with_context(select(_matches.c.ref, _matches.c.customer_id, _matches.c.how).select_from(_matches)
+                        .join(Customer, Customer.id == _matches.c.customer_id))
 ACCOUNT_MATCHES = HotStatement(_matched)
 """Each customer an account number names (by client ID or loan account), with what the posting
 needs of them: the name, the assigned agent, and the call they are on now (its id and agent)."""

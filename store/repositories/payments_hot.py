@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, insert, literal, select, true, union_all, update
+from sqlalchemy import Select, String, bindparam, insert, literal, select, true, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import aliased
 
@@ -54,13 +54,20 @@ _live = (select(CallRecord.call_id, CallRecord.agent_id)
          .where(CallRecord.customer_id == Customer.id, CallRecord.answered_at.is_not(None),
                 CallRecord.ended_at.is_(None), CallRecord.agent_id.is_not(None))
          .order_by(CallRecord.answered_at.desc()).limit(1).lateral("live"))
-CUSTOMER_CONTEXT = HotStatement(
-    select(Customer.name, _assigned.username, _live.c.call_id, _live.c.agent_id, _agent.username)
-    .select_from(Customer)
-    .outerjoin(_assigned, _assigned.id == Customer.assigned_agent_id)
-    .outerjoin(_live, true())
-    .outerjoin(_agent, _agent.id == _live.c.agent_id)
-    .where(Customer.id == _p("customer_id", Customer.id)))
+
+
+def with_context(query: Select[Any]) -> Select[Any]:
+    """``query`` (with ``customers`` in its FROM) and what a posting needs of the customer: the
+    name, the assigned agent's username, and the call they are on now (its id, agent id, username)."""
+    return (query.add_columns(Customer.name.label("name"), _assigned.username.label("assigned"), _live.c.call_id,
+                              _live.c.agent_id, _agent.username.label("agent"))
+            .outerjoin(_assigned, _assigned.id == Customer.assigned_agent_id)
+            .outerjoin(_live, true())
+            .outerjoin(_agent, _agent.id == _live.c.agent_id))
+
+
+CUSTOMER_CONTEXT = HotStatement(with_context(select().select_from(Customer))
+                                .where(Customer.id == _p("customer_id", Customer.id)))
 
 INSERT_TRANSACTION = HotStatement(pg_insert(StatementTransaction).values(
     customer_id=_p("customer_id", StatementTransaction.customer_id),
