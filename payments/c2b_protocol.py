@@ -31,7 +31,7 @@ ACCEPTED: dict[str, Any] = {"ResultCode": 0, "ResultDesc": "Accepted"}
 INVALID_ACCOUNT = "C2B00012"
 MAX_AMOUNT = Decimal("999999999")
 _TRANS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
-_TIME = re.compile(r"^\d{14}$")
+_TIME = re.compile(r"[0-9]{14}")  # fullmatch: ASCII digits only, no trailing newline
 
 
 def rejected(code: str = INVALID_ACCOUNT, description: str = "Rejected") -> dict[str, Any]:
@@ -75,13 +75,14 @@ def _amount(value: Any) -> Decimal:
 
 def parse_trans_time(value: str, field: str = "TransTime") -> datetime:
     """``YYYYMMDDHHmmss`` in Nairobi time, as a UTC datetime."""
-    if not _TIME.match(value):
+    if not _TIME.fullmatch(value):
         raise ProtocolViolation(f"{field} must be YYYYMMDDHHmmss", {field: "expected 14 digits"})
-    try:
-        local = datetime.strptime(value, "%Y%m%d%H%M%S")
-    except ValueError as exc:
+    try:  # by hand: strptime was 2% of the server's CPU at 500 confirmations/s
+        local = datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), int(value[8:10]), int(value[10:12]),
+                         int(value[12:]))
+        return local.replace(tzinfo=NAIROBI).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # no such day, or 0001-01-01 before UTC's first
         raise ProtocolViolation(f"{field} is not a valid time", {field: "not a valid time"}) from exc
-    return local.replace(tzinfo=NAIROBI).astimezone(UTC)
 
 
 def load_object(body: bytes) -> dict[str, Any]:

@@ -178,6 +178,8 @@ async def test_a_wrong_token_is_403_logged_and_not_stored(pay: PayWorld, caplog:
                  "BusinessShortCode": "1"}).encode(), "TransTime"),
     (json.dumps({"TransID": "RK1", "TransAmount": "10", "TransTime": "20261340100000",
                  "BusinessShortCode": "1"}).encode(), "TransTime"),
+    (json.dumps({"TransID": "RK1", "TransAmount": "10", "TransTime": "00010101000000",  # before UTC's first
+                 "BusinessShortCode": "1"}).encode(), "TransTime"),
 ])
 async def test_a_malformed_body_is_400_and_its_raw_bytes_are_stored(pay: PayWorld, raw: bytes, field: str) -> None:
     response = await pay.http.post(pay.webhook("c2b/confirmation"), content=raw,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from domain.errors import PaymentOutcomeUnknown, PaymentProviderRejected, ProtocolViolation
 from domain.payments import RESULT_WORDS, RequestState, can_move, result_words
-from payments.c2b_protocol import c2b_body, parse_c2b
+from payments.c2b_protocol import NAIROBI, c2b_body, parse_c2b, parse_trans_time
 from payments.matching import normalise_ref, phone_hash, read_msisdn
 from payments.stk_protocol import (
     StkPush,
@@ -47,6 +47,8 @@ def test_a_c2b_body_is_read_into_a_payment_in_utc() -> None:
     ({"TransID": ""}, "TransID"), ({"TransID": "AB-12"}, "TransID"), ({"TransAmount": "0"}, "TransAmount"),
     ({"TransAmount": "1.005"}, "TransAmount"), ({"TransAmount": "NaN"}, "TransAmount"),
     ({"TransAmount": True}, "TransAmount"), ({"TransTime": "20260230100000"}, "TransTime"),
+    ({"TransTime": "2026030410000\u0665"}, "TransTime"),
+    ({"TransTime": "20261304100005"}, "TransTime"), ({"TransTime": "20260304246005"}, "TransTime"),
     ({"BusinessShortCode": ""}, "BusinessShortCode"), ({"BillRefNumber": {"a": 1}}, "BillRefNumber"),
 ])
 def test_a_bad_c2b_field_is_named(change: dict[str, Any], field: str) -> None:
@@ -54,6 +56,27 @@ def test_a_bad_c2b_field_is_named(change: dict[str, Any], field: str) -> None:
     with pytest.raises(ProtocolViolation) as caught:
         parse_c2b(_bytes(body))
     assert field in caught.value.details
+
+
+@given(st.text(alphabet="0123456789", min_size=14, max_size=14))
+def test_trans_time_reads_as_strptime_does(value: str) -> None:
+    try:
+        expected: datetime | None = datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI)
+        assert expected is not None
+        expected.astimezone(UTC)
+    except (ValueError, OverflowError):  # no such day, or before UTC's first (0001-01-01 in Nairobi)
+        expected = None
+    if expected is None:
+        with pytest.raises(ProtocolViolation):
+            parse_trans_time(value)
+    else:
+        assert parse_trans_time(value) == expected
+
+
+@pytest.mark.parametrize("value", ["00010101000000", "20260304100005\n", " 20260304100005", "2026030410000\u0665", "2026-03-04100005"])
+def test_trans_time_is_fourteen_ascii_digits_and_nothing_else(value: str) -> None:
+    with pytest.raises(ProtocolViolation):
+        parse_trans_time(value)
 
 
 @given(st.binary(max_size=300))
