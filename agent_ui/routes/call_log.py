@@ -20,6 +20,7 @@ from agent_ui.routes.csv_export import csv_response
 from agent_ui.routes.ranges import local_window
 from agent_ui.routes.reports import CSV_TOO
 from agent_ui.schemas.calls import CallLogOut
+from agent_ui.schemas.common import Day
 from agent_ui.serialize import iso
 from domain.errors import InvalidInput, PermissionDenied
 from domain.events import utcnow
@@ -103,8 +104,8 @@ async def list_calls(
     direction: Literal["inbound", "outbound"] | None = None,
     outcome: Outcome | None = None,
     customer: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
+    since: Annotated[Day | None, Query(alias="from")] = None,
+    until: Annotated[Day | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     format: Literal["json", "csv"] = "json",

@@ -4,7 +4,6 @@ note), run the account scan now, and the report by rule, age and outcome."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -16,7 +15,7 @@ from agent_ui.deps import Id, Limit, Offset, ServicesDep, SupervisorUser, curren
 from agent_ui.routes.csv_export import csv_response
 from agent_ui.routes.ranges import local_window
 from agent_ui.routes.reports import CSV_TOO
-from agent_ui.schemas.common import UtcTime
+from agent_ui.schemas.common import Day, UtcTime
 from agent_ui.schemas.supervision import EscalationOut, EscalationReportOut, EscalationsOut, ScanOut
 from domain.events import utcnow
 from store.models import EscalationState
@@ -76,8 +75,8 @@ def outcome_of(state: EscalationState, outcome: str | None) -> str:
 
 @router.get("/api/reports/escalations", response_model=EscalationReportOut, responses=CSV_TOO)
 async def report(_user: SupervisorUser, services: ServicesDep,
-                 since: Annotated[date | None, Query(alias="from")] = None,
-                 until: Annotated[date | None, Query(alias="to")] = None,
+                 since: Annotated[Day | None, Query(alias="from")] = None,
+                 until: Annotated[Day | None, Query(alias="to")] = None,
                  format: Literal["json", "csv"] = "json") -> dict[str, Any] | Response:
     """Escalations raised in the range counted by rule, by age (open: so far; closed: until closed)
     and by outcome (open, in hand, reassigned, follow-up set, closed)."""

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent_ui.components.monitor import monitor_service
 from agent_ui.deps import ServicesDep, SupervisorUser, current_user
 from agent_ui.routes.ranges import local_window
+from agent_ui.schemas.common import Day
 from agent_ui.schemas.monitor import MonitorSessionOut, MonitorSessionsOut
 from domain.events import MonitorMode
 
@@ -46,8 +46,8 @@ async def stop_monitoring(session_id: Annotated[int, Path(ge=1, le=2_147_483_647
 
 @router.get("/api/monitor", response_model=MonitorSessionsOut)
 async def monitoring_audit(user: SupervisorUser, services: ServicesDep, call_id: CallIdQuery = None,
-                           since: Annotated[date | None, Query(alias="from")] = None,
-                           until: Annotated[date | None, Query(alias="to")] = None,
+                           since: Annotated[Day | None, Query(alias="from")] = None,
+                           until: Annotated[Day | None, Query(alias="to")] = None,
                            limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
     since, until, start, end = local_window(services, since, until, max_days=366)
     items = await monitor_service(services).sessions(call_id=call_id, since=start, until=end, limit=limit)

@@ -5,7 +5,6 @@ Supervisors search every customer's notes; an agent, the notes of the customers 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -16,6 +15,7 @@ from agent_ui.deps import CurrentUser, Offset, ServicesDep, current_user, sees_a
 from agent_ui.routes.csv_export import csv_response
 from agent_ui.routes.ranges import local_window
 from agent_ui.routes.reports import CSV_TOO
+from agent_ui.schemas.common import Day
 from agent_ui.schemas.supervision import NoteSearchOut
 from store.repositories.note_search import NoteQuery, NoteState, search_notes, words_of
 
@@ -33,8 +33,8 @@ async def notes(
     purpose: Code = None, channel: Literal["call", "sms", "email", "visit", "note"] | None = None,
     type: Code = None, operator: Code = None, outcome: Code = None, mood: Code = None,
     state: NoteState | None = None,
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
+    since: Annotated[Day | None, Query(alias="from")] = None,
+    until: Annotated[Day | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Offset = 0,
     format: Literal["json", "csv"] = "json",

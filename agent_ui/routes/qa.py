@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -29,6 +29,7 @@ from agent_ui.qa_view import review_json
 from agent_ui.routes.csv_export import csv_response
 from agent_ui.routes.ranges import local_window
 from agent_ui.routes.reports import CSV_TOO
+from agent_ui.schemas.common import Day
 from agent_ui.schemas.qa import QaReportOut, ReviewIn, ReviewOut, ToScoreListOut
 from agent_ui.schemas.replies import Items
 from agent_ui.services import Services
@@ -42,8 +43,8 @@ from store.repositories.qa import QaRepository, ReviewRow
 from supervision.qa_report import qa_report
 
 router = APIRouter(tags=["qa"], dependencies=[Depends(current_user)])
-Since = Annotated[date | None, Query(alias="from")]
-Until = Annotated[date | None, Query(alias="to")]
+Since = Annotated[Day | None, Query(alias="from")]
+Until = Annotated[Day | None, Query(alias="to")]
 Username = Annotated[str | None, Query(max_length=64, pattern=r"^[\w.-]+$")]
 NO_REVIEW = "no such review"
 Table = Literal["agents", "questions", "auto_fails", "trend"]
@@ -63,7 +64,7 @@ def _supervising(user: User) -> bool:
 
 @router.get("/api/qa/to-score", response_model=ToScoreListOut)
 async def to_score(_user: SupervisorUser, services: ServicesDep,
-                   week: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+                   week: Annotated[Day | None, Query()] = None) -> dict[str, Any]:
     tz = services.settings.timezone
     day = week or local_today(tz)
     monday = day - timedelta(days=day.weekday())

@@ -3,7 +3,6 @@ day. JSON for the screen's chart and table, or CSV."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +12,7 @@ from agent_ui.deps import ServicesDep, SupervisorUser, current_user, unit_of_wor
 from agent_ui.routes.csv_export import csv_response
 from agent_ui.routes.ranges import local_window
 from agent_ui.routes.reports import CSV_TOO
+from agent_ui.schemas.common import Day
 from agent_ui.schemas.supervision import ActivityReportOut, SlaReportOut
 from domain.events import utcnow
 from store.repositories import agent_activity, report_sources
@@ -20,8 +20,8 @@ from supervision.activity import activity_rows
 from supervision.sla import SHORT_ABANDON_SECONDS, By, sla_rows
 
 router = APIRouter(tags=["reports"], dependencies=[Depends(current_user)])
-Since = Annotated[date | None, Query(alias="from")]
-Until = Annotated[date | None, Query(alias="to")]
+Since = Annotated[Day | None, Query(alias="from")]
+Until = Annotated[Day | None, Query(alias="to")]
 SLA_COLUMNS = ("queue", "period", "threshold_seconds", "offered", "answered", "answered_within", "abandoned",
                "short_abandoned", "service_level", "average_speed_of_answer", "longest_wait")
 ACTIVITY_COLUMNS = ("agent", "day", "logged_in_seconds", "ready_seconds", "paused_seconds", "paused_by_code",

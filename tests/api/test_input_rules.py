@@ -52,6 +52,30 @@ async def test_report_and_list_dates_outside_1970_2100_are_422(api: ApiWorld, pa
     _field(await api.client.get(path, params=params, headers=api.as_("sup")), field)
 
 
+def _date_query_params(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path, name) of every date query parameter of a GET route without path parameters."""
+    found = []
+    for path, operations in spec["paths"].items():
+        for parameter in operations.get("get", {}).get("parameters", []):
+            schema = parameter.get("schema", {})
+            formats = {s.get("format") for s in [schema, *schema.get("anyOf", [])]}
+            if parameter["in"] == "query" and "date" in formats and "{" not in path:
+                found.append((path, parameter["name"]))
+    return found
+
+
+async def test_every_date_in_a_query_is_a_day_from_1970_to_2100(api: ApiWorld) -> None:
+    """Year 1 or 9999 in any ``from``/``to``/``week``/``due`` is a 422 naming it; they were 500s (an
+    OverflowError turning the local day into UTC) on the call log, notes, QA, monitor and reports."""
+    params = _date_query_params((await api.client.get("/openapi.json")).json())
+    assert {("/api/calls", "from"), ("/api/qa/to-score", "week"), ("/api/monitor", "to")} <= set(params)
+    for path, name in params:
+        for day in ("0001-01-01", "9999-12-31"):
+            response = await api.client.get(path, params={name: day}, headers=api.as_("sup"))
+            if response.status_code != 403:  # an admin's route: refused before its query is read
+                assert _field(response, name), (path, name, day)
+
+
 async def test_an_agents_own_interactions_from_year_1_is_422_and_1970_works(api: ApiWorld) -> None:
     cid = (await api.customer())["id"]
     base = f"/api/customers/{cid}/interactions"
