@@ -70,6 +70,16 @@ def incoming_of(payment: C2BPayment, callback_id: int | None) -> Incoming:
                     callback_id=callback_id)
 
 
+
+def _said(outcome: Outcome | None, existing: MpesaPayment | None, callback_id: int) -> str:
+    """A callback's outcome: what became of its payment; "duplicate" only for another callback of
+    a receipt already there (recovery and a live request may both reach the same callback)."""
+    if outcome is not None:
+        return outcome.payment.status
+    if existing is not None and existing.callback_id == callback_id:
+        return existing.status
+    return "duplicate"
+
 class C2BService:
     def __init__(self, database: Database, settings: MpesaSettings, *, region: str, currency: str,
                  notifier: Notifier, publish: Publish, clock: Callable[[], datetime]) -> None:
@@ -174,7 +184,8 @@ class C2BService:
                     repo = MpesaRepository(session)
                     now = self.clock()
                     outcome: Outcome | None = None
-                    if await repo.payment_by_receipt(incoming.receipt) is None:
+                    existing = await repo.payment_by_receipt(incoming.receipt)
+                    if existing is None:
                         match = await self.matcher.match(session, payment.bill_ref, payment.msisdn)
                         if match.customer_id is not None:
                             outcome = await post(session, incoming, customer_id=match.customer_id, how=match.how,
@@ -183,7 +194,7 @@ class C2BService:
                             outcome = await to_suspense(session, incoming, match, now)
                     if callback_id is not None:
                         await repo.mark_callback(callback_id, status="processed", now=now,
-                                                 outcome=outcome.payment.status if outcome else "duplicate",
+                                                 outcome=_said(outcome, existing, callback_id),
                                                  reference=incoming.receipt)
                 break
             except IntegrityError:  # the same receipt stored by a concurrent confirmation: a repeat

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.events import PaymentReceived
+from payments.c2b_protocol import parse_c2b
 from payments.posting import Outcome
 from store.models import (
     CallTask,
@@ -153,6 +154,23 @@ async def test_a_repeated_confirmation_changes_nothing_and_is_still_accepted(pay
     await pay.until(lambda: _has(pay.payments, customer))
     assert len(pay.payments) == 1
     assert len(await pay.messages("agent:amina", "payment")) == 1
+
+
+async def test_a_callback_reached_again_after_its_posting_still_reads_posted(pay: PayWorld) -> None:
+    """The recovery task (or a replay) may reach a callback a live request has just posted: the
+    callback's outcome stays what became of its payment, not "duplicate", and nothing is posted twice."""
+    customer = await pay.customer(client_id="CD-78")
+    await pay.register()
+    _body, status = await pay.fake.pay_bill(amount=700, bill_ref="cd-78", validate=False)
+    assert status == 200
+    async with pay.services.database.session() as s:
+        [stored] = (await s.scalars(select(MpesaCallback))).all()
+    assert stored.outcome == "posted"
+    assert await pay.hub.c2b.process(stored.id, parse_c2b(bytes(stored.body))) is None
+    async with pay.services.database.session() as s:
+        again = await s.get(MpesaCallback, stored.id)
+        assert again is not None and again.outcome == "posted" and again.status == "processed"
+    assert await _count(pay, StatementTransaction, StatementTransaction.customer_id == customer) == 1
 
 
 async def test_a_wrong_token_is_403_logged_and_not_stored(pay: PayWorld, caplog: pytest.LogCaptureFixture) -> None:
