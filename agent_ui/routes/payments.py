@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, status
@@ -19,6 +18,7 @@ from fastapi.responses import Response
 
 from agent_ui.access import open_customer
 from agent_ui.deps import CurrentUser, Id, Limit, Offset, ServicesDep, SupervisorUser, current_user, unit_of_work
+from agent_ui.routes.ranges import local_window
 from agent_ui.routes.reports import CSV_TOO
 from agent_ui.schemas.common import Body, Day, DbId, PositiveMoney, Str32
 from agent_ui.schemas.payments import (
@@ -31,8 +31,7 @@ from agent_ui.schemas.payments import (
 )
 from agent_ui.services import Services, require
 from config.settings import Settings
-from domain.clock import day_range, local_today
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotFound
 from payments.requests import request_json
 from payments.service import PaymentsHub
 from store.repositories.payments import payments_report
@@ -137,13 +136,7 @@ async def report(_user: SupervisorUser, services: ServicesDep,
     """Per agent: payment requests sent and paid, and M-Pesa payments that arrived while the agent
     was on a call with the customer ("paid during the call"), count and amount; local days
     ``from``..``to`` (default: the last 30 days)."""
-    tz = services.settings.timezone
-    until = until or local_today(tz)
-    since = since or until - timedelta(days=30)
-    if since > until:
-        raise InvalidInput("from is after to", {"from": "must not be after to"})
-    start, end = day_range(since, until, tz)
-    assert start is not None and end is not None
+    since, until, start, end = local_window(services, since, until)
     async with unit_of_work(services) as session:
         rows = await payments_report(session, start, end)
     items = [{"agent": r.agent, "requests": r.requests, "requests_paid": r.requests_paid,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -15,12 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agent_ui import serialize
 from agent_ui.deps import ServicesDep, SupervisorUser, current_user, unit_of_work
+from agent_ui.routes.ranges import local_window
 from agent_ui.schemas.common import Day
 from agent_ui.schemas.replies import AgentsReportOut, CollectionsReportOut, NotesReportOut
 from agent_ui.serialize import Names, iso, money
-from agent_ui.services import Services
-from domain.clock import day_range, local_today
-from domain.errors import InvalidInput
 from store.models import User
 from store.repositories.audit import AuditLog
 from store.repositories.performance import CollectionsBy, agents_report, collections_report
@@ -54,18 +52,6 @@ def _csv_values(key: str, row: NoteRow, n: Any) -> list[Any]:
             n.disposition_reason, n.disposition_resolution, n.complete, n.detail, n.comments]
 
 
-def _window(services: Services, since: date | None, until: date | None) -> tuple[date, date, datetime, datetime]:
-    """Local days ``from``..``to`` (default: the last 30 days) and their UTC ``[start, end)``."""
-    tz = services.settings.timezone
-    until = until or local_today(tz)
-    since = since or until - timedelta(days=30)
-    if since > until:
-        raise InvalidInput("from is after to", {"from": "must not be after to"})
-    start, end = day_range(since, until, tz)
-    assert start is not None
-    return since, until, start, end if end is not None else start + timedelta(days=1)
-
-
 def _audit_export(session: AsyncSession, user: User, format: str, report: str, **params: Any) -> None:
     """A CSV export takes the data out of the system: who took which report, for which range."""
     if format == "csv":
@@ -97,7 +83,7 @@ async def notes(
 ) -> dict[str, Any] | Response:
     """``by`` type (purpose / activity type), operator or customer; ``from``/``to`` are local dates
     (default: the last 30 days); ``key`` keeps one group."""
-    since, until, start, end = _window(services, since, until)
+    since, until, start, end = local_window(services, since, until)
     async with unit_of_work(services) as session:
         _audit_export(session, user, format, "notes", by=by, since=since, until=until, key=key)
         rows = await notes_report(session, by, start, end, key)
@@ -141,7 +127,7 @@ async def agents(
 ) -> dict[str, Any] | Response:
     """Per agent: calls handled and talk time (calls offered in range), promises taken in range and the
     kept rate of those promises, kept / (kept + broken), ``null`` while none is settled."""
-    since, until, start, end = _window(services, since, until)
+    since, until, start, end = local_window(services, since, until)
     async with unit_of_work(services) as session:
         _audit_export(session, user, format, "agents", since=since, until=until)
         rows = await agents_report(session, start, end)
@@ -164,7 +150,7 @@ async def collections(
     amount of active loans now, repayments and M-Pesa deposits posted in range, and the collection
     efficiency collected / (collected + overdue), ``null`` when nothing is overdue (nothing to collect
     against). Money as decimal strings in ``currency``."""
-    since, until, start, end = _window(services, since, until)
+    since, until, start, end = local_window(services, since, until)
     async with unit_of_work(services) as session:
         _audit_export(session, user, format, "collections", by=by, since=since, until=until)
         rows = await collections_report(session, start, end, by)
