@@ -21,6 +21,7 @@ from tests.browser.server import LiveServer, start_server
 pytestmark = pytest.mark.browser
 CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 RAW_MONEY = re.compile(r"\b\d{4,}\.\d{2}\b|KES\s*\d{4,}\b")  # "1777558.00", "KES 1777558"
+JS_LEAK = re.compile(r"\[object \w+\]|\bundefined\b|\bNaN\b")  # a value the page failed to format
 
 # Every visible text node (not in <code>, <script>, <style>, nor in a hidden or collapsed element).
 VISIBLE_TEXT = """() => {
@@ -48,7 +49,7 @@ def dialer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
 async def _codes(page: Page, where: str, seen: dict[str, list[str]]) -> str:
     texts: list[str] = await page.evaluate(VISIBLE_TEXT)
     for text in texts:
-        for bad in CODE.findall(text) + RAW_MONEY.findall(text):
+        for bad in CODE.findall(text) + RAW_MONEY.findall(text) + JS_LEAK.findall(text):
             seen.setdefault(f"{where}: {bad}", []).append(text[:120])
     return "\n".join(texts)
 

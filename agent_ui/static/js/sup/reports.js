@@ -40,7 +40,7 @@ const SLA_COLUMNS = [['queue', 'Queue'], ['period', 'Period'], ['threshold_secon
   ['average_speed_of_answer', 'Avg speed of answer (s)', num], ['longest_wait', 'Longest wait (s)', num]];
 
 function columnsOf(spec) {
-  return spec.map(([k, l, f]) => ({ label: l, value: (r) => (f ? f(r[k], r) : num(r[k])) }));
+  return spec.map(([k, l, f]) => ({ label: l, value: (r) => (f ? f(r[k]) : num(r[k])) }));  // f(value) only: money's 2nd is the currency
 }
 
 function notesOut(out, data, by) {
