@@ -36,6 +36,11 @@ VISIBLE_TEXT = """() => {
   return out;
 }"""
 
+# The figures after the bars of every bar chart that do not fit in the chart (were cut off at its edge).
+FIGURES_CUT = """() => [...document.querySelectorAll('svg.chart.bars')].flatMap((chart) =>
+  [...chart.querySelectorAll('text.value')].filter((t) => { const b = t.getBBox(); return b.x + b.width > chart.viewBox.baseVal.width; })
+    .map((t) => t.textContent))"""
+
 
 @pytest.fixture(scope="module")
 def dialer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
@@ -106,6 +111,8 @@ async def test_no_code_is_visible_text_on_the_desk_supervisor_and_admin_pages(di
                 await sup.locator("#report-form").get_by_role("button", name="Run").click()
             await expect(sup.locator("#report-out")).not_to_be_empty()
             await _codes(sup, f"report/{kind}", seen)
+            for cut in await sup.evaluate(FIGURES_CUT):
+                seen.setdefault(f"report/{kind}: a chart's figure runs out of the chart", []).append(cut)
         notes = server.api("GET", f"/api/reports/notes?by=type&from={since}", sup_token).json()
         assert notes["groups"], "the demo data has notes to report on"
 

@@ -46,14 +46,16 @@ export function bars(items, caption, { width = 420, row = 22, labelWidth = 150 }
   const labelW = labelWidth;
   const chars = Math.floor(labelW / 6.8);
   const height = Math.max(row, items.length * row);
+  const shown = items.map((i) => String(i.display ?? count(i.value)));
+  const valueW = Math.max(60, ...shown.map((t) => t.length * 7 + 12));  // the figure after the longest bar fits
   const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart bars' });
   items.forEach((item, n) => {
-    const w = Math.round(((Number(item.value) || 0) / max) * (width - labelW - 60));
+    const w = Math.round(((Number(item.value) || 0) / max) * Math.max(40, width - labelW - valueW));
     const y = n * row;
     root.append(
       svg('text', { x: labelW - 6, y: y + row * 0.68, 'text-anchor': 'end', class: 'label' }, String(item.label).slice(0, chars)),
       svg('rect', { x: labelW, y: y + 3, width: Math.max(w, 1), height: row - 6, rx: 3, class: 'fill' }),
-      svg('text', { x: labelW + w + 6, y: y + row * 0.68, class: 'value' }, item.display ?? count(item.value)));
+      svg('text', { x: labelW + w + 6, y: y + row * 0.68, class: 'value' }, shown[n]));
   });
   return titled(root, `${caption}: ${items.map((i) => `${i.label} ${i.display ?? count(i.value)}`).join(', ') || 'no data'}`);
 }
