@@ -1,8 +1,9 @@
 """The one error shape, ``{"error_id", "message", "details"}``, for every failure the API answers.
 
 Our own errors carry their HTTP status (domain.errors); FastAPI's validation errors become 422
-``validation-failed`` with ``{dotted.field: message}``; routing errors (404, 405) and any other
-HTTP error keep their status in the same shape; anything unexpected is logged and answered 500.
+``validation-failed`` with ``{dotted.field: phrase}`` and a sentence as the message
+(:mod:`agent_ui.validation_words`); routing errors (404, 405) and any other HTTP error keep their
+status in the same shape; anything unexpected is logged and answered 500.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent_ui.allow import allowed_methods
+from agent_ui.validation_words import phrase, sentence
 from domain.errors import AuthenticationRequired, SwitchboardError, TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -43,15 +45,24 @@ def _field(loc: tuple[Any, ...] | list[Any], error_type: str) -> str:
 def validation_details(exc: RequestValidationError) -> dict[str, str]:
     details: dict[str, str] = {}
     for error in exc.errors():
-        field = _field(error.get("loc", ()), str(error.get("type", "")))
+        error_type = str(error.get("type", ""))
+        field = _field(error.get("loc", ()), error_type)
         message = str(error.get("msg", "invalid"))
-        if error.get("type") == "json_invalid":
-            message = "the body is not valid JSON"
         if message.startswith(_OUR_RULE):  # our rules' sentences (domain.validation) say it best
             details[field] = message.removeprefix(_OUR_RULE)
             continue
-        details.setdefault(field, message)
+        details.setdefault(field, phrase(error_type, error.get("ctx"), message))
     return details
+
+
+def validation_message(details: dict[str, str]) -> str:
+    """The 422's sentence: what is wrong with the first field, and how many others there are."""
+    if not details:
+        return "Some of what was sent is not valid."
+    key, what = next(iter(details.items()))
+    more = len(details) - 1
+    return sentence(key, what) + (f" {more} other field{'s' if more > 1 else ''} need{'' if more > 1 else 's'} "
+                                  "a look too." if more else "")
 
 
 async def _switchboard_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -67,8 +78,7 @@ async def _switchboard_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = validation_details(exc)
-    fields = ", ".join(sorted(details))
-    return JSONResponse(error_body("validation-failed", f"invalid input: {fields}", details), status_code=422)
+    return JSONResponse(error_body("validation-failed", validation_message(details), details), status_code=422)
 
 
 def _http_error_id(status: int) -> str:

@@ -95,7 +95,14 @@ async def test_follow_up_note_by_keyboard_with_three_layer_disposition(browser: 
     await expect(page.locator("#notes-error")).to_contain_text("Promised amount is required")
     await page.locator("#nf-disp_resolution").focus()
     await tab_to(page, "nf-promised_amount")
-    await kb.type("1500")
+    await kb.type("-500")
+    await tab_to(page, "nf-promised_date")
+    await type_date(page, promised_on)
+    browser.guard.allow(r"status of 422")  # the refusal below, shown in words on the form
+    await kb.press("Control+Enter")  # the server refuses it: a sentence with the field's words, not a key
+    await expect(page.locator("#notes-error")).to_have_text("The promised amount must be 0 or more.")
+    await page.locator("#nf-promised_amount").fill("1500")
+    await page.locator("#nf-promised_amount").focus()
     await tab_to(page, "nf-promised_date")
     await type_date(page, promised_on)
     await tab_to(page, "nf-comments")

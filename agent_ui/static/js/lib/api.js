@@ -13,6 +13,25 @@ function sentence(status, body) {
   return ours ? body.message : REFUSED;
 }
 
+// Words for a field's key, as agent_ui/validation_words.py says them ("follow_up.due_at": "follow-up date").
+const WORDS = { q: 'search text', due_at: 'date', at: 'time', from: 'start date', to: 'end date', body: 'request',
+  government_id: 'ID number', msisdn: 'phone number', dob: 'date of birth' };
+const PREDICATE = /^(must|is|may|needs|has|cannot) /;
+
+export function fieldWords(key, labels = {}) {
+  if (labels[key]) return labels[key];
+  const parts = key.split('.').filter((p) => !/^\d+$/.test(p));
+  const last = parts.length ? parts[parts.length - 1] : key;
+  if (labels[last]) return labels[last];
+  const words = WORDS[last] || last.replace(/_id$/, '').replace(/_/g, ' ');
+  return parts.length > 1 && WORDS[last] ? `${parts[parts.length - 2].replace(/_/g, '-')} ${words}` : words;
+}
+
+function fieldSentence(key, what, labels) {
+  const words = fieldWords(key, labels);
+  return PREDICATE.test(what) ? `The ${words} ${what}.` : `The ${words}: ${what.replace(/\.$/, '')}.`;
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(sentence(status, body));
@@ -21,11 +40,15 @@ export class ApiError extends Error {
     this.details = (body && body.details) || {};
   }
 
-  // "field: message" lines for a form's invalid fields; any other refusal is its sentence (never a code).
-  lines() {
+  // A sentence per invalid field of a form ("The promised amount must be more than 0."; a config
+  // file's "key: message"); any other refusal is its own sentence (never a code). `labels`: the
+  // form's own words for its keys.
+  lines(labels = {}) {
     const entries = Object.entries(this.details || {});
     if (!entries.length || !FIELD_ERRORS.includes(this.errorId)) return [this.message];
-    return entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    const text = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
+    if (this.errorId !== 'validation-failed') return entries.map(([k, v]) => `${k}: ${text(v)}`);
+    return entries.map(([k, v]) => fieldSentence(k, text(v), labels));
   }
 }
 

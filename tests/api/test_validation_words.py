@@ -1,0 +1,53 @@
+"""A refused field reads as words a person understands: "The amount must be 0 or more.", never
+pydantic's "Input should be greater than or equal to 0" or "invalid input: amount"."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_ui.validation_words import field_words, phrase, sentence
+from tests.api.conftest import ApiWorld, assert_error_shape
+
+
+@pytest.mark.parametrize(("error_type", "context", "said"), [
+    ("greater_than_equal", {"ge": 0}, "must be 0 or more"),
+    ("greater_than", {"gt": 0}, "must be more than 0"),
+    ("string_too_long", {"max_length": 200}, "must be at most 200 characters"),
+    ("string_too_short", {"min_length": 1}, "is required"),
+    ("string_too_short", {"min_length": 8}, "must be at least 8 characters"),
+    ("missing", None, "is required"),
+    ("decimal_max_digits", {"max_digits": 14}, "is too large"),
+    ("decimal_parsing", None, "must be a number"),
+    ("date_from_datetime_parsing", {"error": "x"}, "must be a date written YYYY-MM-DD"),
+    ("literal_error", {"expected": "'json' or 'csv'"}, "must be one of 'json' or 'csv'"),
+    ("some_new_type", None, "input is odd"),  # pydantic's own text, first letter lowered
+])
+def test_pydantic_errors_become_phrases(error_type: str, context: dict[str, object] | None, said: str) -> None:
+    assert phrase(error_type, context, "Input is odd") == said
+
+
+@pytest.mark.parametrize(("key", "words"), [
+    ("promised_amount", "promised amount"), ("follow_up.due_at", "follow-up date"), ("q", "search text"),
+    ("customer_id", "customer"), ("items.3.phone", "phone"), ("government_id", "ID number"),
+])
+def test_field_keys_become_words(key: str, words: str) -> None:
+    assert field_words(key) == words
+
+
+def test_a_phrase_follows_the_field_and_a_clause_comes_after_a_colon() -> None:
+    assert sentence("promised_amount", "must be 0 or more") == "The promised amount must be 0 or more."
+    assert sentence("promised_date", "a promise cannot fall due in the past") == \
+        "The promised date: a promise cannot fall due in the past."
+
+
+async def test_a_refused_form_answers_a_sentence_and_phrases(api: ApiWorld) -> None:
+    customer = await api.customer()
+    response = await api.client.post(f"/api/customers/{customer['id']}/promises", headers=api.as_("amina"),
+                                     json={"amount": "-5", "due_date": "2026-13-01"})
+    body = assert_error_shape(response, 422, "validation-failed")
+    assert body["details"] == {"amount": "must be more than 0", "due_date": "must be a date written YYYY-MM-DD"}
+    assert body["message"] == "The amount must be more than 0. 1 other field needs a look too."
+    search = await api.client.get("/api/customers", params={"q": "x" * 300}, headers=api.as_("amina"))
+    assert assert_error_shape(search, 422, "validation-failed") == {
+        "error_id": "validation-failed", "message": "The search text must be at most 200 characters.",
+        "details": {"q": "must be at most 200 characters"}}
