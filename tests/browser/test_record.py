@@ -36,6 +36,10 @@ async def test_agent_cannot_open_another_agents_customer_by_url(browser: Chromiu
     await page.goto(f"/customers/{mine['id']}")
     await expect(page.locator("#record-name")).to_have_text(mine["name"])
     await expect(page.locator("#record-error")).to_be_hidden()
+    for typed in ("abc", "0", "99999999999"):  # typed by hand: the desk says so, no JSON page
+        await page.goto(f"/customers/{typed}")
+        await expect(error).to_have_text(f"No customer {typed} was found among the customers you may open.")
+        await expect(page.locator("#record")).to_be_hidden()
     browser.guard.check()
 
 

@@ -1,7 +1,7 @@
 // The customer record (seed 000): header, quick actions, the record's sections and the follow-up
 // notes form. ctx.openCustomer(id) loads it; an agent gets the API's 404 for a customer who is
 // not theirs, shown as "not found", with nothing of the record on screen.
-import { get } from '../lib/api.js';
+import { ApiError, get } from '../lib/api.js';
 import { $, fill, h } from '../lib/dom.js';
 import { clockIn, label, zone } from '../lib/format.js';
 import { SECTIONS } from './record_sections.js';
@@ -75,6 +75,7 @@ export function initRecord(ctx) {
     error.hidden = true;
     let record;
     try {
+      if (!/^[1-9]\d{0,9}$/.test(String(id))) throw new ApiError(404, null);  // "/customers/abc" typed by hand
       record = await get(`/api/customers/${id}`);
     } catch (err) {
       current = null;
@@ -83,7 +84,7 @@ export function initRecord(ctx) {
       $('#record-empty').hidden = true;
       sessionStorage.removeItem(CUSTOMER_KEY);
       error.textContent = err.status === 404
-        ? `No customer ${id} was found among the customers you may open.`
+        ? `No customer ${String(id).slice(0, 40)} was found among the customers you may open.`
         : `The record could not be loaded: ${err.message}`;
       error.hidden = false;
       return null;
