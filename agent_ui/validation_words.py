@@ -25,13 +25,19 @@ def _plural(n: Any, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _unit(context: Mapping[str, Any]) -> str:
+    """A length's unit: characters of a text (pydantic says "Value"), items of a list."""
+    return "character" if context.get("field_type") == "Value" else "item"
+
+
 _PHRASES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "missing": lambda c: "is required",
     "string_too_short": lambda c: "is required" if c.get("min_length") == 1
     else f"must be at least {_plural(c.get('min_length'), 'character')}",
     "string_too_long": lambda c: f"must be at most {_plural(c.get('max_length'), 'character')}",
-    "too_short": lambda c: f"needs at least {_plural(c.get('min_length'), 'item')}",
-    "too_long": lambda c: f"may have at most {_plural(c.get('max_length'), 'item')}",
+    "too_short": lambda c: "is required" if c.get("min_length") == 1
+    else f"needs at least {_plural(c.get('min_length'), _unit(c))}",
+    "too_long": lambda c: f"may have at most {_plural(c.get('max_length'), _unit(c))}",
     "greater_than_equal": lambda c: f"must be {c.get('ge')} or more",
     "greater_than": lambda c: f"must be more than {c.get('gt')}",
     "less_than_equal": lambda c: f"must be {c.get('le')} or less",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
 
 from agent_ui.schemas.common import Body, DbId, LongText, Name, Password, Str64, Str128, UtcTime
 from store.models import Role
@@ -33,7 +35,7 @@ class TimezoneBody(Body):
 
 
 class UserCreate(Body):
-    username: Str64
+    username: Annotated[Str64, StringConstraints(min_length=1)]  # the rest of the rule: UserRepository
     password: Password
     role: Role = Role.AGENT
     display_name: Name | None = None

@@ -70,9 +70,10 @@ class UserRepository:
         """Add a user (flushed). InvalidInput names a bad field; Conflict on a taken name/extension."""
         name = username.strip().lower()
         if not _USERNAME.match(name):
-            raise InvalidInput("bad username", {"username": "2-64 of a-z, 0-9, '.', '_', '-'"})
+            raise InvalidInput("A username is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'.",
+                               {"username": "must be 2 to 64 of a-z, 0-9, '.', '_' or '-'"})
         if await self.get(name) is not None:
-            raise Conflict(f"user {name!r} exists", {"username": "already taken"})
+            raise Conflict(f"There is already a user named {name}.", {"username": "already taken"})
         await self._check_extension_free(extension, None)
         user = User(
             username=name, display_name=(display_name or name).strip() or name, role=parse_role(role),

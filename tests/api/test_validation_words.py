@@ -16,6 +16,9 @@ from tests.api.conftest import ApiWorld, assert_error_shape
     ("string_too_short", {"min_length": 1}, "is required"),
     ("string_too_short", {"min_length": 8}, "must be at least 8 characters"),
     ("missing", None, "is required"),
+    ("too_short", {"field_type": "Value", "min_length": 1}, "is required"),
+    ("too_short", {"field_type": "List", "min_length": 2}, "needs at least 2 items"),
+    ("too_long", {"field_type": "Value", "max_length": 3}, "may have at most 3 characters"),
     ("decimal_max_digits", {"max_digits": 14}, "is too large"),
     ("decimal_parsing", None, "must be a number"),
     ("date_from_datetime_parsing", {"error": "x"}, "must be a date written YYYY-MM-DD"),
@@ -51,3 +54,16 @@ async def test_a_refused_form_answers_a_sentence_and_phrases(api: ApiWorld) -> N
     assert assert_error_shape(search, 422, "validation-failed") == {
         "error_id": "validation-failed", "message": "The search text must be at most 200 characters.",
         "details": {"q": "must be at most 200 characters"}}
+
+
+async def test_adding_a_user_names_every_missing_field_and_a_taken_name_in_words(api: ApiWorld) -> None:
+    empty = await api.client.post("/api/users", json={"username": "", "password": ""}, headers=api.as_("admin"))
+    assert assert_error_shape(empty, 422, "validation-failed")["details"] == {
+        "username": "is required", "password": "must be at least 8 characters"}
+    taken = await api.client.post("/api/users", json={"username": "amina", "password": "long-enough-1"},
+                                  headers=api.as_("admin"))
+    assert assert_error_shape(taken, 409, "conflict")["message"] == "There is already a user named amina."
+    odd = await api.client.post("/api/users", json={"username": "A b", "password": "long-enough-1"},
+                                headers=api.as_("admin"))
+    assert assert_error_shape(odd, 422, "validation-failed")["message"] == \
+        "A username is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'."
