@@ -199,3 +199,20 @@ async def test_record_sections_and_quick_actions(browser: Chromium, server: Live
     for text in await notes.all_inner_texts():
         assert not text.startswith(("sms", "email", "visit", "note")), text
     browser.guard.check()
+
+
+async def test_filter_uses_the_search_box_as_shown(browser: Chromium, server: LiveServer) -> None:
+    """Filter after a search sends what the search box shows now (it sent the last search pressed)."""
+    mine = customers_of(server, "agent1")[0]
+    page = await browser.signed_in("agent1", "agent1-pass")
+    await page.get_by_role("tab", name="Customer Follow-Up").click()
+    table = page.locator("#browse-table")
+    await expect(table).to_contain_text(mine["name"])
+    await page.locator("#browse-q").fill("nobody-called-this-zz")
+    await page.locator("#browse-search").get_by_role("button").click()
+    await expect(table).to_contain_text("No customers found.")
+    await page.locator("#browse-q").fill("")
+    await page.locator("#browse-filters").get_by_role("button", name="Filter").click()
+    await expect(table).to_contain_text(mine["name"])
+    assert await page.locator("#browse-q").get_attribute("maxlength") == "200"
+    browser.guard.check()

@@ -63,6 +63,7 @@ export function initBrowse(ctx) {
   $('#browse-filters').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const f = ev.currentTarget.elements;
+    q = $('#browse-q').value.trim();  // the search as the box shows it now, not the last one sent
     filters = {};
     for (const name of ['min_overdue', 'min_days_past_due', 'min_risk', 'promise_state', 'next_action',
       'not_contacted_days']) {
