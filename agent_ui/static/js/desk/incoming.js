@@ -20,6 +20,7 @@ export function localNumber(e164) {
 
 export function tenDigits(raw) {
   const digits = String(raw || '').replace(/[\s-]/g, '');
+  if (!digits) return { ok: false, message: 'Enter the phone number (10 digits, e.g. 0712345678).' };
   if (!/^\d+$/.test(digits)) return { ok: false, message: 'The phone number may contain digits only.' };
   if (digits.length !== 10) {
     return { ok: false, message: `The phone number must be exactly 10 digits (e.g. 0712345678); this one has ${digits.length}.` };

@@ -54,7 +54,8 @@ const ACTIONS = {
       field('q_due', 'Due date', h('input', { type: 'date', min: today() })),
       field('q_notes', 'Notes', h('textarea', { rows: '2' }))],
     submit: async (ctx, r, f) => {
-      if (!(Number(f.q_amount.value) > 0) || !f.q_due.value) throw new Error('Enter the amount and the due date.');
+      if (!f.q_amount.value.trim() || !f.q_due.value) throw new Error('Enter the amount and the due date.');
+      if (!(Number(f.q_amount.value) > 0)) throw new Error('The payment amount must be more than 0.');
       await post(`/api/customers/${r.id}/promises`, { amount: f.q_amount.value, due_date: f.q_due.value,
         assignee: f.q_assignee.value || null, notes: f.q_notes.value || null });
       return 'Promise to pay saved.';
