@@ -102,6 +102,13 @@ async def test_no_code_is_visible_text_on_the_desk_supervisor_and_admin_pages(di
             "Customer service")
         await sup.wait_for_load_state("networkidle")
         await _codes(sup, "supervisor", seen)
+        await sup.locator("#assign-search").get_by_role("button").click()  # every account, with its campaign
+        await expect(sup.locator("#assign-results tbody tr").first).to_be_visible()
+        await _codes(sup, "supervisor/assign", seen)
+        async with sup.expect_response(lambda r: "/api/calls" in r.url):
+            await sup.locator("#calls-form").get_by_role("button", name="Show calls").click()
+        await expect(sup.locator("#calls-out")).not_to_be_empty()
+        await _codes(sup, "supervisor/calls", seen)
         kinds = await sup.locator("#report-kind option").evaluate_all("(os) => os.map((o) => o.value)")
         since = (date.today() - timedelta(days=28)).isoformat()  # the hourly SLA report covers 31 days at most
         await sup.locator("#report-from").fill(since)

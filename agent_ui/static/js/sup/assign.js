@@ -1,7 +1,7 @@
 // Assigning work (seed 003): agents to campaigns, and accounts to an agent (bulk).
 import { get, post, put, qs } from '../lib/api.js';
 import { $, fill, h, setOptions, table, toast } from '../lib/dom.js';
-import { count } from '../lib/format.js';
+import { count, label } from '../lib/format.js';
 
 export async function initAssign(ctx) {
   let agents = [];
@@ -45,7 +45,7 @@ export async function initAssign(ctx) {
         { label: 'Pick', value: (c) => h('input', { type: 'checkbox', name: 'assign-pick', value: c.id, 'aria-label': `Pick ${c.name}` }) },
         { label: 'Name', value: (c) => c.name },
         { label: 'Client ID', value: (c) => c.client_id || '—' },
-        { label: 'Campaign', value: (c) => c.campaign || '—' },
+        { label: 'Campaign', value: (c) => (c.campaign ? label(ctx.lists && ctx.lists.dialer.campaigns, c.campaign) : '—') },
         { label: 'Agent', value: (c) => c.assigned_agent || '—' },
       ], found.items, { empty: 'No accounts found.' }));
     } catch (err) {
@@ -69,5 +69,4 @@ export async function initAssign(ctx) {
     }
   });
   await campaigns();
-  void ctx;
 }

@@ -2,7 +2,7 @@
 // "Newer" goes back), CSV of the same filters, and the drill-down from a report's agent row.
 import { get, qs } from '../lib/api.js';
 import { $, fill, h, setOptions, table } from '../lib/dom.js';
-import { dateTime, duration } from '../lib/format.js';
+import { dateTime, duration, humanise, label } from '../lib/format.js';
 import { dispositionLabel } from '../lib/disposition.js';
 import { monitorButtons } from './monitor.js';
 
@@ -30,8 +30,9 @@ export function initCalls(ctx, agents, lists) {
   function draw(items) {
     fill(out, table([
       { label: 'Offered', value: (c) => dateTime(c.offered_at) },
-      { label: 'Direction', value: (c) => c.direction },
-      { label: 'Queue / campaign', value: (c) => [c.queue, c.campaign].filter(Boolean).join(' / ') || '—' },
+      { label: 'Direction', value: (c) => humanise(c.direction) },
+      { label: 'Queue / campaign', value: (c) => [c.queue && humanise(c.queue),
+        c.campaign && label(lists && lists.dialer.campaigns, c.campaign)].filter(Boolean).join(' / ') || '—' },
       { label: 'Customer', value: (c) => (c.customer_url ? h('a', { href: c.customer_url }, c.customer_name || `#${c.customer_id}`)
         : c.caller_number || '—') },
       { label: 'Agent', value: (c) => c.agent || '—' },
