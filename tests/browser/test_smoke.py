@@ -16,6 +16,9 @@ async def test_agent_desktop_state_bar(browser: Chromium) -> None:
     page = await browser.signed_in("agent3", "agent3-pass")
     pill = page.locator("#state-pill")
     await expect(pill).to_have_text("Logged out")
+    shown = await page.evaluate("""() => [...document.querySelectorAll('[hidden]')]
+        .filter((el) => el.checkVisibility()).map((el) => el.id || el.className)""")
+    assert shown == [], f"elements marked hidden but shown (the call's empty details were): {shown}"
     await page.get_by_role("button", name="Ready").click()
     await expect(pill).to_have_text("Ready")
     await expect(pill).to_have_attribute("data-state", "ready")
