@@ -75,6 +75,8 @@ async def test_follow_up_note_by_keyboard_with_three_layer_disposition(browser: 
     await expect(page.locator("#record-name")).to_have_text("Amina Wanjiru")
     assert await unlabelled_controls(page) == []
     assert await duplicate_ids(page) == []
+    long_texts = await page.locator("#notes-form textarea").evaluate_all("(ts) => ts.map((t) => t.maxLength)")
+    assert long_texts and set(long_texts) == {20000}, long_texts  # the server's limit, said before sending
     promised_on = date.today() + timedelta(days=5)
     await page.locator("#nf-action").focus()
     kb = page.keyboard

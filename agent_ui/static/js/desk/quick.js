@@ -31,7 +31,7 @@ const ACTIONS = {
     title: 'Add Activity',
     build: (ctx) => [
       field('q_activity', 'Disposition', select(ctx.lists.dispositions.activity_map.map((a) => ({ code: a.label, label: a.label })))),
-      field('q_notes', 'Notes', h('textarea', { rows: '3' })),
+      field('q_notes', 'Notes', h('textarea', { rows: '3', maxlength: '20000' })),
       field('q_assignee', 'Assign the follow-up to (username)', h('input', { value: ctx.me.username })),
       field('q_follow', inZone('Follow-up date (optional)'), h('input', { type: 'datetime-local' }))],
     submit: async (ctx, r, f) => {
@@ -52,7 +52,7 @@ const ACTIONS = {
       field('q_amount', 'Payment amount', h('input', { type: 'number', min: '1', step: '0.01' })),
       field('q_assignee', 'Assign the follow-up to (username)', h('input', { value: ctx.me.username })),
       field('q_due', 'Due date', h('input', { type: 'date', min: today() })),
-      field('q_notes', 'Notes', h('textarea', { rows: '2' }))],
+      field('q_notes', 'Notes', h('textarea', { rows: '2', maxlength: '20000' }))],
     submit: async (ctx, r, f) => {
       if (!f.q_amount.value.trim() || !f.q_due.value) throw new Error('Enter the amount and the due date.');
       if (!(Number(f.q_amount.value) > 0)) throw new Error('The payment amount must be more than 0.');
