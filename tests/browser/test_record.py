@@ -193,6 +193,7 @@ async def test_record_sections_and_quick_actions(browser: Chromium, server: Live
     await dialog.get_by_label("Payment amount").fill("750")
     await page.locator("#quick-save").click()
     await expect(page.locator("#section-promises")).to_contain_text("KES 750.00")
+    await expect(page.locator("#section-promises tr", has_text="KES 750.00")).to_contain_text("Pending")  # not "pending"
     await page.get_by_role("button", name="Add Activity").click()
     await dialog.get_by_label("Disposition").select_option("Left Message")
     await dialog.get_by_label("Notes").fill("Voicemail, asked to call back.")
@@ -204,7 +205,7 @@ async def test_record_sections_and_quick_actions(browser: Chromium, server: Live
     notes = page.locator("#history-list li.note")
     await expect(notes.first).to_contain_text("Voicemail, asked to call back.")
     for text in await notes.all_inner_texts():
-        assert not text.startswith(("sms", "email", "visit", "note")), text
+        assert not text.startswith(("SMS", "Email", "Visit", "Note")), text
     browser.guard.check()
 
 

@@ -6,6 +6,7 @@ import { recordingsBlock } from './recordings.js';
 
 const CHANNELS = [['call', 'Calls'], ['sms', 'SMS'], ['email', 'Emails'], ['visit', 'Visits'], ['note', 'Notes'],
   ['mpesa', 'M-Pesa'], ['ivr', 'IVR']];
+const BADGE = { call: 'Call', sms: 'SMS', email: 'Email', visit: 'Visit', note: 'Note', mpesa: 'M-Pesa', ivr: 'IVR' };
 
 export function dispositionText(ctx, d) {
   if (!d || !d.status) return '';
@@ -37,7 +38,7 @@ export function noteItem(ctx, n) {
     ? h('p', { class: 'note-msg' }, `${n.message_sent ? 'Message sent' : 'Message recorded, not sent'}${
       template ? ` (template “${template}”)` : ''}${n.message_body ? `: ${n.message_body}` : '.'}`) : null;
   return h('li', { class: 'note', id: `note-${n.id}`, dataset: { interactionId: n.id } },
-    h('div', { class: 'note-head' }, h('span', { class: `tag ${n.channel}` }, n.activity_type || n.channel),
+    h('div', { class: 'note-head' }, h('span', { class: `tag ${n.channel}` }, n.activity_type ? humanise(n.activity_type) : BADGE[n.channel] || humanise(n.channel)),
       ' ', h('strong', {}, dispositionText(ctx, n.disposition) || n.subject || 'Note'),
       h('span', { class: 'muted' }, ` · ${dateTime(n.created_at)} · ${n.operator || '—'}`),
       n.complete === false ? h('span', { class: 'tag pending' }, 'follow-up') : null),

@@ -74,7 +74,7 @@ function promises(box, r) {
   box.append(h('h3', {}, 'Promises to pay'), table([
     { label: 'Amount', value: (p) => money(p.amount), class: 'num' },
     { label: 'Due', value: (p) => date(p.due_date) },
-    { label: 'Status', value: (p) => h('span', { class: `tag ${p.status}` }, p.status) },
+    { label: 'Status', value: (p) => h('span', { class: `tag ${p.status}` }, humanise(p.status)) },
     { label: 'Paid', value: (p) => money(p.paid_amount), class: 'num' },
     { label: 'Assignee', value: (p) => p.assignee || '—' },
     { label: 'Notes', value: (p) => p.notes || '' },
