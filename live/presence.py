@@ -118,6 +118,21 @@ class PresenceService:
         await self._push(view)
         return view
 
+    async def signed_out(self, username: str) -> AgentView | None:
+        """The agent signed out: out of the queues, as "Leave queue" does, so that no call (nor the
+        dialer) waits for someone who left. Ringing or on a call, the state follows the call (None)."""
+        try:
+            now = await self.view_of(username)
+            if now.state in (AgentState.RINGING, AgentState.ON_CALL):
+                log.info("presence: %s signed out on a call; the state follows the call", username,
+                         extra={"agent": username, "call_id": now.call_id})
+                return None
+            return await self.request(username, "logged_out", None)
+        except InvalidInput as exc:  # no phone extension, already out, or on a call
+            log.info("presence: %s signed out and stays %s", username, exc.details.get("state", "as is"),
+                     extra={"agent": username})
+            return None
+
     async def force(self, username: str, state: str, reason: str | None, *, actor: User) -> AgentView:
         """A supervisor sets an agent's state whatever it is now (e.g. stuck on a call that a lost
         carrier event never ended): written, audited as ``agent_state_forced``, sent to the carrier."""

@@ -72,7 +72,8 @@ async def login(body: LoginBody, request: Request, response: Response, services:
 @router.post("/api/auth/logout", response_model=OkOut)
 async def logout(request: Request, response: Response, services: ServicesDep) -> dict[str, Any]:
     """Ends the session: the token (Bearer or cookie) and every other token of the user stop
-    working, their open sockets close; the browser's cookie is cleared."""
+    working, their open sockets close; the browser's cookie is cleared. An agent leaves the queues
+    (logged out, as "Leave queue"), unless on a call."""
     token = bearer_token(request)
     found = await user_for_token(services, token) if token else None
     if found is not None:
@@ -83,6 +84,8 @@ async def logout(request: Request, response: Response, services: ServicesDep) ->
                 AuditLog(session, user.id).record("logout", "user", user.username)
         if user is not None:
             await services.publish(revoked_event(user, "signed out"))
+            if services.live is not None and user.extension:  # nobody waits for an agent who left
+                await services.live.presence.signed_out(user.username)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
     return {"ok": True}
 

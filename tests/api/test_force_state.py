@@ -94,3 +94,21 @@ async def test_refused(world: tuple[ApiWorld, list[AgentStateRequested]], who: s
     assert_error_shape(r, status, error_id)
     me = await api.client.get("/api/agents/me", headers=api.as_("amina"))
     assert me.json()["state"] == "on_call"  # unchanged
+
+
+async def test_signing_out_takes_an_agent_out_of_the_queues_but_not_off_a_call(
+        world: tuple[ApiWorld, list[AgentStateRequested]]) -> None:
+    """An agent who signs out while Ready was left Ready: the wallboard showed them and the dialer
+    counted them. Now signing out is "Leave queue"; on a call the state still follows the call."""
+    api, commands = world
+    ready = await api.client.put("/api/agents/me/state", json={"state": "ready"}, headers=api.as_("brian"))
+    assert ready.json()["state"] == "ready"
+    assert (await api.client.post("/api/auth/logout", headers=api.as_("brian"))).status_code == 200
+    agents = {a["username"]: a for a in (await api.client.get("/api/agents", headers=api.as_("sup"))).json()["items"]}
+    assert agents["brian"]["state"] == "logged_out"
+    async with asyncio.timeout(10):
+        while [c.state for c in commands if c.username == "brian"] != ["ready", "logged_out"]:
+            await asyncio.sleep(0.01)
+    assert (await api.client.post("/api/auth/logout", headers=api.as_("amina"))).status_code == 200
+    agents = {a["username"]: a for a in (await api.client.get("/api/agents", headers=api.as_("sup"))).json()["items"]}
+    assert (agents["amina"]["state"], agents["amina"]["call_id"]) == ("on_call", "default/1765.4")
