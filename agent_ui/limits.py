@@ -34,7 +34,7 @@ class UploadLimit:
         limit = self.limit_for(scope["path"])
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, limit)
+            await _too_large(send, limit, scope["path"])
             return
         chunks: list[bytes] = []
         received = 0
@@ -48,7 +48,7 @@ class UploadLimit:
             if received > limit:
                 if message.get("more_body", False):
                     await _discard_rest(receive)
-                await _too_large(send, limit)
+                await _too_large(send, limit, scope["path"])
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -78,8 +78,19 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error_id": "payload-too-large", "message": f"the body exceeds {limit} bytes",
+def _size(limit: int) -> str:
+    """A limit as a person reads it: "10 MB", "64 KB" (rounded down)."""
+    if limit >= 1 << 20:
+        return f"{limit >> 20:,} MB"
+    return f"{max(1, limit >> 10):,} KB"
+
+
+async def _too_large(send: Send, limit: int, path: str) -> None:
+    if path.endswith("/attachments"):  # the person chose a file: its limit, without the form's room
+        said = f"The file is too large: the most is {_size(limit - _OVERHEAD)}."
+    else:
+        said = f"This is too large to send: the most is {_size(limit)}."
+    body = json.dumps({"error_id": "payload-too-large", "message": said,
                        "details": {"body": f"at most {limit} bytes"}}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

@@ -108,7 +108,7 @@ function attachments(box, r, ctx) {
       form.reset();
       toast('Attachment saved.');
     } catch (err) {
-      toast(`Upload failed: ${err.message}`, 'error');
+      toast(`The file was not saved. ${err.message}`, 'error');
     }
   });
   box.append(h('h3', {}, 'Attachments'), list, form);
