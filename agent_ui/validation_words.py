@@ -25,6 +25,11 @@ def _plural(n: Any, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _figure(value: Any) -> str:
+    """A bound as a person reads it: 2,147,483,647 (a whole number with separators)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def _unit(context: Mapping[str, Any]) -> str:
     """A length's unit: characters of a text (pydantic says "Value"), items of a list."""
     return "character" if context.get("field_type") == "Value" else "item"
@@ -38,10 +43,10 @@ _PHRASES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "too_short": lambda c: "is required" if c.get("min_length") == 1
     else f"needs at least {_plural(c.get('min_length'), _unit(c))}",
     "too_long": lambda c: f"may have at most {_plural(c.get('max_length'), _unit(c))}",
-    "greater_than_equal": lambda c: f"must be {c.get('ge')} or more",
-    "greater_than": lambda c: f"must be more than {c.get('gt')}",
-    "less_than_equal": lambda c: f"must be {c.get('le')} or less",
-    "less_than": lambda c: f"must be less than {c.get('lt')}",
+    "greater_than_equal": lambda c: f"must be {_figure(c.get('ge'))} or more",
+    "greater_than": lambda c: f"must be more than {_figure(c.get('gt'))}",
+    "less_than_equal": lambda c: f"must be {_figure(c.get('le'))} or less",
+    "less_than": lambda c: f"must be less than {_figure(c.get('lt'))}",
     "decimal_max_digits": lambda c: "is too large",
     "decimal_whole_digits": lambda c: "is too large",
     "decimal_max_places": lambda c: f"may have at most {_plural(c.get('decimal_places'), 'decimal place')}",

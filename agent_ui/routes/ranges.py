@@ -16,7 +16,7 @@ def local_window(services: Services, since: date | None, until: date | None, *, 
     until = until or local_today(tz)
     since = since or until - timedelta(days=default_days)
     if since > until:
-        raise InvalidInput("from is after to", {"from": "must not be after to"})
+        raise InvalidInput("The start date is after the end date.", {"from": "must not be after the end date"})
     if max_days is not None and (until - since).days + 1 > max_days:
         raise InvalidInput(f"a range of at most {max_days} days", {"to": f"at most {max_days} days after from"})
     start, end = day_range(since, until, tz)

@@ -12,6 +12,7 @@ from tests.api.conftest import ApiWorld, assert_error_shape
 @pytest.mark.parametrize(("error_type", "context", "said"), [
     ("greater_than_equal", {"ge": 0}, "must be 0 or more"),
     ("greater_than", {"gt": 0}, "must be more than 0"),
+    ("less_than_equal", {"le": 2_147_483_647}, "must be 2,147,483,647 or less"),
     ("string_too_long", {"max_length": 200}, "must be at most 200 characters"),
     ("string_too_short", {"min_length": 1}, "is required"),
     ("string_too_short", {"min_length": 8}, "must be at least 8 characters"),
@@ -67,3 +68,10 @@ async def test_adding_a_user_names_every_missing_field_and_a_taken_name_in_words
                                 headers=api.as_("admin"))
     assert assert_error_shape(odd, 422, "validation-failed")["message"] == \
         "A username is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-'."
+
+
+async def test_a_range_the_wrong_way_round_says_so_in_words(api: ApiWorld) -> None:
+    r = await api.client.get("/api/calls", params={"from": "2026-01-02", "to": "2026-01-01"}, headers=api.as_("sup"))
+    body = assert_error_shape(r, 422, "validation-failed")
+    assert (body["message"], body["details"]) == ("The start date is after the end date.",
+                                                  {"from": "must not be after the end date"})
