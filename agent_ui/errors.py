@@ -2,7 +2,7 @@
 
 Our own errors carry their HTTP status (domain.errors); FastAPI's validation errors become 422
 ``validation-failed`` with ``{dotted.field: phrase}`` and a sentence as the message
-(:mod:`agent_ui.validation_words`); routing errors (404, 405) and any other HTTP error keep their
+(:mod:`domain.field_words`); routing errors (404, 405) and any other HTTP error keep their
 status in the same shape; anything unexpected is logged and answered 500.
 """
 
@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent_ui.allow import allowed_methods
-from agent_ui.validation_words import phrase, sentence
 from domain.errors import AuthenticationRequired, SwitchboardError, TooManyRequests
+from domain.field_words import phrase, sentence
 
 log = logging.getLogger(__name__)
 

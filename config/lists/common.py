@@ -14,7 +14,8 @@ from typing import Annotated, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-CODE_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+from domain.field_words import CODE_PATTERN
+
 _CODE_RE = re.compile(CODE_PATTERN)
 
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=64)]

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from domain.errors import ConfigError
+from domain.field_words import phrase
 
 M = TypeVar("M", bound=BaseModel)
 _DUPLICATE = re.compile(r"duplicate code '([^']*)'")
@@ -121,7 +122,9 @@ def validation_errors(exc: ValidationError,
     errors: list[tuple[str, int | None, str]] = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = str(error["msg"])
+        message = message.removeprefix("Value error, ") if message.startswith("Value error, ") \
+            else phrase(str(error["type"]), error.get("ctx"), message)  # "must be 480 or less", not pydantic's
         inner = _INNER_PATH.match(message)  # a model validator names the key it refused: "a.0.b: ..."
         if inner is not None:
             loc = loc + tuple(int(p) if p.isdigit() else p for p in inner[1].split("."))

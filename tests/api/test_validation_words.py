@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_ui.validation_words import field_words, phrase, sentence
+from domain.field_words import field_words, phrase, sentence
 from tests.api.conftest import ApiWorld, assert_error_shape
 
 

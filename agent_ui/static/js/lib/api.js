@@ -13,7 +13,7 @@ function sentence(status, body) {
   return ours ? body.message : REFUSED;
 }
 
-// Words for a field's key, as agent_ui/validation_words.py says them ("follow_up.due_at": "follow-up date").
+// Words for a field's key, as domain/field_words.py says them ("follow_up.due_at": "follow-up date").
 const WORDS = { q: 'search text', due_at: 'date', at: 'time', from: 'start date', to: 'end date', body: 'request',
   government_id: 'ID number', msisdn: 'phone number', dob: 'date of birth' };
 const PREDICATE = /^(must|is|may|needs|has|cannot) /;

@@ -1,9 +1,12 @@
 """A refused field in words a person reads: pydantic's error types as plain phrases, field keys as words.
 
+Pure: the API's 422s (``agent_ui.errors``) and the config lists' refusals (``config.lists.files``)
+both say their fields' problems with it.
+
 A 422's ``details`` map each field (``promised_amount``, ``follow_up.due_at``) to a phrase that follows
 the field's name ("must be 0 or more", "is required"); its ``message`` is a sentence about the first
 field ("The promised amount must be 0 or more."). The desk builds the same sentence from ``details``
-(``static/js/lib/api.js``), with the form's own label where it has one. Our own rules' messages
+(``agent_ui/static/js/lib/api.js``), with the form's own label where it has one. Our own rules' messages
 (``domain.validation``) are already phrases or clauses and are kept as they are.
 """
 
@@ -16,6 +19,9 @@ from typing import Any
 _WORDS = {"q": "search text", "due_at": "date", "at": "time", "from": "start date", "to": "end date",
           "body": "request", "government_id": "ID number", "msisdn": "phone number", "dob": "date of birth"}
 
+# A code (a list item's key: pause codes, dispositions, campaigns), as config.lists.common checks it.
+CODE_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+CODE_RULE = "must be lower-case letters and digits, words joined by '_' (like lunch_break)"
 _NUMBER = "must be a number"
 _DATE = "must be a date written YYYY-MM-DD"
 _TIME = "must be a date and time"
@@ -55,7 +61,8 @@ _PHRASES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "bool_parsing": lambda c: "must be yes or no",
     "bool_type": lambda c: "must be yes or no",
     "string_type": lambda c: "must be text",
-    "string_pattern_mismatch": lambda c: "is not written the expected way",
+    "string_pattern_mismatch": lambda c: CODE_RULE if c.get("pattern") == CODE_PATTERN
+    else "is not written the expected way",
     "literal_error": lambda c: f"must be one of {c.get('expected')}",
     "enum": lambda c: f"must be one of {c.get('expected')}",
     "json_invalid": lambda c: "is not valid JSON",
