@@ -97,7 +97,8 @@ class EscalationService:
         async with self.database.session() as session:
             repo = EscalationRepository(session)
             row = await repo.raise_(customer_id=customer_id, rule=fired.rule, trigger=fired.trigger, summary=text,
-                                    figures={**figures.as_json(), **(extra or {})}, at=now, task_id=task_id)
+                                    figures={**figures.as_json(), **(extra or {})}, at=now, task_id=task_id,
+                                    rule_label=RULE_LABELS.get(fired.rule, fired.rule))
             if row is None:
                 return None
             escalation_id = row.id
@@ -241,8 +242,8 @@ class EscalationService:
         if target is None:
             target = user
         e.outcome = "reassigned" if e.outcome == "reassigned" else "follow_up"
-        local = due_at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
-        text = f"follow-up by {target.username} at {local}"
+        local = due_at.astimezone(self.zone)  # as the desk writes times: "7 Jan 2030, 09:00 EAT"
+        text = f"follow-up by {target.display_name or target.username} on {local.day} {local:%b %Y, %H:%M %Z}"
         row = repo.note(customer.id, user.id, now, f"Escalation: {text}"[:200], note, complete=False)
         await session.flush()
         repo.follow_up(customer.id, target.id, due_at, note or f"Escalation: {e.summary}", row.id, user.id)

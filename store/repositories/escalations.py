@@ -41,7 +41,8 @@ class EscalationRepository:
         self.session = session
 
     async def raise_(self, *, customer_id: int, rule: str, trigger: str, summary: str,
-                     figures: Mapping[str, Any], at: datetime, task_id: int | None = None) -> Escalation | None:
+                     figures: Mapping[str, Any], at: datetime, task_id: int | None = None,
+                     rule_label: str | None = None) -> Escalation | None:
         """A new open escalation, or None when one is open for the rule and account, or when this
         trigger already raised one (also if a concurrent worker raises it first)."""
         customer = await self.session.get(Customer, customer_id)
@@ -63,7 +64,7 @@ class EscalationRepository:
                 await self.session.flush()
         except IntegrityError:
             return None
-        self.note(customer_id, None, at, f"Escalated: {summary}"[:200], f"Rule: {rule}.", complete=False)
+        self.note(customer_id, None, at, f"Escalated: {summary}"[:200], f"Rule: {rule_label or rule}.", complete=False)
         return row
 
     def note(self, customer_id: int, operator_id: int | None, at: datetime, subject: str,

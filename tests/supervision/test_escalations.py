@@ -124,9 +124,10 @@ async def test_broken_promises_raise_once_while_open_and_actions_are_history(sup
         (None, "Escalated: 2nd broken promise, KES 12,400 overdue, 61 days past due"),
         ("sup", "Escalation acknowledged: 2nd broken promise, KES 12,400 overdue, 61 days past due"),
         ("sup", "Escalation: account reassigned from amina to brian"),
-        ("sup", "Escalation: follow-up by brian at 2030-01-07 09:00"),
+        ("sup", "Escalation: follow-up by Brian on 7 Jan 2030, 09:00 EAT"),  # as the desk writes a time
         ("sup", "Escalation closed: 2nd broken promise, KES 12,400 overdue, 61 days past due")]
     assert history[0]["detail"] == "plan agreed"
+    assert history[-1]["detail"] == "Rule: Broken promise."  # the rule's label, not its code (broken_promise)
     await promise_due(api, cid, "1000", 3)  # a new broken promise after the close raises again
     assert await gen.broken_promises() == 1
     await until(lambda: _count(api, 1))
