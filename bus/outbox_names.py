@@ -28,6 +28,7 @@ DIALER_BLOCKED: Final = "dialer.blocked"
 DIALER_OUTCOME: Final = "dialer.outcome"
 TASK_DUE: Final = "task.due"
 CONFIG_CHANGED: Final = "config.changed"
+WORK_ASSIGNED: Final = "work.assigned"  # accounts a supervisor gave the agent ("added") or took ("removed")
 MESSAGE_STATUS: Final = "message.status"
 MESSAGE_INBOUND: Final = "message.inbound"
 PAYMENT: Final = "payment"

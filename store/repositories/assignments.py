@@ -39,6 +39,12 @@ class AssignmentRepository:
             raise InvalidInput(str(exc), {field: str(exc)}) from exc
         return user
 
+    async def owners(self, customer_ids: Sequence[int]) -> dict[int, str | None]:
+        """Each customer's assigned agent's username (None: nobody), before an assignment moves them."""
+        rows = await self.session.execute(select(Customer.id, User.username).outerjoin(
+            User, User.id == Customer.assigned_agent_id).where(Customer.id.in_(list(customer_ids))))
+        return {int(cid): name for cid, name in rows.tuples().all()}
+
     async def assign(self, customer_ids: Sequence[int], agent_id: int | None) -> list[int]:
         """Set (or clear) the assigned agent; returns the ids that exist (unknown ids are skipped)."""
         wanted = list(dict.fromkeys(customer_ids))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bus.outbox import MemoryOutbox
 from store.db import Database, make_engine
 from store.models import AuditEntry, Customer
 from tests.api.conftest import ApiWorld, assert_error_shape
@@ -131,3 +132,25 @@ async def test_a_created_customer_is_durable_for_a_new_engine(api: ApiWorld, dat
             assert saved is not None and saved.subject == "durable"
     finally:
         await fresh.dispose()
+
+
+async def test_assigning_accounts_tells_both_agents_at_once(api: ApiWorld) -> None:
+    """Push, not poll: the agent who gains accounts and the one who loses them each get a
+    ``work.assigned`` frame (their work lists reload), only after the change is committed."""
+    one = (await api.customer("Amina One", "0712000001", agent="amina"))["id"]
+    two = (await api.customer("Amina Two", "0712000002", agent="amina"))["id"]
+    free = (await api.customer("Nobody's", "0712000003", agent=None))["id"]
+    outbox = api.services.outbox
+    assert isinstance(outbox, MemoryOutbox)
+    bulk = await api.client.post("/api/assignments", json={"customer_ids": [one, two, free], "agent": "brian"},
+                                 headers=api.as_("sup"))
+    assert bulk.status_code == 200, bulk.text
+    brian = [f.data for f in await outbox.read("agent:brian", 0, timeout=0.1) if f.type == "work.assigned"]
+    amina = [f.data for f in await outbox.read("agent:amina", 0, timeout=0.1) if f.type == "work.assigned"]
+    assert brian == [{"added": sorted([one, two, free]), "by": "sup"}]
+    assert amina == [{"removed": sorted([one, two]), "by": "sup"}]
+    back = await api.client.put(f"/api/customers/{one}/assignee", json={"agent": "amina"}, headers=api.as_("sup"))
+    assert back.status_code == 200, back.text
+    brian = [f.data for f in await outbox.read("agent:brian", 0, timeout=0.1) if f.type == "work.assigned"]
+    amina = [f.data for f in await outbox.read("agent:amina", 0, timeout=0.1) if f.type == "work.assigned"]
+    assert brian[-1] == {"removed": [one], "by": "sup"} and amina[-1] == {"added": [one], "by": "sup"}

@@ -224,3 +224,23 @@ async def test_filter_uses_the_search_box_as_shown(browser: Chromium, server: Li
     await expect(table).to_contain_text(mine["name"])
     assert await page.locator("#browse-q").get_attribute("maxlength") == "200"
     browser.guard.check()
+
+
+async def test_an_account_assigned_by_a_supervisor_reaches_the_agents_list_at_once(
+        browser: Chromium, server: LiveServer) -> None:
+    theirs = customers_of(server, "agent2")[-1]
+    page = await browser.signed_in("agent1", "agent1-pass")
+    await page.get_by_role("tab", name="Customer Follow-Up").click()
+    table = page.locator("#browse-table")
+    await expect(table).not_to_be_empty()
+    assert theirs["name"] not in await table.inner_text()
+    sup = server.login("supervisor", "supervisor-pass")
+    moved = server.api("PUT", f"/api/customers/{theirs['id']}/assignee", sup, json={"agent": "agent1"})
+    assert moved.status_code == 200, moved.text
+    await expect(page.locator("#toasts")).to_contain_text("An account was assigned to you.")
+    await page.locator("#browse-q").fill(theirs["name"])  # now one of agent1's own
+    await page.locator("#browse-search").get_by_role("button").click()
+    await expect(table).to_contain_text(theirs["name"])
+    server.api("PUT", f"/api/customers/{theirs['id']}/assignee", sup, json={"agent": "agent2"})  # as it was
+    await expect(page.locator("#toasts")).to_contain_text("One of your accounts was given to another agent.")
+    browser.guard.check()

@@ -2,7 +2,7 @@
 // or browse; sort by a column (click its heading; again for the other way), filter, and page, all on the
 // server. Click a customer to open their record. Agents see only their own customers (the API filters).
 import { get, qs } from '../lib/api.js';
-import { $, fill, h, table } from '../lib/dom.js';
+import { $, fill, h, table, toast } from '../lib/dom.js';
 import { dateTime, label, money } from '../lib/format.js';
 
 const PAGE = 20;
@@ -71,6 +71,13 @@ export function initBrowse(ctx) {
       if (value) filters[name] = name === 'min_risk' ? String(Number(value) / 100) : value;
     }
     offset = 0;
+    load();
+  });
+  ctx.socket.on('work.assigned', (data) => {  // a supervisor gave or took accounts: the list changes now
+    const added = (data.added || []).length;
+    const removed = (data.removed || []).length;
+    if (added) toast(`${added === 1 ? 'An account was' : `${added} accounts were`} assigned to you.`, 'info', 10000);
+    if (removed) toast(`${removed === 1 ? 'One of your accounts was' : `${removed} of your accounts were`} given to another agent.`, 'info', 10000);
     load();
   });
   $('#browse-prev').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); load(); });
