@@ -108,3 +108,19 @@ async def test_a_late_answer_does_not_undo_a_newer_state(browser: Chromium) -> N
     await page.get_by_role("button", name="Leave queue").click()
     await expect(pill).to_have_text("Logged out")
     browser.guard.check()
+
+
+async def test_signing_out_in_one_window_says_so_in_the_other(browser: Chromium) -> None:
+    """Every session of the user ends: the other window goes to the sign-in page, which says why,
+    and the agent who was Ready is out of the queues."""
+    first = await browser.signed_in("agent3", "agent3-pass")
+    second = await browser.signed_in("agent3", "agent3-pass")
+    await first.get_by_role("button", name="Ready").click()
+    await expect(first.locator("#state-pill")).to_have_text("Ready")
+    await second.get_by_role("button", name="Sign out").click()
+    await first.wait_for_url("**/login?**")
+    await expect(first.locator("#login-error")).to_have_text(
+        "You were signed out: the session ended in another tab or window, or your account changed. Sign in again.")
+    again = await browser.signed_in("agent3", "agent3-pass")
+    await expect(again.locator("#state-pill")).to_have_text("Logged out")
+    browser.guard.check()

@@ -11,6 +11,10 @@ function destination(role) {
   return role === 'supervisor' ? '/supervisor' : role === 'admin' ? '/admin' : '/';
 }
 
+if (new URLSearchParams(location.search).get('ended')) {
+  error.textContent = 'You were signed out: the session ended in another tab or window, or your account changed. Sign in again.';
+}
+
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   error.textContent = '';

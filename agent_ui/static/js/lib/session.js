@@ -19,13 +19,14 @@ export function viewer() {
 
 let leaving = false;
 
-// Only a refused sign-in (401) leads here, never a lost connection.
-export function toLogin() {
+// Only a refused sign-in (401) leads here, never a lost connection. `ended`: the server ended the
+// session (signed out elsewhere, the account changed): the sign-in page says so.
+export function toLogin(ended = false) {
   if (leaving) return;
   leaving = true;
   setToken(null);
   const next = location.pathname + location.search + location.hash;
-  location.assign('/login?next=' + encodeURIComponent(next));
+  location.assign(`/login?next=${encodeURIComponent(next)}${ended ? '&ended=1' : ''}`);
 }
 
 export function wireSignOut() {

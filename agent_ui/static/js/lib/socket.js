@@ -83,7 +83,7 @@ export class LiveSocket extends EventTarget {
       if (ws !== this.ws) return;
       this.ws = null;
       if (ev.code === 4401) {
-        toLogin();
+        toLogin(String(ev.reason || '').startsWith('session ended'));
         return;
       }
       this.setState('lost');
