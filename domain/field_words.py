@@ -32,7 +32,9 @@ def _plural(n: Any, word: str) -> str:
 
 
 def _figure(value: Any) -> str:
-    """A bound as a person reads it: 2,147,483,647 (a whole number with separators)."""
+    """A bound as a person reads it: 2,147,483,647 (a whole number with separators; 0.0 is 0)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 

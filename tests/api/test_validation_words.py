@@ -13,6 +13,7 @@ from tests.api.conftest import ApiWorld, assert_error_shape
     ("greater_than_equal", {"ge": 0}, "must be 0 or more"),
     ("greater_than", {"gt": 0}, "must be more than 0"),
     ("less_than_equal", {"le": 2_147_483_647}, "must be 2,147,483,647 or less"),
+    ("greater_than_equal", {"ge": 0.0}, "must be 0 or more"), ("less_than_equal", {"le": 0.5}, "must be 0.5 or less"),
     ("string_too_long", {"max_length": 200}, "must be at most 200 characters"),
     ("string_too_short", {"min_length": 1}, "is required"),
     ("string_too_short", {"min_length": 8}, "must be at least 8 characters"),

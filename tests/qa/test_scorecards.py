@@ -71,7 +71,7 @@ def test_weights_scales_and_na(config_dir: Path) -> None:
     def negative(data: dict[str, Any]) -> None:
         _question(data, 0, 0)["weight"] = -1
 
-    assert "greater than or equal to 0" in _edit(config_dir, negative)["scorecards.0.sections.0.questions.0.weight"]
+    assert _edit(config_dir, negative)["scorecards.0.sections.0.questions.0.weight"] == "must be 0 or more"
 
     def no_weight(data: dict[str, Any]) -> None:
         for section in data["scorecards"][0]["sections"]:

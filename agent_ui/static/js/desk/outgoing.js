@@ -177,7 +177,10 @@ export function initOutgoing(ctx) {
       : (data.status === 'expired' ? 'Not approved in time: the request expired. Ask again if you still need to call.'
         : 'Not approved: a supervisor refused this call.');
     const call = $('#manual-dial');
-    if (call) call.disabled = !approved;
+    if (call) {
+      call.disabled = !approved;
+      if (approved) holdDialButton(call, line); // approved, but no phone line: disabled with the reason, as Phone Call is
+    }
     toast(approved ? 'Your outgoing call was approved.' : 'Your outgoing call was not approved.', approved ? 'info' : 'error');
   });
   $('#manual-search').addEventListener('submit', async (ev) => {
