@@ -131,7 +131,10 @@ class PresenceService:
         except InvalidInput as exc:  # no phone extension, already out, or on a call
             log.info("presence: %s signed out and stays %s", username, exc.details.get("state", "as is"),
                      extra={"agent": username})
-            return None
+        except SwitchboardError as exc:  # the store or the bus failed: the sign-out itself still ends
+            log.warning("presence: %s signed out but could not leave the queues: %s %s", username,
+                        exc.error_id, exc.message, extra={"agent": username})
+        return None
 
     async def force(self, username: str, state: str, reason: str | None, *, actor: User) -> AgentView:
         """A supervisor sets an agent's state whatever it is now (e.g. stuck on a call that a lost
