@@ -161,6 +161,9 @@ async def test_follow_up_note_by_keyboard_with_three_layer_disposition(browser: 
 
 async def test_record_sections_and_quick_actions(browser: Chromium, server: LiveServer) -> None:
     amina = customer_named(server, "Amina Wanjiru")
+    plain = server.api("POST", f"/api/customers/{amina['id']}/interactions", server.login("agent1", "agent1-pass"),
+                       json={"channel": "note", "comments": "A plain note: its badge is a tag, not a note."})
+    assert plain.status_code == 201, plain.text
     page = await browser.signed_in("agent1", "agent1-pass", f"/customers/{amina['id']}")
     await page.get_by_role("tab", name="Loan details").click()
     loans = page.locator("#section-loans")
@@ -204,8 +207,15 @@ async def test_record_sections_and_quick_actions(browser: Chromium, server: Live
     await page.get_by_role("button", name="Filter").click()
     notes = page.locator("#history-list li.note")
     await expect(notes.first).to_contain_text("Voicemail, asked to call back.")
+    await expect(page.locator("#history-list")).not_to_contain_text("A plain note")  # the filter has applied
     for text in await notes.all_inner_texts():
         assert not text.startswith(("SMS", "Email", "Visit", "Note")), text
+    await page.get_by_label("Type").select_option("")  # every note again: no badge takes the note's own border
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page.locator("#history-list")).to_contain_text("A plain note")
+    bordered = await page.locator("#history-list .tag").evaluate_all(
+        "(ts) => ts.filter((t) => getComputedStyle(t).borderLeftWidth !== '0px').map((t) => t.textContent)")
+    assert bordered == [], bordered
     browser.guard.check()
 
 
