@@ -25,7 +25,13 @@ class UploadLimit:
         self.max_bytes = max_bytes
 
     def limit_for(self, path: str) -> int:
-        return self.max_bytes + _OVERHEAD if path.endswith("/attachments") else _JSON_LIMIT
+        return self.max_bytes + _OVERHEAD if _is_upload(path) else _JSON_LIMIT
+
+    def refusal(self, path: str) -> str:
+        """The 413's sentence: an upload's file limit (without the form's room), else the body's."""
+        if _is_upload(path):
+            return f"The file is too large: the most is {_size(self.max_bytes)}."
+        return f"This is too large to send: the most is {_size(_JSON_LIMIT)}."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in _WITH_BODY:
@@ -34,7 +40,7 @@ class UploadLimit:
         limit = self.limit_for(scope["path"])
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, limit, scope["path"])
+            await _too_large(send, limit, self.refusal(scope["path"]))
             return
         chunks: list[bytes] = []
         received = 0
@@ -48,7 +54,7 @@ class UploadLimit:
             if received > limit:
                 if message.get("more_body", False):
                     await _discard_rest(receive)
-                await _too_large(send, limit, scope["path"])
+                await _too_large(send, limit, self.refusal(scope["path"]))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -85,11 +91,11 @@ def _size(limit: int) -> str:
     return f"{max(1, limit >> 10):,} KB"
 
 
-async def _too_large(send: Send, limit: int, path: str) -> None:
-    if path.endswith("/attachments"):  # the person chose a file: its limit, without the form's room
-        said = f"The file is too large: the most is {_size(limit - _OVERHEAD)}."
-    else:
-        said = f"This is too large to send: the most is {_size(limit)}."
+def _is_upload(path: str) -> bool:
+    return path.endswith("/attachments")
+
+
+async def _too_large(send: Send, limit: int, said: str) -> None:
     body = json.dumps({"error_id": "payload-too-large", "message": said,
                        "details": {"body": f"at most {limit} bytes"}}).encode()
     await send({"type": "http.response.start", "status": 413,

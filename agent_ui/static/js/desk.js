@@ -69,7 +69,7 @@ async function main() {
   initPhone(ctx).catch((err) => toast(`The phone could not start: ${err.message}`, 'error', 20000));
   const fromUrl = document.body.dataset.customer;
   if (fromUrl) {
-    await ctx.openCustomer(/^\d{1,10}$/.test(fromUrl) ? Number(fromUrl) : fromUrl);  // not a number: "not found"
+    await ctx.openCustomer(fromUrl);  // as typed: the record checks it ("abc" is "not found")
   } else {
     showTab(sessionStorage.getItem(TAB_KEY) || 'incoming');
     const last = sessionStorage.getItem('sb.desk.customer');

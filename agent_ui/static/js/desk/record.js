@@ -84,7 +84,7 @@ export function initRecord(ctx) {
       $('#record-empty').hidden = true;
       sessionStorage.removeItem(CUSTOMER_KEY);
       error.textContent = err.status === 404
-        ? `No customer ${String(id).slice(0, 40)} was found among the customers you may open.`
+        ? `No customer ${id} was found among the customers you may open.`  // the page passes at most 40 characters
         : `The record could not be loaded: ${err.message}`;
       error.hidden = false;
       return null;
