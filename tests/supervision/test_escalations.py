@@ -24,7 +24,7 @@ from tests.api.conftest import ApiWorld, assert_error_shape
 from tests.supervision.conftest import get_json, supervisor_messages
 
 
-async def until(check: Callable[[], Awaitable[bool]], within: float = 3.0) -> None:
+async def until(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
     deadline = asyncio.get_running_loop().time() + within
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "not within the time"
